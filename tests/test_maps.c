@@ -411,6 +411,58 @@ static void test_coalesce_and_window(void **state)
 	ptb_deinit(&b);
 }
 
+/* A top table outside the dump: both canonical halves are reported, each clipped to a window. */
+static void test_missing_top_table(void **state)
+{
+	(void)state;
+	struct ptb b;
+	ptb_init(&b, PT_MODE_IA32E, 2 << 20, 0x100000);
+	struct pt_cpu_state cpu;
+	ptb_cpu(&b, &cpu);
+	cpu.cr3 = 0x40000000;
+	struct pt_context ctx;
+	assert_int_equal(pt_context_init(&ctx, &cpu, ptb_mem(&b), NULL, NULL), PT_OK);
+	struct pt_range *v;
+	size_t n = collect(&ctx, ptb_mem(&b), NULL, &v, NULL);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].kind, PT_RANGE_UNREADABLE);
+	assert_int_equal(v[0].va, 0);
+	assert_int_equal(v[0].size, UINT64_C(1) << 47);
+	assert_int_equal(v[0].table_pa, 0x40000000);
+	assert_int_equal(v[1].kind, PT_RANGE_UNREADABLE);
+	assert_int_equal(v[1].va, UINT64_C(0xffff800000000000));
+	assert_int_equal(v[1].size, UINT64_C(1) << 47);
+	free(v);
+	struct pt_maps_opts window = { .va_start = UINT64_C(0xffffffff80000000), .va_last = UINT64_MAX };
+	n = collect(&ctx, ptb_mem(&b), &window, &v, NULL);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].va, UINT64_C(0xffffffff80000000));
+	assert_int_equal(v[0].size, UINT64_C(0x80000000));
+	free(v);
+	ptb_deinit(&b);
+}
+
+/* A 1 GiB page whose frame starts in the dump but ends outside it is flagged. */
+static void test_large_frame_partly_outside_dump(void **state)
+{
+	(void)state;
+	struct ptb b;
+	ptb_init(&b, PT_MODE_IA32E, 4 << 20, 0x100000);
+	ptb_map(&b, UINT64_C(0xffff888000000000), 0, 3, PTE_P | PTE_RW, PTB_TABLE_FLAGS);
+	ptb_map(&b, 0x200000, 0x200000, 2, PTE_P | PTE_RW, PTB_TABLE_FLAGS);
+	struct pt_context ctx;
+	context_of(&b, &ctx);
+	struct pt_range *v;
+	size_t n = collect(&ctx, ptb_mem(&b), NULL, &v, NULL);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].va, 0x200000);
+	assert_true(v[0].pa_in_dump); /* 2 MiB..4 MiB: inside the 4 MiB memory */
+	assert_int_equal(v[1].va, UINT64_C(0xffff888000000000));
+	assert_false(v[1].pa_in_dump); /* 0..1 GiB: mostly outside */
+	free(v);
+	ptb_deinit(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +472,8 @@ int main(void)
 		cmocka_unit_test(test_espfix_aliasing_expanded),
 		cmocka_unit_test(test_hostile_self_similar_tables_bounded),
 		cmocka_unit_test(test_coalesce_and_window),
+		cmocka_unit_test(test_missing_top_table),
+		cmocka_unit_test(test_large_frame_partly_outside_dump),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,6 +96,7 @@ struct pt_maps_iter {
 	struct pt_range pending;
 	bool have_pending;
 	uint64_t alias_used;
+	unsigned top_missing;   /* top table missing: unreadable ranges still to yield (2 halves in IA-32e) */
 	struct seen_set seen;
 	struct pt_maps_stats stats;
 };
@@ -148,10 +149,8 @@ enum pt_status pt_maps_create(const struct pt_context *ctx, const struct pt_mem 
 		top->entries = mem->ptr(mem, ctx->root, (size_t)top->count * desc->entry_size);
 	}
 	if (!top->entries) {
-		/* The top table itself is missing: one unreadable range over everything. */
-		it->pending = (struct pt_range){ .kind = PT_RANGE_UNREADABLE, .va = 0,
-			.size = UINT64_C(1) << (desc->va_bits == 32 ? 32 : desc->va_bits - 1), .level = (uint8_t)desc->levels, .table_pa = ctx->root };
-		it->have_pending = true;
+		/* The top table itself is missing: raw_next reports the whole space unreadable. */
+		it->top_missing = desc->va_bits == 32 ? 1 : 2;
 		it->stats.unreadable++;
 	} else {
 		it->depth = 1;
@@ -200,6 +199,15 @@ static bool raw_next(struct pt_maps_iter *it, struct pt_range *r)
 	const struct pt_mode_desc *desc = ctx->desc;
 	const unsigned esize = desc->entry_size;
 
+	if (it->top_missing) {
+		/* 32-bit modes: one range over 4 GiB; IA-32e: the lower, then the upper canonical half. */
+		const unsigned half = desc->va_bits == 32 ? 32 : desc->va_bits - 1;
+		const bool upper = it->top_missing == 1 && desc->va_bits != 32;
+		it->top_missing--;
+		*r = (struct pt_range){ .kind = PT_RANGE_UNREADABLE, .va = upper ? ~UINT64_C(0) << half : 0,
+			.size = UINT64_C(1) << half, .level = (uint8_t)desc->levels, .table_pa = ctx->root };
+		return true;
+	}
 	while (it->depth > 0) {
 		struct maps_frame *f = &it->stack[it->depth - 1];
 		if (f->index >= f->count) {
@@ -248,7 +256,10 @@ static bool raw_next(struct pt_maps_iter *it, struct pt_range *r)
 			r->pa = e.frame;
 			r->page_size = span;
 			r->rights = rights;
-			r->pa_in_dump = it->mem->ptr(it->mem, e.frame, 1) != NULL;
+			/* The frame's first and last bytes are in the dump (a page may span
+			 * two adjacent dump ranges, so one lookup of the whole page is wrong). */
+			r->pa_in_dump = it->mem->ptr(it->mem, e.frame, 1) != NULL &&
+					it->mem->ptr(it->mem, e.frame + span - 1, 1) != NULL;
 			it->stats.leaves++;
 			if (f->repeat)
 				it->alias_used++;

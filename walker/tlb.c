@@ -31,10 +31,18 @@ struct tlb_space {
 	bool used;
 };
 
+/* One cached page: what pt_walk returned for its first byte, compactly (the level of entry i
+ * is levels - i, so it is not stored). */
 struct tlb_entry {
-	uint64_t vpn;   /* va >> 12 */
-	uint64_t gen;   /* generation of the space at fill time; 0 = empty */
-	struct pt_result result; /* the walk of the page's first byte */
+	uint64_t vpn;       /* va >> 12 */
+	uint64_t gen;       /* generation of the space at fill time; 0 = empty */
+	uint64_t page_pa;   /* PA of the 4 KiB page */
+	uint64_t page_size;
+	struct pt_rights rights;
+	uint8_t level;
+	uint8_t nentries;
+	uint64_t entry_pa[5];
+	uint64_t entry_value[5];
 };
 
 struct pt_tlb {
@@ -86,12 +94,20 @@ void pt_tlb_destroy(struct pt_tlb *tlb)
 	free(tlb);
 }
 
+/** Does `ctx` over `mem` have the key `k`? (Field by field: no key built on a hit.) */
+static bool key_matches(const struct space_key *k, const struct pt_context *ctx,
+			const struct pt_mem *mem)
+{
+	return k->mem == mem && k->root == ctx->root && k->mode == (uint32_t)ctx->mode &&
+	       k->cbit_mask == ctx->cbit_mask && k->maxphyaddr == ctx->maxphyaddr &&
+	       k->walk_flags == (ctx->flags & (PT_CTX_NXE | PT_CTX_PSE | PT_CTX_PKE)) &&
+	       memcmp(k->pdpte, ctx->pdpte, sizeof(k->pdpte)) == 0;
+}
+
 /** The space slot of `key`, or NULL. */
 static struct tlb_space *find_space(struct pt_tlb *tlb, const struct space_key *key)
 {
-	struct tlb_space *s = &tlb->spaces[tlb->last_space];
-	if (s->used && memcmp(&s->key, key, sizeof(*key)) == 0)
-		return s;
+	struct tlb_space *s;
 	for (unsigned i = 0; i < TLB_SPACES; i++) {
 		s = &tlb->spaces[i];
 		if (s->used && memcmp(&s->key, key, sizeof(*key)) == 0) {
@@ -130,18 +146,32 @@ enum pt_status pt_tlb_translate(struct pt_tlb *tlb, const struct pt_context *ctx
 {
 	if (!ctx->desc)
 		return pt_translate(ctx, mem, va, access, r);
-	struct space_key key;
-	make_key(ctx, mem, &key);
-	struct tlb_space *space = get_space(tlb, &key);
+	struct tlb_space *space = &tlb->spaces[tlb->last_space];
+	if (!space->used || !key_matches(&space->key, ctx, mem)) {
+		struct space_key key;
+		make_key(ctx, mem, &key);
+		space = get_space(tlb, &key);
+	}
 	const uint64_t vpn = va >> 12;
 	struct tlb_entry *e = &tlb->entries[slot_index(tlb, vpn, space->gen)];
 
 	if (e->gen == space->gen && e->vpn == vpn) {
 		tlb->stats.hits++;
-		*r = e->result;
+		const unsigned top = ctx->desc->levels;
 		r->va = va;
-		r->pa = (e->result.pa & ~UINT64_C(0xfff)) | (va & 0xfff);
+		r->pa = e->page_pa | (va & 0xfff);
+		r->page_size = e->page_size;
+		r->level = e->level;
+		r->rights = e->rights;
 		r->pa_in_dump = mem->ptr(mem, r->pa, 1) != NULL;
+		r->nentries = e->nentries;
+		for (unsigned i = 0; i < e->nentries; i++) {
+			r->entry[i].level = (uint8_t)(top - i);
+			r->entry[i].pa = e->entry_pa[i];
+			r->entry[i].value = e->entry_value[i];
+		}
+		r->fault = (struct pt_fault){ 0 };
+		r->table_pa = 0;
 		return pt_result_check_access(ctx, access, r);
 	}
 	tlb->stats.misses++;
@@ -149,7 +179,15 @@ enum pt_status pt_tlb_translate(struct pt_tlb *tlb, const struct pt_context *ctx
 	if (st == PT_OK) {
 		e->vpn = vpn;
 		e->gen = space->gen;
-		e->result = *r;
+		e->page_pa = r->pa;
+		e->page_size = r->page_size;
+		e->rights = r->rights;
+		e->level = r->level;
+		e->nentries = r->nentries;
+		for (unsigned i = 0; i < r->nentries; i++) {
+			e->entry_pa[i] = r->entry[i].pa;
+			e->entry_value[i] = r->entry[i].value;
+		}
 		r->va = va;
 		r->pa |= va & 0xfff;
 		r->pa_in_dump = mem->ptr(mem, r->pa, 1) != NULL;

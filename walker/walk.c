@@ -19,12 +19,22 @@ static uint64_t bits(unsigned hi, unsigned lo)
 	return top & ~(PT_BIT(lo) - 1);
 }
 
-static uint64_t load_le(const void *p, unsigned size)
+/** Load a little-endian 4- or 8-byte entry (paging structures are little-endian). */
+static inline uint64_t load_le(const void *p, unsigned size)
 {
-	const uint8_t *b = p;
-	uint64_t v = 0;
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint64_t)b[i] << (8 * i);
+	if (size == 4) {
+		uint32_t v;
+		memcpy(&v, p, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		v = __builtin_bswap32(v);
+#endif
+		return v;
+	}
+	uint64_t v;
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
 	return v;
 }
 
@@ -335,15 +345,18 @@ enum pt_status pt_context_init(struct pt_context *ctx, const struct pt_cpu_state
 
 /* ---- the shared entry decoder --------------------------------------------------------- */
 
-void pt_entry_decode(const struct pt_context *ctx, unsigned level, uint64_t raw,
-		     struct pt_entry_info *info)
+/* The decoder proper, inlined into the level loop; every field is assigned. */
+static inline void decode_entry(const struct pt_context *ctx, unsigned level, uint64_t raw,
+				struct pt_entry_info *info)
 {
 	const struct pt_mode_desc *desc = ctx->desc;
 	const uint64_t value = raw & ~ctx->cbit_mask;
-	memset(info, 0, sizeof(*info));
 	info->raw = raw;
 	info->value = value;
 	info->present = value & PTE_P;
+	info->frame = 0;
+	info->rsvd_bits = 0;
+	info->maps_page = false;
 	if (!info->present || !desc || level < 1 || level > desc->levels)
 		return;
 
@@ -366,6 +379,12 @@ void pt_entry_decode(const struct pt_context *ctx, unsigned level, uint64_t raw,
 		/* A large page's frame is aligned to its size; bit 12 is PAT (PTE_BIT_PAT_LARGE). */
 		info->frame = value & ctx->addr_mask & ~(PT_BIT(desc->level[level].va_shift) - 1);
 	}
+}
+
+void pt_entry_decode(const struct pt_context *ctx, unsigned level, uint64_t raw,
+		     struct pt_entry_info *info_ret)
+{
+	decode_entry(ctx, level, raw, info_ret);
 }
 
 /* ---- the level loop ------------------------------------------------------------------- */
@@ -404,8 +423,17 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 		       struct pt_result *r)
 {
 	const struct pt_mode_desc *desc = ctx->desc;
-	memset(r, 0, sizeof(*r));
+	/* Every field but the unused tail of entry[] is set (zeroing all of it cost more than
+	 * the walk itself). */
 	r->va = va;
+	r->pa = 0;
+	r->page_size = 0;
+	r->level = 0;
+	r->rights = (struct pt_rights){ 0 };
+	r->pa_in_dump = false;
+	r->nentries = 0;
+	r->fault = (struct pt_fault){ 0 };
+	r->table_pa = 0;
 
 	if (!desc) {
 		/* Paging off: linear = physical, no rights apply. */
@@ -422,54 +450,57 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 		return PT_FAULT;
 	}
 
-	struct pt_rights rights = { .writable = true, .user = true, .nx = false, .pkey = 0 };
+	/* Rights combine over every level (4.6.1): R/W and U/S by AND, XD by OR. Kept in locals
+	 * (as is the entry count) so the reader's indirect call does not force reloads. */
+	uint64_t and_bits = ~UINT64_C(0), or_bits = 0;
 	const unsigned esize = desc->entry_size;
+	const bool pae = ctx->mode == PT_MODE_PAE;
 	uint64_t table = ctx->root;
+	unsigned n = 0;
 
 	for (unsigned level = desc->levels; level >= 1; level--) {
 		const struct pt_level_desc *ld = &desc->level[level];
 		const uint64_t index = (va >> ld->va_shift) & (PT_BIT(ld->index_bits) - 1);
 		const uint64_t entry_pa = table + index * esize;
+		const bool pae_pdpte = pae && level == 3;
 		uint64_t raw;
-		const bool pae_pdpte = ctx->mode == PT_MODE_PAE && level == 3;
 
 		if (pae_pdpte) {
 			raw = ctx->pdpte[index]; /* loaded at CR3 load (4.4.1), not re-read */
 		} else {
 			const void *p = mem->ptr(mem, entry_pa, esize);
 			if (!p) {
+				r->nentries = (uint8_t)n;
 				r->table_pa = table;
 				return PT_NOT_IN_DUMP;
 			}
 			raw = load_le(p, esize);
 		}
-		r->entry[r->nentries].level = (uint8_t)level;
-		r->entry[r->nentries].pa = entry_pa;
-		r->entry[r->nentries].value = raw;
-		r->nentries++;
+		r->entry[n].level = (uint8_t)level;
+		r->entry[n].pa = entry_pa;
+		r->entry[n].value = raw;
+		n++;
 
 		struct pt_entry_info e;
-		pt_entry_decode(ctx, level, raw, &e);
-		if (!e.present) {
-			set_fault(r, PT_VEC_PF, 0, (uint8_t)level, entry_pa, raw);
+		decode_entry(ctx, level, raw, &e);
+		if (!e.present || e.rsvd_bits) {
+			r->nentries = (uint8_t)n;
+			set_fault(r, PT_VEC_PF, e.present ? PF_ERR_P | PF_ERR_RSVD : 0, (uint8_t)level,
+				  entry_pa, raw);
 			return PT_FAULT;
 		}
-		if (e.rsvd_bits) {
-			set_fault(r, PT_VEC_PF, PF_ERR_P | PF_ERR_RSVD, (uint8_t)level, entry_pa, raw);
-			return PT_FAULT;
-		}
-		/* 4.6.1: rights combine over every level. PAE PDPTEs carry no R/W, U/S or XD. */
-		if (!pae_pdpte) {
-			rights.writable &= (e.value & PTE_RW) != 0;
-			rights.user &= (e.value & PTE_US) != 0;
-			if ((ctx->flags & PT_CTX_NXE) && (e.value & PTE_XD))
-				rights.nx = true;
+		if (!pae_pdpte) { /* PAE PDPTEs carry no R/W, U/S or XD (Table 4-8) */
+			and_bits &= e.value;
+			or_bits |= e.value;
 		}
 		if (e.maps_page) {
 			const uint64_t page_size = PT_BIT(ld->va_shift);
+			r->nentries = (uint8_t)n;
+			r->rights.writable = (and_bits & PTE_RW) != 0;
+			r->rights.user = (and_bits & PTE_US) != 0;
+			r->rights.nx = (ctx->flags & PT_CTX_NXE) && (or_bits & PTE_XD);
 			if (ctx->flags & PT_CTX_PKE)
-				rights.pkey = (uint8_t)((e.value & PTE_PKEY) >> PTE_BIT_PKEY);
-			r->rights = rights;
+				r->rights.pkey = (uint8_t)((e.value & PTE_PKEY) >> PTE_BIT_PKEY);
 			r->page_size = page_size;
 			r->level = (uint8_t)level;
 			r->pa = e.frame | (va & (page_size - 1));
@@ -478,6 +509,7 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 		}
 		table = e.frame;
 	}
+	r->nentries = (uint8_t)n;
 	return PT_EINVAL; /* unreachable: level 1 always maps a page */
 }
 

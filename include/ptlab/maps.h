@@ -39,7 +39,7 @@ struct pt_range {
 	uint64_t page_size;   /**< MAPPED: size of the pages (ranges merge only with equal page size) */
 	uint8_t level;        /**< level of the leaf, or of the entry that is reserved/points to the missing table */
 	struct pt_rights rights; /**< MAPPED/ALIAS: combined rights */
-	bool pa_in_dump;      /**< MAPPED: every page's frame is in the dump */
+	bool pa_in_dump;      /**< MAPPED: the first and last byte of every page's frame are in the dump */
 	uint64_t entry_pa;    /**< the entry behind this range (raw view: the leaf entry) */
 	uint64_t entry;       /**< its raw value */
 	uint64_t table_pa;    /**< UNREADABLE: the missing table; ALIAS: the repeated table */

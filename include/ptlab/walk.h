@@ -270,7 +270,7 @@ struct pt_result {
 	uint8_t level;       /**< level of the leaf entry (1 = PTE) */
 	struct pt_rights rights;
 	bool pa_in_dump;     /**< false: the page's frame is outside the dump (flagged, still translated) */
-	uint8_t nentries;    /**< entries read, top level first */
+	uint8_t nentries;    /**< entries read, top level first (entry[nentries..] are unset) */
 	struct {
 		uint8_t level;
 		uint64_t pa;     /**< physical address of the entry */

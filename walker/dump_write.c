@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dump_write.c: write an ELF core of physical memory in the layout of QEMU's
+ * dump-guest-memory, so that ptlab and other tools read ours and QEMU's alike.
+ *
+ * File layout (ELF64, little-endian, ET_CORE, e_machine EM_X86_64 or EM_386):
+ *   ELF header (64 bytes)
+ *   [section header 0 (64 bytes), only when the program-header count needs PN_XNUM]
+ *   program headers: one PT_NOTE (when there are notes), then one PT_LOAD per segment
+ *     (p_paddr = physical address, p_vaddr 0, p_filesz = p_memsz = size, p_flags 0, p_align 0)
+ *   note data (4-byte aligned notes)
+ *   segment data, each segment starting at a 4 KiB-aligned file offset (the gaps are holes)
+ *
+ * Notes, in this order:
+ *   "QEMU", n_type 0: QEMUCPUState version 1, 440 bytes: u32 version, u32 size, 18 u64
+ *     registers (rax rbx rcx rdx rsi rdi rsp rbp r8..r15 rip rflags), 10 segment descriptors
+ *     of 24 bytes (u32 selector, u32 limit, u32 flags, u32 pad, u64 base; cs ds es fs gs ss
+ *     ldt tr gdt idt), u64 cr[5], u64 kernel_gs_base. We fill rflags and cr0..cr4; the rest
+ *     is 0. (No "CORE" NT_PRSTATUS note: nothing here needs one.)
+ *   "PTLAB", n_type 1: what QEMUCPUState lacks. All little-endian, 72 bytes:
+ *      0 u32 version (1)        4 u32 size (72, the descriptor size)
+ *      8 u64 efer              16 u64 cr0          24 u64 cr3          32 u64 cr4
+ *     40 u64 rflags            48 u32 pkru         52 u8 maxphyaddr    53 u8 cbit
+ *     54 u16 reserved (0)      56 u32 cpuid_1_edx  60 u32 cpuid_7_ecx
+ *     64 u32 cpuid_80000001_edx                    68 u32 reserved (0)
+ *     The CPUID words are 0 when unknown (struct pt_cpu_state does not carry them).
+ *   "VMCOREINFO", n_type 0: the text, without a terminating NUL.
+ * The QEMU and PTLAB notes are written only when desc->cpu is set (PTLAB also needs
+ * desc->ptlab_note); the PT_NOTE header is left out when there is no note at all.
+ */
+#include "ptlab/dump.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/** ELF constants we write (System V gABI). */
+enum {
+	EHDR64_SIZE = 64,
+	PHDR64_SIZE = 56,
+	SHDR64_SIZE = 64,
+	ET_CORE = 4,
+	EM_386 = 3,
+	EM_X86_64 = 62,
+	PT_LOAD = 1,
+	PT_NOTE = 4,
+	PN_XNUM = 0xffff,
+	NOTE_HDR_SIZE = 12,
+};
+
+/** QEMUCPUState sizes and offsets (version 1, with kernel_gs_base). */
+enum {
+	QEMU_NOTE_SIZE = 8 + 18 * 8 + 10 * 24 + 5 * 8 + 8, /* 440 */
+	QEMU_RFLAGS = 8 + 17 * 8,                          /* 144 */
+	QEMU_CR0 = 8 + 18 * 8 + 10 * 24,                   /* 392 */
+};
+
+/** PTLAB note layout (see the file comment). */
+enum {
+	PTLAB_NOTE_TYPE = 1,
+	PTLAB_VERSION = 1,
+	PTLAB_NOTE_SIZE = 72,
+	PTLAB_EFER = 8, PTLAB_CR0 = 16, PTLAB_CR3 = 24, PTLAB_CR4 = 32, PTLAB_RFLAGS = 40,
+	PTLAB_PKRU = 48, PTLAB_MAXPHYADDR = 52, PTLAB_CBIT = 53,
+};
+
+/** Segment data starts on this file alignment (a page, as QEMU's segments do). */
+static const uint64_t SEGMENT_ALIGN = 4096;
+
+/* ---- Little helpers ------------------------------------------------------------------- */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+#if defined(__GNUC__)
+#define PT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PT_PRINTF(f, a)
+#endif
+
+/** Fill `err` (may be NULL) with "PATH: reason" (no file offset) and return PT_EINVAL. */
+PT_PRINTF(3, 4)
+static enum pt_status fail(struct pt_error *err, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!err)
+		return PT_EINVAL;
+	err->offset = UINT64_MAX;
+	n = snprintf(err->message, sizeof(err->message), "%s: ", path);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n < sizeof(err->message)) {
+		va_start(ap, fmt);
+		vsnprintf(err->message + n, sizeof(err->message) - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return PT_EINVAL;
+}
+
+/* ---- Notes ---------------------------------------------------------------------------- */
+
+/**
+ * Append one note (header, name with its NUL padded to 4, descriptor padded to 4) at
+ * buf + pos when buf is not NULL; return the position after it either way.
+ */
+static size_t note_put(uint8_t *buf, size_t pos, const char *name, uint32_t type,
+		       const void *desc, uint32_t descsz)
+{
+	uint32_t namesz = (uint32_t)strlen(name) + 1;
+	size_t name_pad = (namesz + 3u) & ~(size_t)3;
+	size_t desc_pad = ((size_t)descsz + 3u) & ~(size_t)3;
+
+	if (buf) {
+		uint8_t *p = buf + pos;
+
+		memset(p, 0, NOTE_HDR_SIZE + name_pad + desc_pad);
+		put32(p, namesz);
+		put32(p + 4, descsz);
+		put32(p + 8, type);
+		memcpy(p + NOTE_HDR_SIZE, name, namesz);
+		if (descsz)
+			memcpy(p + NOTE_HDR_SIZE + name_pad, desc, descsz);
+	}
+	return pos + NOTE_HDR_SIZE + name_pad + desc_pad;
+}
+
+/** Lay out all the notes of `desc` into buf (NULL: only measure); return their size. */
+static size_t notes_put(uint8_t *buf, const struct pt_core_desc *desc)
+{
+	uint8_t qemu[QEMU_NOTE_SIZE], ptlab[PTLAB_NOTE_SIZE];
+	const struct pt_cpu_state *c = desc->cpu;
+	size_t pos = 0;
+
+	if (c) {
+		memset(qemu, 0, sizeof(qemu));
+		put32(qemu, 1);
+		put32(qemu + 4, QEMU_NOTE_SIZE);
+		put64(qemu + QEMU_RFLAGS, c->rflags);
+		put64(qemu + QEMU_CR0, c->cr0);
+		/* cr[1] and cr[2] stay 0 */
+		put64(qemu + QEMU_CR0 + 3 * 8, c->cr3);
+		put64(qemu + QEMU_CR0 + 4 * 8, c->cr4);
+		pos = note_put(buf, pos, "QEMU", 0, qemu, QEMU_NOTE_SIZE);
+	}
+	if (c && desc->ptlab_note) {
+		memset(ptlab, 0, sizeof(ptlab));
+		put32(ptlab, PTLAB_VERSION);
+		put32(ptlab + 4, PTLAB_NOTE_SIZE);
+		put64(ptlab + PTLAB_EFER, c->efer);
+		put64(ptlab + PTLAB_CR0, c->cr0);
+		put64(ptlab + PTLAB_CR3, c->cr3);
+		put64(ptlab + PTLAB_CR4, c->cr4);
+		put64(ptlab + PTLAB_RFLAGS, c->rflags);
+		put32(ptlab + PTLAB_PKRU, c->pkru);
+		ptlab[PTLAB_MAXPHYADDR] = c->maxphyaddr;
+		ptlab[PTLAB_CBIT] = c->cbit;
+		pos = note_put(buf, pos, "PTLAB", PTLAB_NOTE_TYPE, ptlab, PTLAB_NOTE_SIZE);
+	}
+	if (desc->vmcoreinfo)
+		pos = note_put(buf, pos, "VMCOREINFO", 0, desc->vmcoreinfo,
+			       (uint32_t)strlen(desc->vmcoreinfo));
+	return pos;
+}
+
+/* ---- Writing -------------------------------------------------------------------------- */
+
+/** Write `len` bytes; on failure fill err naming the path. */
+static enum pt_status put(FILE *f, const void *p, size_t len, const char *path,
+			  struct pt_error *err)
+{
+	if (len && fwrite(p, 1, len, f) != len)
+		return fail(err, path, "write failed: %s", strerror(errno));
+	return PT_OK;
+}
+
+/** Check the description before anything is written. */
+static enum pt_status check_desc(const char *path, const struct pt_core_desc *desc,
+				 struct pt_error *err)
+{
+	size_t i;
+
+	if (desc->machine != EM_X86_64 && desc->machine != EM_386)
+		return fail(err, path, "machine %u is not EM_X86_64 (62) or EM_386 (3)",
+			    desc->machine);
+	if (desc->nsegments && !desc->segments)
+		return fail(err, path, "%zu segments but no segment array", desc->nsegments);
+	if (desc->nsegments >= UINT32_MAX - 1)
+		return fail(err, path, "too many segments (%zu)", desc->nsegments);
+	if (desc->vmcoreinfo && strlen(desc->vmcoreinfo) > UINT32_MAX - 4)
+		return fail(err, path, "VMCOREINFO text too long");
+	for (i = 0; i < desc->nsegments; i++) {
+		const struct pt_core_segment *s = &desc->segments[i];
+
+		if (s->size && !s->data)
+			return fail(err, path, "segment %zu has no data", i);
+		if (s->size > UINT64_MAX - s->pa)
+			return fail(err, path,
+				    "segment %zu [0x%" PRIx64 " + 0x%" PRIx64 ") overflows the "
+				    "physical address space", i, s->pa, s->size);
+		if (s->size > (uint64_t)INT64_MAX / 2)
+			return fail(err, path, "segment %zu is too large (0x%" PRIx64 " bytes)",
+				    i, s->size);
+	}
+	return PT_OK;
+}
+
+/** Write the ELF header (and section header 0 when `xnum`) for `phnum` program headers. */
+static enum pt_status write_headers(FILE *f, const struct pt_core_desc *desc, uint64_t phnum,
+				    bool xnum, const char *path, struct pt_error *err)
+{
+	uint8_t eh[EHDR64_SIZE] = { 0x7f, 'E', 'L', 'F', 2 /* ELFCLASS64 */,
+				    1 /* ELFDATA2LSB */, 1 /* EV_CURRENT */, 0 /* ELFOSABI_NONE */ };
+	uint8_t sh[SHDR64_SIZE] = { 0 };
+	enum pt_status st;
+
+	put16(eh + 16, ET_CORE);
+	put16(eh + 18, (uint16_t)desc->machine);
+	put32(eh + 20, 1);                                      /* e_version */
+	put64(eh + 32, EHDR64_SIZE + (xnum ? SHDR64_SIZE : 0)); /* e_phoff */
+	put64(eh + 40, xnum ? EHDR64_SIZE : 0);                 /* e_shoff */
+	put16(eh + 52, EHDR64_SIZE);                            /* e_ehsize */
+	put16(eh + 54, PHDR64_SIZE);                            /* e_phentsize */
+	put16(eh + 56, xnum ? PN_XNUM : (uint16_t)phnum);       /* e_phnum */
+	put16(eh + 58, xnum ? SHDR64_SIZE : 0);                 /* e_shentsize */
+	put16(eh + 60, xnum ? 1 : 0);                           /* e_shnum */
+	st = put(f, eh, sizeof(eh), path, err);
+	if (st != PT_OK || !xnum)
+		return st;
+	/* section header 0: SHT_NULL, sh_info = the real program-header count */
+	put32(sh + 44, (uint32_t)phnum);
+	return put(f, sh, sizeof(sh), path, err);
+}
+
+/** Write one program header. */
+static enum pt_status write_phdr(FILE *f, uint32_t type, uint64_t off, uint64_t pa,
+				 uint64_t size, uint64_t align, const char *path,
+				 struct pt_error *err)
+{
+	uint8_t ph[PHDR64_SIZE] = { 0 };
+
+	put32(ph, type);
+	put32(ph + 4, 0);     /* p_flags */
+	put64(ph + 8, off);   /* p_offset */
+	put64(ph + 16, 0);    /* p_vaddr */
+	put64(ph + 24, pa);   /* p_paddr */
+	put64(ph + 32, size); /* p_filesz */
+	put64(ph + 40, size); /* p_memsz */
+	put64(ph + 48, align);
+	return put(f, ph, sizeof(ph), path, err);
+}
+
+enum pt_status pt_core_write(const char *path, const struct pt_core_desc *desc,
+			     struct pt_error *err)
+{
+	enum pt_status st = PT_OK;
+	uint8_t *notes = NULL;
+	size_t notes_size, i;
+	uint64_t phnum, notes_off, off;
+	bool xnum, regular = false;
+	struct stat sb;
+	FILE *f = NULL;
+
+	if (!path || !desc)
+		return fail(err, path ? path : "(null)", "no path or no core description");
+	st = check_desc(path, desc, err);
+	if (st != PT_OK)
+		return st;
+
+	notes_size = notes_put(NULL, desc);
+	if (notes_size) {
+		notes = malloc(notes_size);
+		if (!notes)
+			return fail(err, path, "out of memory for %zu bytes of notes", notes_size);
+		notes_put(notes, desc);
+	}
+	phnum = (uint64_t)desc->nsegments + (notes_size ? 1 : 0);
+	xnum = phnum >= PN_XNUM;
+	notes_off = EHDR64_SIZE + (xnum ? SHDR64_SIZE : 0) + phnum * PHDR64_SIZE;
+
+	f = fopen(path, "wb");
+	if (!f) {
+		st = fail(err, path, "cannot create: %s", strerror(errno));
+		goto out;
+	}
+	/* a partial core is removed on failure, but never a device or a pipe */
+	regular = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode);
+	st = write_headers(f, desc, phnum, xnum, path, err);
+	if (st != PT_OK)
+		goto out;
+	if (notes_size) {
+		st = write_phdr(f, PT_NOTE, notes_off, 0, notes_size, 4, path, err);
+		if (st != PT_OK)
+			goto out;
+	}
+	off = notes_off + notes_size;
+	for (i = 0; i < desc->nsegments; i++) {
+		const struct pt_core_segment *s = &desc->segments[i];
+		uint64_t seg_off = s->size ? align_up(off, SEGMENT_ALIGN) : off;
+
+		if (seg_off > (uint64_t)INT64_MAX / 2) {
+			st = fail(err, path, "core would exceed the largest file offset");
+			goto out;
+		}
+		st = write_phdr(f, PT_LOAD, seg_off, s->pa, s->size, 0, path, err);
+		if (st != PT_OK)
+			goto out;
+		off = seg_off + s->size;
+	}
+	st = put(f, notes, notes_size, path, err);
+	if (st != PT_OK)
+		goto out;
+
+	/* segment data: the same offsets again; alignment gaps are skipped (holes) */
+	off = notes_off + notes_size;
+	for (i = 0; i < desc->nsegments; i++) {
+		const struct pt_core_segment *s = &desc->segments[i];
+		uint64_t seg_off;
+
+		if (!s->size)
+			continue;
+		seg_off = align_up(off, SEGMENT_ALIGN);
+		if (seg_off != off && fseeko(f, (off_t)seg_off, SEEK_SET) != 0) {
+			st = fail(err, path, "seek to 0x%" PRIx64 " failed: %s", seg_off,
+				  strerror(errno));
+			goto out;
+		}
+		if (s->size > SIZE_MAX) {
+			st = fail(err, path, "segment %zu is too large for this host", i);
+			goto out;
+		}
+		st = put(f, s->data, (size_t)s->size, path, err);
+		if (st != PT_OK)
+			goto out;
+		off = seg_off + s->size;
+	}
+out:
+	if (f && fclose(f) != 0 && st == PT_OK)
+		st = fail(err, path, "write failed: %s", strerror(errno));
+	if (st != PT_OK && regular)
+		remove(path);
+	free(notes);
+	return st;
+}
