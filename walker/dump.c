@@ -220,21 +220,21 @@ static const void *dump_ptr(const struct pt_mem *mem, uint64_t pa, size_t len)
 {
 	const struct pt_dump *d = mem->opaque;
 	const struct pt_dump_range *r = d->ranges;
-	size_t lo = 0, hi = d->nranges;
+	size_t n = d->nranges;
 	uint64_t off;
 
-	/* lo = number of ranges starting at or below pa */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r[mid].pa <= pa)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
+	if (n == 0)
 		return NULL;
-	r += lo - 1;
+	/* Branch-free binary search (the compiler makes the step a cmov): r ends on the last range
+	 * starting at or below pa, or on the first range. This runs for every entry the walker
+	 * reads, and a mispredicted search branch cost more than the walk itself. */
+	while (n > 1) {
+		size_t half = n / 2;
+		r = r[half].pa <= pa ? r + half : r;
+		n -= half;
+	}
+	if (r->pa > pa)
+		return NULL;
 	off = pa - r->pa;
 	if (off >= r->size || (uint64_t)len > r->size - off)
 		return NULL;

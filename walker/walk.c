@@ -513,6 +513,19 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 	return PT_EINVAL; /* unreachable: level 1 always maps a page */
 }
 
+/** The access-dependent error-code bits (4.7): W/R, U/S, I/D. */
+static uint32_t access_error_bits(const struct pt_context *ctx, const struct pt_access *access)
+{
+	uint32_t code = 0;
+	if (access->kind == PT_ACCESS_WRITE)
+		code |= PF_ERR_W;
+	if (access->cpl == 3 && !access->implicit)
+		code |= PF_ERR_U;
+	if (access->kind == PT_ACCESS_FETCH && (ctx->flags & PT_CTX_ID_BIT))
+		code |= PF_ERR_ID;
+	return code;
+}
+
 uint32_t pt_access_check(const struct pt_context *ctx, const struct pt_rights *rights,
 			 const struct pt_access *access)
 {
@@ -556,22 +569,9 @@ uint32_t pt_access_check(const struct pt_context *ctx, const struct pt_rights *r
 	}
 	if (!denied && !pk_denied)
 		return 0;
-	uint32_t code = PF_ERR_P;
+	uint32_t code = PF_ERR_P | access_error_bits(ctx, access);
 	if (pk_denied)
 		code |= PF_ERR_PK;
-	return code;
-}
-
-/** The access-dependent error-code bits (4.7): W/R, U/S, I/D. */
-static uint32_t access_error_bits(const struct pt_context *ctx, const struct pt_access *access)
-{
-	uint32_t code = 0;
-	if (access->kind == PT_ACCESS_WRITE)
-		code |= PF_ERR_W;
-	if (access->cpl == 3 && !access->implicit)
-		code |= PF_ERR_U;
-	if (access->kind == PT_ACCESS_FETCH && (ctx->flags & PT_CTX_ID_BIT))
-		code |= PF_ERR_ID;
 	return code;
 }
 
@@ -582,8 +582,7 @@ enum pt_status pt_result_check_access(const struct pt_context *ctx, const struct
 	if (!code)
 		return PT_OK;
 	const unsigned last = r->nentries - 1u;
-	set_fault(r, PT_VEC_PF, code | access_error_bits(ctx, access), r->level, r->entry[last].pa,
-		  r->entry[last].value);
+	set_fault(r, PT_VEC_PF, code, r->level, r->entry[last].pa, r->entry[last].value);
 	return PT_FAULT;
 }
 

@@ -298,8 +298,9 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 		       struct pt_result *result);
 
 /**
- * Check `access` against a mapping's rights (SDM 4.6) and return the #PF error code it raises,
- * or 0 when the access is allowed. Used by pt_translate and by the TLB on a hit.
+ * Check `access` against a mapping's rights (SDM 4.6) and return the full #PF error code it
+ * raises (P, plus W/R, U/S, I/D and PK as SDM 4.7 defines them), or 0 when the access is allowed.
+ * Used by pt_translate and by the TLB on a hit.
  */
 uint32_t pt_access_check(const struct pt_context *ctx, const struct pt_rights *rights,
 			 const struct pt_access *access);
