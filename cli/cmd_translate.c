@@ -14,12 +14,14 @@ static const char cmd_name[] = "translate";
 enum translate_opt {
 	OPT_ACCESS = PTL_OPT_COMMAND,
 	OPT_USER,
+	OPT_IMPLICIT,
 };
 
 static const struct option long_options[] = {
 	PTL_CONTEXT_LONG_OPTIONS,
 	{ "access", required_argument, NULL, OPT_ACCESS },
 	{ "user", no_argument, NULL, OPT_USER },
+	{ "implicit", no_argument, NULL, OPT_IMPLICIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -30,7 +32,9 @@ void ptl_usage_translate(FILE *out)
 	      "LiME), as the CPU would for the given access.\n"
 	      "\n"
 	      "  --access r|w|x       the access to check: read (default), write or fetch\n"
-	      "  --user               a user-mode access (same as --cpl 3)\n",
+	      "  --user               a user-mode access (same as --cpl 3)\n"
+	      "  --implicit           an implicit supervisor access (e.g. a GDT or TSS read):\n"
+	      "                       supervisor rights at any CPL, SMAP ignores RFLAGS.AC\n",
 	      out);
 	fputs(ptl_context_usage, out);
 	fputs("\n"
@@ -89,7 +93,7 @@ static const char *access_name(enum pt_access_kind kind)
 
 /* Parse argv; returns -1 to go on, else an exit status (help printed or usage error). */
 static int parse_args(int argc, char *argv[], struct ptl_ctx_opts *opts,
-		      enum pt_access_kind *kind_ret)
+		      enum pt_access_kind *kind_ret, bool *implicit_ret)
 {
 	int opt;
 
@@ -110,6 +114,9 @@ static int parse_args(int argc, char *argv[], struct ptl_ctx_opts *opts,
 		case OPT_USER:
 			opts->has_cpl = true;
 			opts->cpl = 3;
+			break;
+		case OPT_IMPLICIT:
+			*implicit_ret = true;
 			break;
 		default:
 			return ptl_getopt_error(cmd_name, opt, argv);
@@ -370,6 +377,8 @@ static void print_json(const struct ptl_session *s, const struct pt_access *acce
 	ptl_json_array_end(&j);
 	ptl_json_key(&j, "access");
 	ptl_json_string(&j, access_name(access->kind));
+	ptl_json_key(&j, "implicit");
+	ptl_json_bool(&j, access->implicit);
 	ptl_json_context(&j, s);
 	ptl_json_object_end(&j);
 	ptl_json_finish(&j);
@@ -387,7 +396,7 @@ int ptl_cmd_translate(int argc, char *argv[])
 	memset(&opts, 0, sizeof(opts));
 	memset(&session, 0, sizeof(session));
 	memset(&access, 0, sizeof(access));
-	ret = parse_args(argc, argv, &opts, &access.kind);
+	ret = parse_args(argc, argv, &opts, &access.kind, &access.implicit);
 	if (ret >= 0)
 		return ret;
 	count = (size_t)(argc - optind - 1);

@@ -343,6 +343,9 @@ const char ptl_context_usage[] =
 	"                       exact register values (win over the note and --mode)\n"
 	"  --maxphyaddr BITS    physical-address width, 32..52\n"
 	"  --cpl N              privilege level of the accesses, 0..3\n"
+	"  --cbit N             SME C-bit position (stripped from every entry), 0 = none\n"
+	"  --pkru V             protection-key rights (with CR4.PKE in IA-32e modes)\n"
+	"  --rflags V           RFLAGS (AC lets explicit supervisor accesses pass SMAP)\n"
 	"  --raw-dump           read DUMP as a flat physical image whatever its magic\n"
 	"  --json               print one JSON object on stdout\n"
 	"  -h, --help           print this help\n"
@@ -403,6 +406,18 @@ int ptl_ctx_option(const char *cmd, struct ptl_ctx_opts *opts, int opt, const ch
 				   &opts->maxphyaddr);
 	case PTL_OPT_CPL:
 		return parse_small(cmd, "cpl", arg, 0, 3, &opts->has_cpl, &opts->cpl);
+	case PTL_OPT_CBIT:
+		return parse_small(cmd, "cbit", arg, 0, 62, &opts->has_cbit, &opts->cbit);
+	case PTL_OPT_PKRU: {
+		int r = parse_register(cmd, "pkru", arg, &opts->has_pkru, &opts->pkru);
+		if (r == 1 && opts->pkru > UINT32_MAX) {
+			ptl_usage_error(cmd, "--pkru %s is wider than 32 bits", arg);
+			return -1;
+		}
+		return r;
+	}
+	case PTL_OPT_RFLAGS:
+		return parse_register(cmd, "rflags", arg, &opts->has_rflags, &opts->rflags);
 	case PTL_OPT_MODE:
 		if (!pt_mode_parse(arg, &opts->mode) || opts->mode == PT_MODE_OFF) {
 			ptl_usage_error(cmd, "unknown mode '%s' (legacy, pae, ia32e or la57)", arg);
@@ -455,6 +470,12 @@ static int session_cpu_state(struct ptl_session *s, const struct ptl_ctx_opts *o
 		s->cpu.efer = opts->efer;
 	if (opts->has_maxphyaddr)
 		s->cpu.maxphyaddr = opts->maxphyaddr;
+	if (opts->has_cbit)
+		s->cpu.cbit = opts->cbit;
+	if (opts->has_pkru)
+		s->cpu.pkru = (uint32_t)opts->pkru;
+	if (opts->has_rflags)
+		s->cpu.rflags = opts->rflags;
 	if (opts->has_cr3)
 		s->cpu.cr3 = opts->cr3;
 	s->cpl = opts->has_cpl ? opts->cpl : 0;

@@ -103,6 +103,9 @@ enum ptl_opt {
 	PTL_OPT_MAXPHYADDR,
 	PTL_OPT_CPL,
 	PTL_OPT_RAW_DUMP,
+	PTL_OPT_CBIT,
+	PTL_OPT_PKRU,
+	PTL_OPT_RFLAGS,
 	PTL_OPT_COMMAND = 512, /**< first value a command may use for its own options */
 };
 
@@ -117,7 +120,10 @@ enum ptl_opt {
 	{ "efer", required_argument, NULL, PTL_OPT_EFER },                    \
 	{ "maxphyaddr", required_argument, NULL, PTL_OPT_MAXPHYADDR },        \
 	{ "cpl", required_argument, NULL, PTL_OPT_CPL },                      \
-	{ "raw-dump", no_argument, NULL, PTL_OPT_RAW_DUMP }
+	{ "raw-dump", no_argument, NULL, PTL_OPT_RAW_DUMP },                  \
+	{ "cbit", required_argument, NULL, PTL_OPT_CBIT },                    \
+	{ "pkru", required_argument, NULL, PTL_OPT_PKRU },                    \
+	{ "rflags", required_argument, NULL, PTL_OPT_RFLAGS }
 
 /** Usage text of the shared options, for a command's --help. */
 extern const char ptl_context_usage[];
@@ -126,7 +132,9 @@ extern const char ptl_context_usage[];
 struct ptl_ctx_opts {
 	bool help, json, raw_dump;
 	bool has_cr3, has_mode, has_cr0, has_cr4, has_efer, has_maxphyaddr, has_cpl;
-	uint64_t cr3, cr0, cr4, efer;
+	bool has_cbit, has_pkru, has_rflags;
+	uint64_t cr3, cr0, cr4, efer, pkru, rflags;
+	uint8_t cbit;
 	enum pt_mode mode;
 	uint8_t maxphyaddr;
 	uint8_t cpl;
@@ -158,7 +166,8 @@ struct ptl_session {
 
 /**
  * Open the dump at `path` and build its context: the dump's CPU note, else the default
- * (IA-32e, WP, NXE, MAXPHYADDR 52); then --mode; then --cr0/--cr4/--efer/--maxphyaddr/--cpl;
+ * (IA-32e, WP, NXE, MAXPHYADDR 52); then --mode; then --cr0/--cr4/--efer/--maxphyaddr/--cpl/
+ * --cbit/--pkru/--rflags;
  * then --cr3. Returns PTL_EXIT_OK, or PTL_EXIT_USAGE after printing one line (unreadable dump,
  * no CPU state and no --cr3, impossible CPU state naming the register).
  */

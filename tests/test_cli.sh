@@ -318,6 +318,32 @@ check_json "JSON escaping of the dump name" '
 assert d["dump"].endswith("odd\"\\\t\ufffd.raw"), repr(d["dump"])'
 rm -f "$ODD"
 
+# ---- rights controls from the command line: SMAP, RFLAGS.AC, implicit accesses, PKRU, C-bit ----
+# 0x400000 is a user page (PTE 0x3000025); CR4 0x200030 adds SMAP (bit 21) to PAE|PSE.
+run "$PTLAB" translate "$CORE" 0x400000 --cr4 0x200030
+check_rc "SMAP: supervisor read of a user page" 1
+check_line "SMAP: #PF P at the PTE" '0x400000 -> #PF error 0x1 (P) at level 1, entry 0x2a1a000 = 0x3000025  [entries: L4 0x2a10000=0x2a18067 L3 0x2a18000=0x2a19067 L2 0x2a19010=0x2a1a067 L1 0x2a1a000=0x3000025]'
+run "$PTLAB" translate "$CORE" 0x400000 --cr4 0x200030 --rflags 0x40000
+check_rc "SMAP with RFLAGS.AC: allowed" 0
+run "$PTLAB" translate "$CORE" 0x400000 --cr4 0x200030 --rflags 0x40000 --implicit --json
+check_rc "SMAP, AC, implicit access: still a fault" 1
+check_json "implicit --json" '
+assert d["implicit"] is True and d["access"] == "read", d
+assert d["results"][0]["fault"]["error_code"] == 1, d'
+# PKE (CR4 bit 22) with PKRU.AD for key 0: a user read of a user page faults with PK.
+run "$PTLAB" translate "$CORE" 0x402000 --cr4 0x400030 --pkru 0x1 --user --json
+check_rc "PKRU.AD key 0: user read faults" 1
+check_json "PK error code" '
+assert d["results"][0]["fault"]["error_code"] == 0x25, d'
+run "$PTLAB" translate "$CORE" 0x400000 --pkru 0x100000000
+check_usage "--pkru wider than 32 bits" "--pkru"
+# A C-bit position above the frames: stripped, the translation is unchanged.
+run "$PTLAB" translate "$CORE" 0xffffffff81000123 --cbit 45
+check_rc "--cbit 45" 0
+check_line "--cbit 45: same PA" '0xffffffff81000123 -> 0x1000123  2M page (level 2)  r-x kernel  [entries: L4 0x2a10ff8=0x2a11063 L3 0x2a11ff0=0x2a12063 L2 0x2a12040=0x10001a1]'
+run "$PTLAB" translate "$CORE" 0x400000 --cbit 63
+check_usage "--cbit out of range" "--cbit"
+
 # ---- maps ----------------------------------------------------------------------------------
 
 run "$PTLAB" maps "$CORE"
