@@ -19,6 +19,7 @@
  * LiME's range header (magic, version, inclusive start and end address, 8 reserved bytes).
  */
 #include "ptlab/dump.h"
+#include "dump_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -163,19 +164,9 @@ static uint64_t le_addr(const uint8_t *p, unsigned size)
 	return size == 8 ? le64(p) : le32(p);
 }
 
-#if defined(__GNUC__)
-#define PT_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-#define PT_PRINTF(f, a)
-#endif
-
-/**
- * Fill `err` (may be NULL) with "PATH: offset 0xN: reason", or "PATH: reason" when `offset`
- * is UINT64_MAX, and return PT_EINVAL. The message is truncated to fit.
- */
-PT_PRINTF(4, 5)
-static enum pt_status fail(struct pt_error *err, const char *path, uint64_t offset,
-			   const char *fmt, ...)
+/* See dump_internal.h. */
+enum pt_status pt_error_set(struct pt_error *err, const char *path, uint64_t offset,
+			    const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -289,7 +280,7 @@ static enum pt_status overlap_check(const struct pt_dump *d, const struct pt_dum
 		uint64_t chunk, k;
 
 		if (i >= n || a < r->pa || a - r->pa >= r->size)
-			return fail(err, d->path, s->hdr_off,
+			return pt_error_set(err, d->path, s->hdr_off,
 				    "segment at PA 0x%" PRIx64 " overlaps a hole (internal error)", a);
 		chunk = r->pa + r->size - a;
 		if (chunk > ov_end - a)
@@ -300,7 +291,7 @@ static enum pt_status overlap_check(const struct pt_dump *d, const struct pt_dum
 		if (x != y && memcmp(x, y, chunk) != 0) {
 			for (k = 0; x[k] == y[k]; k++)
 				;
-			return fail(err, d->path, s->hdr_off,
+			return pt_error_set(err, d->path, s->hdr_off,
 				    "segment [0x%" PRIx64 ", 0x%" PRIx64 ") overlaps an earlier one "
 				    "with different bytes (first at PA 0x%" PRIx64 ")",
 				    s->pa, s->pa + s->size, a + k);
@@ -329,7 +320,7 @@ static enum pt_status build_ranges(struct pt_dump *d, struct seg *segs, size_t n
 		goto out;
 	out = calloc(nsegs, sizeof(*out));
 	if (!out) {
-		st = fail(err, d->path, UINT64_MAX, "out of memory for %zu ranges", nsegs);
+		st = pt_error_set(err, d->path, UINT64_MAX, "out of memory for %zu ranges", nsegs);
 		goto out;
 	}
 	qsort(segs, nsegs, sizeof(*segs), seg_cmp);
@@ -346,7 +337,7 @@ static enum pt_status build_ranges(struct pt_dump *d, struct seg *segs, size_t n
 			uint64_t ov_end = end < cur_end ? end : cur_end;
 
 			if (!allow_identical) {
-				st = fail(err, d->path, s->hdr_off,
+				st = pt_error_set(err, d->path, s->hdr_off,
 					  "range [0x%" PRIx64 ", 0x%" PRIx64 ") overlaps an earlier range",
 					  s->pa, end);
 				goto out;
@@ -413,7 +404,7 @@ static enum pt_status parse_notes(struct pt_dump *d, uint64_t off, uint64_t size
 		const uint8_t *name, *desc;
 
 		if (end - pos < NOTE_HDR_SIZE)
-			return fail(err, d->path, pos,
+			return pt_error_set(err, d->path, pos,
 				    "truncated note header: %" PRIu64 " bytes left in the PT_NOTE "
 				    "segment, need %d", end - pos, NOTE_HDR_SIZE);
 		namesz = le32(h);
@@ -423,12 +414,12 @@ static enum pt_status parse_notes(struct pt_dump *d, uint64_t off, uint64_t size
 			break;
 		name_off = pos + NOTE_HDR_SIZE;
 		if (namesz > end - name_off)
-			return fail(err, d->path, pos,
+			return pt_error_set(err, d->path, pos,
 				    "note name: n_namesz %" PRIu32 " runs past the end of the "
 				    "PT_NOTE segment at 0x%" PRIx64, namesz, end);
 		desc_off = name_off + align4(namesz);
 		if (descsz > 0 && (desc_off > end || descsz > end - desc_off))
-			return fail(err, d->path, pos,
+			return pt_error_set(err, d->path, pos,
 				    "note descriptor: n_descsz %" PRIu32 " runs past the end of the "
 				    "PT_NOTE segment at 0x%" PRIx64, descsz, end);
 		name = d->map + name_off;
@@ -436,7 +427,7 @@ static enum pt_status parse_notes(struct pt_dump *d, uint64_t off, uint64_t size
 
 		if (note_name_is(name, namesz, "QEMU")) {
 			if (descsz < QEMU_MIN_SIZE)
-				return fail(err, d->path, pos,
+				return pt_error_set(err, d->path, pos,
 					    "QEMU note: descriptor of %" PRIu32 " bytes is too short "
 					    "for the CPU state (need %u)", descsz, QEMU_MIN_SIZE);
 			if (!notes->qemu)
@@ -445,13 +436,13 @@ static enum pt_status parse_notes(struct pt_dump *d, uint64_t off, uint64_t size
 			uint32_t version, dsize;
 
 			if (descsz < PTLAB_V1_SIZE)
-				return fail(err, d->path, pos,
+				return pt_error_set(err, d->path, pos,
 					    "PTLAB note: descriptor of %" PRIu32 " bytes, need %d",
 					    descsz, PTLAB_V1_SIZE);
 			version = le32(desc);
 			dsize = le32(desc + 4);
 			if (version < 1 || dsize < PTLAB_V1_SIZE || dsize > descsz)
-				return fail(err, d->path, pos,
+				return pt_error_set(err, d->path, pos,
 					    "PTLAB note: bad version %" PRIu32 " or size %" PRIu32
 					    " (descriptor of %" PRIu32 " bytes)", version, dsize, descsz);
 			if (!notes->ptlab)
@@ -542,34 +533,34 @@ static enum pt_status open_elf(struct pt_dump *d, struct pt_error *err)
 	size_t nsegs = 0;
 
 	if (size < EI_DATA + 1) {
-		st = fail(err, d->path, 0, "truncated ELF header: %" PRIu64 " bytes", size);
+		st = pt_error_set(err, d->path, 0, "truncated ELF header: %" PRIu64 " bytes", size);
 		goto out;
 	}
 	if (m[EI_CLASS] != ELFCLASS32 && m[EI_CLASS] != ELFCLASS64) {
-		st = fail(err, d->path, EI_CLASS, "EI_CLASS %u is neither ELFCLASS32 nor ELFCLASS64",
+		st = pt_error_set(err, d->path, EI_CLASS, "EI_CLASS %u is neither ELFCLASS32 nor ELFCLASS64",
 			  m[EI_CLASS]);
 		goto out;
 	}
 	if (m[EI_DATA] != ELFDATA2LSB) {
-		st = fail(err, d->path, EI_DATA,
+		st = pt_error_set(err, d->path, EI_DATA,
 			  "EI_DATA %u: only little-endian (ELFDATA2LSB) cores are supported", m[EI_DATA]);
 		goto out;
 	}
 	L = &elf_layouts[m[EI_CLASS] == ELFCLASS64];
 	if (size < L->ehdr_size) {
-		st = fail(err, d->path, 0, "truncated ELF header: %" PRIu64 " bytes, need %u",
+		st = pt_error_set(err, d->path, 0, "truncated ELF header: %" PRIu64 " bytes, need %u",
 			  size, L->ehdr_size);
 		goto out;
 	}
 	type = le16(m + ELF_E_TYPE);
 	if (type != ET_CORE) {
-		st = fail(err, d->path, ELF_E_TYPE, "e_type %u is not ET_CORE (4): not a core file",
+		st = pt_error_set(err, d->path, ELF_E_TYPE, "e_type %u is not ET_CORE (4): not a core file",
 			  type);
 		goto out;
 	}
 	d->machine = le16(m + ELF_E_MACHINE);
 	if (d->machine != EM_X86_64 && d->machine != EM_386) {
-		st = fail(err, d->path, ELF_E_MACHINE,
+		st = pt_error_set(err, d->path, ELF_E_MACHINE,
 			  "e_machine %u (%s) is not EM_X86_64 (62) or EM_386 (3)", d->machine,
 			  machine_name(d->machine));
 		goto out;
@@ -583,17 +574,17 @@ static enum pt_status open_elf(struct pt_dump *d, struct pt_error *err)
 		unsigned shentsize = le16(m + L->e_shentsize);
 
 		if (shoff == 0) {
-			st = fail(err, d->path, L->e_shoff,
+			st = pt_error_set(err, d->path, L->e_shoff,
 				  "e_phnum is PN_XNUM but there is no section header 0 (e_shoff 0)");
 			goto out;
 		}
 		if (shentsize != L->shdr_size) {
-			st = fail(err, d->path, L->e_shentsize, "e_shentsize %u, expected %u",
+			st = pt_error_set(err, d->path, L->e_shentsize, "e_shentsize %u, expected %u",
 				  shentsize, L->shdr_size);
 			goto out;
 		}
 		if (!in_file(size, shoff, L->shdr_size)) {
-			st = fail(err, d->path, shoff,
+			st = pt_error_set(err, d->path, shoff,
 				  "section header 0 runs past end of file (size 0x%" PRIx64 ")", size);
 			goto out;
 		}
@@ -603,26 +594,26 @@ static enum pt_status open_elf(struct pt_dump *d, struct pt_error *err)
 	if (phnum > 0) {
 		phentsize = le16(m + L->e_phentsize);
 		if (phentsize != L->phdr_size) {
-			st = fail(err, d->path, L->e_phentsize, "e_phentsize %u, expected %u",
+			st = pt_error_set(err, d->path, L->e_phentsize, "e_phentsize %u, expected %u",
 				  phentsize, L->phdr_size);
 			goto out;
 		}
 		/* phnum < 2^32 and phentsize <= 56: the product cannot overflow */
 		if (phnum * phentsize > size) {
-			st = fail(err, d->path, phnum_field,
+			st = pt_error_set(err, d->path, phnum_field,
 				  "absurd program header count %" PRIu64 ": more than fit in the file "
 				  "(size 0x%" PRIx64 ")", phnum, size);
 			goto out;
 		}
 		if (!in_file(size, phoff, phnum * phentsize)) {
-			st = fail(err, d->path, phoff,
+			st = pt_error_set(err, d->path, phoff,
 				  "%" PRIu64 " program headers run past end of file (size 0x%" PRIx64 ")",
 				  phnum, size);
 			goto out;
 		}
 		segs = calloc((size_t)phnum, sizeof(*segs));
 		if (!segs) {
-			st = fail(err, d->path, UINT64_MAX, "out of memory for %" PRIu64
+			st = pt_error_set(err, d->path, UINT64_MAX, "out of memory for %" PRIu64
 				  " program headers", phnum);
 			goto out;
 		}
@@ -643,7 +634,7 @@ static enum pt_status open_elf(struct pt_dump *d, struct pt_error *err)
 		if (filesz == 0)
 			continue;
 		if (!in_file(size, off, filesz)) {
-			st = fail(err, d->path, ho,
+			st = pt_error_set(err, d->path, ho,
 				  "%s p_offset 0x%" PRIx64 " + p_filesz 0x%" PRIx64 " runs past end of "
 				  "file (size 0x%" PRIx64 ")", ptype == PT_LOAD ? "PT_LOAD" : "PT_NOTE",
 				  off, filesz, size);
@@ -656,7 +647,7 @@ static enum pt_status open_elf(struct pt_dump *d, struct pt_error *err)
 			continue;
 		}
 		if (filesz > UINT64_MAX - pa) {
-			st = fail(err, d->path, ho,
+			st = pt_error_set(err, d->path, ho,
 				  "PT_LOAD p_paddr 0x%" PRIx64 " + p_filesz 0x%" PRIx64
 				  " overflows the physical address space", pa, filesz);
 			goto out;
@@ -691,7 +682,7 @@ static enum pt_status open_lime(struct pt_dump *d, struct pt_error *err)
 	cap = (size_t)(size / (LIME_HDR_SIZE + 1)) + 1;
 	segs = calloc(cap, sizeof(*segs));
 	if (!segs) {
-		st = fail(err, d->path, UINT64_MAX, "out of memory");
+		st = pt_error_set(err, d->path, UINT64_MAX, "out of memory");
 		goto out;
 	}
 	for (pos = 0; pos < size;) {
@@ -700,37 +691,37 @@ static enum pt_status open_lime(struct pt_dump *d, struct pt_error *err)
 		uint32_t version;
 
 		if (size - pos < LIME_HDR_SIZE) {
-			st = fail(err, d->path, pos, "truncated LiME header: %" PRIu64
+			st = pt_error_set(err, d->path, pos, "truncated LiME header: %" PRIu64
 				  " bytes left, need %d", size - pos, LIME_HDR_SIZE);
 			goto out;
 		}
 		if (le32(h) != LIME_MAGIC) {
-			st = fail(err, d->path, pos, "bad LiME magic 0x%08" PRIx32 " (expected 0x%08x)",
+			st = pt_error_set(err, d->path, pos, "bad LiME magic 0x%08" PRIx32 " (expected 0x%08x)",
 				  le32(h), (unsigned)LIME_MAGIC);
 			goto out;
 		}
 		version = le32(h + LIME_VERSION_OFF);
 		if (version != LIME_VERSION) {
-			st = fail(err, d->path, pos + LIME_VERSION_OFF,
+			st = pt_error_set(err, d->path, pos + LIME_VERSION_OFF,
 				  "LiME version %" PRIu32 " (expected %d)", version, LIME_VERSION);
 			goto out;
 		}
 		s_addr = le64(h + LIME_S_ADDR_OFF);
 		e_addr = le64(h + LIME_E_ADDR_OFF);
 		if (e_addr < s_addr) {
-			st = fail(err, d->path, pos + LIME_E_ADDR_OFF,
+			st = pt_error_set(err, d->path, pos + LIME_E_ADDR_OFF,
 				  "LiME e_addr 0x%" PRIx64 " is below s_addr 0x%" PRIx64, e_addr, s_addr);
 			goto out;
 		}
 		if (e_addr == UINT64_MAX) {
-			st = fail(err, d->path, pos + LIME_E_ADDR_OFF,
+			st = pt_error_set(err, d->path, pos + LIME_E_ADDR_OFF,
 				  "LiME e_addr 0x%" PRIx64 " ends at the top of the physical address space",
 				  e_addr);
 			goto out;
 		}
 		len = e_addr - s_addr; /* e_addr is inclusive: the range has len + 1 bytes */
 		if (len >= size - pos - LIME_HDR_SIZE) {
-			st = fail(err, d->path, pos,
+			st = pt_error_set(err, d->path, pos,
 				  "LiME range [0x%" PRIx64 ", 0x%" PRIx64 "] runs past end of file "
 				  "(size 0x%" PRIx64 ")", s_addr, e_addr, size);
 			goto out;
@@ -791,16 +782,16 @@ enum pt_status pt_dump_open(const char *path, const struct pt_dump_open_opts *op
 		err->message[0] = 0;
 	}
 	if (!path || !dump_ret)
-		return fail(err, path ? path : "(null)", UINT64_MAX, "no path or no result pointer");
+		return pt_error_set(err, path ? path : "(null)", UINT64_MAX, "no path or no result pointer");
 	*dump_ret = NULL;
 
 	d = calloc(1, sizeof(*d));
 	if (!d)
-		return fail(err, path, UINT64_MAX, "out of memory");
+		return pt_error_set(err, path, UINT64_MAX, "out of memory");
 	plen = strlen(path);
 	d->path = malloc(plen + 1);
 	if (!d->path) {
-		st = fail(err, path, UINT64_MAX, "out of memory");
+		st = pt_error_set(err, path, UINT64_MAX, "out of memory");
 		goto out;
 	}
 	memcpy(d->path, path, plen + 1);
@@ -809,29 +800,29 @@ enum pt_status pt_dump_open(const char *path, const struct pt_dump_open_opts *op
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		st = fail(err, path, UINT64_MAX, "cannot open: %s", strerror(errno));
+		st = pt_error_set(err, path, UINT64_MAX, "cannot open: %s", strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb) != 0) {
-		st = fail(err, path, UINT64_MAX, "cannot stat: %s", strerror(errno));
+		st = pt_error_set(err, path, UINT64_MAX, "cannot stat: %s", strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		st = fail(err, path, UINT64_MAX, "not a regular file");
+		st = pt_error_set(err, path, UINT64_MAX, "not a regular file");
 		goto out;
 	}
 	if (sb.st_size == 0) {
-		st = fail(err, path, UINT64_MAX, "empty file (0 bytes): not a dump");
+		st = pt_error_set(err, path, UINT64_MAX, "empty file (0 bytes): not a dump");
 		goto out;
 	}
 	if ((uintmax_t)sb.st_size > SIZE_MAX) {
-		st = fail(err, path, UINT64_MAX, "file too large to map");
+		st = pt_error_set(err, path, UINT64_MAX, "file too large to map");
 		goto out;
 	}
 	d->map_size = (size_t)sb.st_size;
 	map = mmap(NULL, d->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED) {
-		st = fail(err, path, UINT64_MAX, "cannot map: %s", strerror(errno));
+		st = pt_error_set(err, path, UINT64_MAX, "cannot map: %s", strerror(errno));
 		goto out;
 	}
 	d->map = map;

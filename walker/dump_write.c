@@ -29,6 +29,7 @@
  * desc->ptlab_note); the PT_NOTE header is left out when there is no note at all.
  */
 #include "ptlab/dump.h"
+#include "dump_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -97,32 +98,6 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) / a * a;
 }
 
-#if defined(__GNUC__)
-#define PT_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-#define PT_PRINTF(f, a)
-#endif
-
-/** Fill `err` (may be NULL) with "PATH: reason" (no file offset) and return PT_EINVAL. */
-PT_PRINTF(3, 4)
-static enum pt_status fail(struct pt_error *err, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!err)
-		return PT_EINVAL;
-	err->offset = UINT64_MAX;
-	n = snprintf(err->message, sizeof(err->message), "%s: ", path);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n < sizeof(err->message)) {
-		va_start(ap, fmt);
-		vsnprintf(err->message + n, sizeof(err->message) - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return PT_EINVAL;
-}
 
 /* ---- Notes ---------------------------------------------------------------------------- */
 
@@ -196,7 +171,7 @@ static enum pt_status put(FILE *f, const void *p, size_t len, const char *path,
 			  struct pt_error *err)
 {
 	if (len && fwrite(p, 1, len, f) != len)
-		return fail(err, path, "write failed: %s", strerror(errno));
+		return pt_error_set(err, path, UINT64_MAX, "write failed: %s", strerror(errno));
 	return PT_OK;
 }
 
@@ -207,25 +182,25 @@ static enum pt_status check_desc(const char *path, const struct pt_core_desc *de
 	size_t i;
 
 	if (desc->machine != EM_X86_64 && desc->machine != EM_386)
-		return fail(err, path, "machine %u is not EM_X86_64 (62) or EM_386 (3)",
+		return pt_error_set(err, path, UINT64_MAX, "machine %u is not EM_X86_64 (62) or EM_386 (3)",
 			    desc->machine);
 	if (desc->nsegments && !desc->segments)
-		return fail(err, path, "%zu segments but no segment array", desc->nsegments);
+		return pt_error_set(err, path, UINT64_MAX, "%zu segments but no segment array", desc->nsegments);
 	if (desc->nsegments >= UINT32_MAX - 1)
-		return fail(err, path, "too many segments (%zu)", desc->nsegments);
+		return pt_error_set(err, path, UINT64_MAX, "too many segments (%zu)", desc->nsegments);
 	if (desc->vmcoreinfo && strlen(desc->vmcoreinfo) > UINT32_MAX - 4)
-		return fail(err, path, "VMCOREINFO text too long");
+		return pt_error_set(err, path, UINT64_MAX, "VMCOREINFO text too long");
 	for (i = 0; i < desc->nsegments; i++) {
 		const struct pt_core_segment *s = &desc->segments[i];
 
 		if (s->size && !s->data)
-			return fail(err, path, "segment %zu has no data", i);
+			return pt_error_set(err, path, UINT64_MAX, "segment %zu has no data", i);
 		if (s->size > UINT64_MAX - s->pa)
-			return fail(err, path,
+			return pt_error_set(err, path, UINT64_MAX,
 				    "segment %zu [0x%" PRIx64 " + 0x%" PRIx64 ") overflows the "
 				    "physical address space", i, s->pa, s->size);
 		if (s->size > (uint64_t)INT64_MAX / 2)
-			return fail(err, path, "segment %zu is too large (0x%" PRIx64 " bytes)",
+			return pt_error_set(err, path, UINT64_MAX, "segment %zu is too large (0x%" PRIx64 " bytes)",
 				    i, s->size);
 	}
 	return PT_OK;
@@ -288,7 +263,7 @@ enum pt_status pt_core_write(const char *path, const struct pt_core_desc *desc,
 	FILE *f = NULL;
 
 	if (!path || !desc)
-		return fail(err, path ? path : "(null)", "no path or no core description");
+		return pt_error_set(err, path ? path : "(null)", UINT64_MAX, "no path or no core description");
 	st = check_desc(path, desc, err);
 	if (st != PT_OK)
 		return st;
@@ -297,7 +272,7 @@ enum pt_status pt_core_write(const char *path, const struct pt_core_desc *desc,
 	if (notes_size) {
 		notes = malloc(notes_size);
 		if (!notes)
-			return fail(err, path, "out of memory for %zu bytes of notes", notes_size);
+			return pt_error_set(err, path, UINT64_MAX, "out of memory for %zu bytes of notes", notes_size);
 		notes_put(notes, desc);
 	}
 	phnum = (uint64_t)desc->nsegments + (notes_size ? 1 : 0);
@@ -306,7 +281,7 @@ enum pt_status pt_core_write(const char *path, const struct pt_core_desc *desc,
 
 	f = fopen(path, "wb");
 	if (!f) {
-		st = fail(err, path, "cannot create: %s", strerror(errno));
+		st = pt_error_set(err, path, UINT64_MAX, "cannot create: %s", strerror(errno));
 		goto out;
 	}
 	/* a partial core is removed on failure, but never a device or a pipe */
@@ -325,7 +300,7 @@ enum pt_status pt_core_write(const char *path, const struct pt_core_desc *desc,
 		uint64_t seg_off = s->size ? align_up(off, SEGMENT_ALIGN) : off;
 
 		if (seg_off > (uint64_t)INT64_MAX / 2) {
-			st = fail(err, path, "core would exceed the largest file offset");
+			st = pt_error_set(err, path, UINT64_MAX, "core would exceed the largest file offset");
 			goto out;
 		}
 		st = write_phdr(f, PT_LOAD, seg_off, s->pa, s->size, 0, path, err);
@@ -347,12 +322,12 @@ enum pt_status pt_core_write(const char *path, const struct pt_core_desc *desc,
 			continue;
 		seg_off = align_up(off, SEGMENT_ALIGN);
 		if (seg_off != off && fseeko(f, (off_t)seg_off, SEEK_SET) != 0) {
-			st = fail(err, path, "seek to 0x%" PRIx64 " failed: %s", seg_off,
+			st = pt_error_set(err, path, UINT64_MAX, "seek to 0x%" PRIx64 " failed: %s", seg_off,
 				  strerror(errno));
 			goto out;
 		}
 		if (s->size > SIZE_MAX) {
-			st = fail(err, path, "segment %zu is too large for this host", i);
+			st = pt_error_set(err, path, UINT64_MAX, "segment %zu is too large for this host", i);
 			goto out;
 		}
 		st = put(f, s->data, (size_t)s->size, path, err);
@@ -362,7 +337,7 @@ enum pt_status pt_core_write(const char *path, const struct pt_core_desc *desc,
 	}
 out:
 	if (f && fclose(f) != 0 && st == PT_OK)
-		st = fail(err, path, "write failed: %s", strerror(errno));
+		st = pt_error_set(err, path, UINT64_MAX, "write failed: %s", strerror(errno));
 	if (st != PT_OK && regular)
 		remove(path);
 	free(notes);
