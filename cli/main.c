@@ -21,6 +21,10 @@ struct ptl_command {
 };
 
 static const struct ptl_command commands[] = {
+	{ "images", ptl_cmd_images, ptl_usage_images,
+	  "list the boot images built into ptlab and their variants" },
+	{ "boot", ptl_cmd_boot, ptl_usage_boot,
+	  "run a boot image in Unicorn; write its dump and System.map" },
 	{ "translate", ptl_cmd_translate, ptl_usage_translate,
 	  "translate linear addresses through a dump's page tables" },
 	{ "maps", ptl_cmd_maps, ptl_usage_maps,

@@ -190,6 +190,12 @@ void ptl_json_context(struct ptl_json *json, const struct ptl_session *session);
 int ptl_cmd_translate(int argc, char *argv[]);
 /** Print translate's usage to `out`. */
 void ptl_usage_translate(FILE *out);
+/** `ptlab images`: the boot images built in. */
+int ptl_cmd_images(int argc, char *argv[]);
+void ptl_usage_images(FILE *out);
+/** `ptlab boot`: run a boot image in Unicorn, write its dump and System.map. */
+int ptl_cmd_boot(int argc, char *argv[]);
+void ptl_usage_boot(FILE *out);
 /** `ptlab maps`: argv[0] is "maps". Returns an exit status. */
 int ptl_cmd_maps(int argc, char *argv[]);
 /** Print maps' usage to `out`. */

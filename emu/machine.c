@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine: synthetic physical memory, a boot image placed in it, and Unicorn 2.0.1 running
+ * the image's own code to its stop point. What Unicorn does not do as hardware would is done
+ * here explicitly (../shared/notes/unicorn-2.0.1.md):
+ * - Unicorn accesses the uc address equal to the *virtual* address after its page walk, so the
+ *   kernel image is aliased at its run-time virtual address (same host memory, mapped twice);
+ * - its 64-bit engine starts in long mode with paging off, so a small shim (boot_images/entry32.S)
+ *   enters the image per the 32-bit boot protocol;
+ * - CPUID is fixed at reset, so a hook answers the leaves the image checks (long mode, LA57);
+ * - exceptions never go through the IDT: a hook stops the run and reports vector and address.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <unicorn/unicorn.h>
+
+#include "../walker/dump_internal.h"
+#include "images.h"
+#include "ptlab/emu.h"
+
+static const uint64_t DEFAULT_MEM = UINT64_C(256) << 20;
+static const uint64_t DEFAULT_BUDGET = 10000000;
+static const uint64_t BOOT_PARAMS_PA = 0x7000;
+static const uint64_t SHIM_PA = 0x1000;
+static const uint64_t PMD_SIZE = 0x200000;
+/* Unicorn's MAXPHYADDR (QEMU's TCG default of 40 physical-address bits). */
+static const unsigned EMU_MAXPHYADDR = 40;
+
+/* boot_params (the "zero page", Documentation/x86/zero-page.txt) fields we fill. */
+enum {
+	BP_E820_ENTRIES = 0x1e8,
+	BP_BOOT_FLAG = 0x1fe,
+	BP_HEADER = 0x202,
+	BP_VERSION = 0x206,
+	BP_PREF_ADDRESS = 0x258,
+	BP_E820_TABLE = 0x2d0,
+	E820_RAM = 1,
+};
+
+struct pt_emu_machine {
+	const struct image_def *def;
+	uint8_t *mem;
+	uint64_t mem_size;
+	struct pt_flat_mem flat;
+	struct pt_emu_boot_result result;
+};
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static uint64_t round_up(uint64_t v, uint64_t align)
+{
+	return (v + align - 1) & ~(align - 1);
+}
+
+/** The nearest symbol at or below `addr` (run-time address) of the image, for messages. */
+static void describe_address(const struct image_def *def, uint64_t addr, uint64_t phys_load,
+			     uint64_t virt_offset, char *buf, size_t buflen)
+{
+	const struct pt_blob *blobs[2] = { def->first, def->kernel };
+	const char *best = NULL;
+	uint64_t best_off = UINT64_MAX;
+	for (int b = 0; b < 2; b++) {
+		const struct pt_blob *blob = blobs[b];
+		if (!blob)
+			continue;
+		for (size_t i = 0; i < blob->nsyms; i++) {
+			const struct pt_blob_sym *s = &blob->syms[i];
+			if (s->type == 'A' || s->type == 'a')
+				continue;
+			uint64_t off_in_image = s->value - blob->base_va;
+			uint64_t phys = (blob == def->kernel ? phys_load : def->first_pa) + off_in_image;
+			uint64_t virt = s->value + (blob == def->kernel ? virt_offset : 0);
+			uint64_t cand[2] = { phys, virt };
+			for (int k = 0; k < 2; k++) {
+				if (addr >= cand[k] && addr - cand[k] < best_off) {
+					best_off = addr - cand[k];
+					best = s->name;
+				}
+			}
+		}
+	}
+	if (best && best_off < 0x10000)
+		snprintf(buf, buflen, "0x%llx (%s+0x%llx)", (unsigned long long)addr, best,
+			 (unsigned long long)best_off);
+	else
+		snprintf(buf, buflen, "0x%llx", (unsigned long long)addr);
+}
+
+/* ---- CPUID and run-time hooks ------------------------------------------------------------- */
+
+struct run_state {
+	uc_engine *uc;
+	const struct pt_emu_boot_opts *opts;
+	uint64_t insns;
+	uint64_t budget;
+	bool budget_spent;
+	bool faulted;
+	uint32_t vector;
+	uint64_t fault_rip, fault_cr2;
+};
+
+/* The CPU the images expect: long mode, NX, and LA57 when asked for; everything else as Unicorn
+ * reports it. */
+static int on_cpuid(uc_engine *uc, void *user)
+{
+	const struct run_state *rs = user;
+	uint32_t leaf = 0, sub = 0, a, b, c, d;
+	uc_reg_read(uc, UC_X86_REG_EAX, &leaf);
+	uc_reg_read(uc, UC_X86_REG_ECX, &sub);
+	switch (leaf) {
+	case 0:
+		a = 0xd;
+		b = 0x756e6547; /* "GenuineIntel" */
+		d = 0x49656e69;
+		c = 0x6c65746e;
+		break;
+	case 7:
+		a = 0;
+		b = 0;
+		c = (sub == 0 && rs->opts->la57) ? (1u << 16) : 0; /* LA57 */
+		d = 0;
+		break;
+	case 0x80000000:
+		a = 0x80000008;
+		b = c = d = 0;
+		break;
+	case 0x80000001:
+		a = b = c = 0;
+		d = (1u << 29) | (1u << 20) | (1u << 11); /* LM, NX, SYSCALL */
+		break;
+	case 0x80000008:
+		a = EMU_MAXPHYADDR | ((rs->opts->la57 ? 57u : 48u) << 8);
+		b = c = d = 0;
+		break;
+	default:
+		return 0; /* Unicorn's own answer */
+	}
+	uc_reg_write(uc, UC_X86_REG_EAX, &a);
+	uc_reg_write(uc, UC_X86_REG_EBX, &b);
+	uc_reg_write(uc, UC_X86_REG_ECX, &c);
+	uc_reg_write(uc, UC_X86_REG_EDX, &d);
+	return 1;
+}
+
+static void on_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+	struct run_state *rs = user;
+	(void)address;
+	(void)size;
+	if (++rs->insns > rs->budget) {
+		rs->budget_spent = true;
+		uc_emu_stop(uc);
+	}
+}
+
+static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
+{
+	struct run_state *rs = user;
+	rs->faulted = true;
+	rs->vector = intno;
+	uc_reg_read(uc, UC_X86_REG_RIP, &rs->fault_rip);
+	uc_reg_read(uc, UC_X86_REG_CR2, &rs->fault_cr2);
+	uc_emu_stop(uc);
+}
+
+/* ---- placing the images ------------------------------------------------------------------- */
+
+static void place_blob(uint8_t *mem, uint64_t pa, const struct pt_blob *blob)
+{
+	memcpy(mem + pa, blob->bytes, blob->filesz);
+	memset(mem + pa + blob->filesz, 0, blob->memsz - blob->filesz);
+}
+
+/* Apply the kernel's relocations for a virtual offset, as the decompressor applies
+ * vmlinux.relocs: add the offset to every recorded 64-bit (and 32-bit) field. */
+static void relocate(uint8_t *image, const struct pt_blob *blob, uint64_t virt_offset)
+{
+	for (size_t i = 0; i < blob->nrelocs; i++) {
+		uint8_t *p = image + blob->relocs[i].offset;
+		unsigned n = blob->relocs[i].size;
+		put_le(p, get_le(p, n) + virt_offset, n);
+	}
+}
+
+static void write_boot_params(uint8_t *mem, uint64_t mem_size, uint64_t kernel_entry_pa)
+{
+	uint8_t *bp = mem + BOOT_PARAMS_PA;
+	memset(bp, 0, 4096);
+	put_le(bp + BP_BOOT_FLAG, 0xaa55, 2);
+	memcpy(bp + BP_HEADER, "HdrS", 4);
+	put_le(bp + BP_VERSION, 0x020f, 2);
+	put_le(bp + BP_PREF_ADDRESS, kernel_entry_pa, 8);
+	/* e820: low memory below the EBDA, then everything from 1 MiB. */
+	uint8_t *e = bp + BP_E820_TABLE;
+	put_le(e + 0, 0, 8);
+	put_le(e + 8, 0x9fc00, 8);
+	put_le(e + 16, E820_RAM, 4);
+	put_le(e + 20, 0x100000, 8);
+	put_le(e + 28, mem_size - 0x100000, 8);
+	put_le(e + 36, E820_RAM, 4);
+	bp[BP_E820_ENTRIES] = 2;
+}
+
+/* ---- options ---------------------------------------------------------------------------------- */
+
+/* Resolve phys_load and virt_offset from the options (and the KASLR seed). */
+static enum pt_status resolve_layout(const struct image_def *def, const struct pt_emu_boot_opts *o,
+				     uint64_t mem_size, uint64_t *phys_load_ret,
+				     uint64_t *virt_offset_ret, struct pt_error *err)
+{
+	const char *img = def->pub.name;
+	const uint64_t ksize = def->kernel ? round_up(def->kernel->memsz, PMD_SIZE) : 0;
+	uint64_t phys_load = o->phys_load ? o->phys_load : def->default_phys_load;
+	uint64_t virt_offset = o->has_virt_offset ? o->virt_offset : 0;
+
+	if ((o->phys_load || o->has_kaslr_seed) && !(def->pub.options & PT_EMU_OPT_PHYS_LOAD))
+		return pt_error_set(err, img, UINT64_MAX, "this image does not take --phys-load or --kaslr");
+	if ((o->has_virt_offset || o->has_kaslr_seed) && !(def->pub.options & PT_EMU_OPT_VIRT_OFFSET))
+		return pt_error_set(err, img, UINT64_MAX, "this image does not take --virt-offset or --kaslr");
+	if (o->la57 && !(def->pub.options & PT_EMU_OPT_LA57))
+		return pt_error_set(err, img, UINT64_MAX, "this image does not take --la57");
+	if (o->sme && !(def->pub.options & PT_EMU_OPT_SME))
+		return pt_error_set(err, img, UINT64_MAX, "--sme is not available for this image yet");
+	if (o->pti && !(def->pub.options & PT_EMU_OPT_PTI))
+		return pt_error_set(err, img, UINT64_MAX, "--pti is not available for this image yet");
+	if (o->has_kaslr_seed && (o->phys_load || o->has_virt_offset))
+		return pt_error_set(err, img, UINT64_MAX, "--kaslr picks both offsets: drop --phys-load/--virt-offset");
+
+	if (o->has_kaslr_seed) {
+		/* As the kernel's KASLR does: a 2 MiB-aligned physical slot at or above 16 MiB inside
+		 * RAM, and a 2 MiB-aligned virtual slide that keeps the image inside the kernel's
+		 * virtual window (here level2_kernel_pgt's 512 MiB). */
+		uint64_t state = o->kaslr_seed;
+		const uint64_t lowest = 0x1000000;
+		if (mem_size < lowest + ksize)
+			return pt_error_set(err, img, UINT64_MAX, "--mem is too small for --kaslr");
+		uint64_t pslots = (mem_size - lowest - ksize) / PMD_SIZE + 1;
+		phys_load = lowest + (splitmix64(&state) % pslots) * PMD_SIZE;
+		uint64_t vslots = (def->kernel_image_size - (def->kernel->base_pa + ksize)) / PMD_SIZE + 1;
+		virt_offset = (splitmix64(&state) % vslots) * PMD_SIZE;
+	}
+	if (def->kernel) {
+		if (phys_load % PMD_SIZE != 0 || phys_load < PMD_SIZE)
+			return pt_error_set(err, img, UINT64_MAX,
+					    "--phys-load 0x%llx is not a 2 MiB-aligned address above 2 MiB",
+					    (unsigned long long)phys_load);
+		if (phys_load > mem_size || ksize > mem_size - phys_load)
+			return pt_error_set(err, img, UINT64_MAX,
+					    "--phys-load 0x%llx: the kernel (0x%llx bytes) does not fit in "
+					    "0x%llx bytes of memory",
+					    (unsigned long long)phys_load, (unsigned long long)ksize,
+					    (unsigned long long)mem_size);
+		if (virt_offset % PMD_SIZE != 0 ||
+		    virt_offset > def->kernel_image_size - (def->kernel->base_pa + ksize))
+			return pt_error_set(err, img, UINT64_MAX,
+					    "--virt-offset 0x%llx: must be a multiple of 2 MiB keeping "
+					    "the image inside the %llu MiB kernel window",
+					    (unsigned long long)virt_offset,
+					    (unsigned long long)(def->kernel_image_size >> 20));
+	}
+	*phys_load_ret = phys_load;
+	*virt_offset_ret = virt_offset;
+	return PT_OK;
+}
+
+/* ---- boot --------------------------------------------------------------------------------------- */
+
+static enum pt_status uc_fail(struct pt_error *err, const char *img, const char *what, uc_err e)
+{
+	return pt_error_set(err, img, UINT64_MAX, "unicorn: %s: %s", what, uc_strerror(e));
+}
+
+/* Run the image in Unicorn; fills m->result.cpu. */
+static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opts *opts,
+			  uint64_t stop, struct pt_error *err)
+{
+	const struct image_def *def = m->def;
+	const char *img = def->pub.name;
+	struct run_state rs = { .opts = opts, .budget = opts->insn_budget ? opts->insn_budget : DEFAULT_BUDGET };
+	enum pt_status st = PT_EINVAL;
+	uc_engine *uc = NULL;
+	uc_hook h_cpuid, h_code, h_intr;
+	uc_err e;
+
+	if ((e = uc_open(UC_ARCH_X86, UC_MODE_64, &uc)) != UC_ERR_OK)
+		return uc_fail(err, img, "open", e);
+	rs.uc = uc;
+	if ((e = uc_mem_map_ptr(uc, 0, m->mem_size, UC_PROT_ALL, m->mem)) != UC_ERR_OK) {
+		st = uc_fail(err, img, "map physical memory", e);
+		goto out;
+	}
+	if (def->kernel) {
+		/* The kernel at its run-time virtual address: the same host memory again. */
+		uint64_t va = def->kernel->base_va + m->result.virt_offset;
+		uint64_t size = round_up(def->kernel->memsz, 4096);
+		if ((e = uc_mem_map_ptr(uc, va, size, UC_PROT_ALL, m->mem + m->result.phys_load)) != UC_ERR_OK) {
+			st = uc_fail(err, img, "alias the kernel at its virtual address", e);
+			goto out;
+		}
+	}
+	if ((e = uc_hook_add(uc, &h_cpuid, UC_HOOK_INSN, (void *)on_cpuid, &rs, 1, 0, UC_X86_INS_CPUID)) ||
+	    (e = uc_hook_add(uc, &h_code, UC_HOOK_CODE, (void *)on_code, &rs, 1, 0)) ||
+	    (e = uc_hook_add(uc, &h_intr, UC_HOOK_INTR, (void *)on_interrupt, &rs, 1, 0))) {
+		st = uc_fail(err, img, "hook", e);
+		goto out;
+	}
+	uint64_t rsp = BOOT_PARAMS_PA - 16;
+	uc_reg_write(uc, UC_X86_REG_RSP, &rsp);
+
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	e = uc_emu_start(uc, SHIM_PA, stop, 0, 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	m->result.seconds = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
+	m->result.insns = rs.insns;
+
+	uint64_t rip = 0;
+	uc_reg_read(uc, UC_X86_REG_RIP, &rip);
+	char where[160];
+	if (rs.faulted) {
+		describe_address(def, rs.fault_rip, m->result.phys_load, m->result.virt_offset, where, sizeof(where));
+		st = pt_error_set(err, img, UINT64_MAX, "boot code raised vector %u at %s (CR2 0x%llx)",
+				  rs.vector, where, (unsigned long long)rs.fault_cr2);
+		goto out;
+	}
+	if (rs.budget_spent) {
+		describe_address(def, rip, m->result.phys_load, m->result.virt_offset, where, sizeof(where));
+		st = pt_error_set(err, img, UINT64_MAX,
+				  "instruction budget of %llu spent before the stop point, at %s",
+				  (unsigned long long)rs.budget, where);
+		goto out;
+	}
+	if (e != UC_ERR_OK) {
+		describe_address(def, rip, m->result.phys_load, m->result.virt_offset, where, sizeof(where));
+		st = pt_error_set(err, img, UINT64_MAX, "unicorn stopped at %s: %s", where, uc_strerror(e));
+		goto out;
+	}
+	if (rip != stop) {
+		describe_address(def, rip, m->result.phys_load, m->result.virt_offset, where, sizeof(where));
+		st = pt_error_set(err, img, UINT64_MAX, "boot code stopped at %s, not at %s", where,
+				  def->stop_symbol);
+		goto out;
+	}
+
+	struct pt_cpu_state *cpu = &m->result.cpu;
+	memset(cpu, 0, sizeof(*cpu));
+	uc_x86_msr efer = { .rid = 0xc0000080 };
+	uc_reg_read(uc, UC_X86_REG_CR0, &cpu->cr0);
+	uc_reg_read(uc, UC_X86_REG_CR3, &cpu->cr3);
+	uc_reg_read(uc, UC_X86_REG_CR4, &cpu->cr4);
+	uc_reg_read(uc, UC_X86_REG_RFLAGS, &cpu->rflags);
+	uc_reg_read(uc, UC_X86_REG_MSR, &efer);
+	cpu->efer = efer.value;
+	cpu->maxphyaddr = EMU_MAXPHYADDR;
+	m->result.stop_rip = rip;
+	st = PT_OK;
+out:
+	uc_close(uc);
+	return st;
+}
+
+enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_machine **machine_ret,
+			   struct pt_emu_boot_result *result_ret, struct pt_error *err)
+{
+	*machine_ret = NULL;
+	const struct image_def *def = opts->image ? images_find(opts->image) : images_manifest(&(size_t){ 0 });
+	if (!def)
+		return pt_error_set(err, opts->image, UINT64_MAX, "no such image (see 'ptlab images')");
+	const char *img = def->pub.name;
+	const uint64_t mem_size = opts->mem_size ? opts->mem_size : DEFAULT_MEM;
+	if (mem_size < (UINT64_C(32) << 20) || mem_size > (UINT64_C(4) << 30) || mem_size % 4096)
+		return pt_error_set(err, img, UINT64_MAX,
+				    "--mem 0x%llx: must be a multiple of 4 KiB from 32 MiB to 4 GiB",
+				    (unsigned long long)mem_size);
+
+	struct pt_emu_machine *m = calloc(1, sizeof(*m));
+	if (!m)
+		return pt_error_set(err, img, UINT64_MAX, "out of memory");
+	m->def = def;
+	m->mem_size = mem_size;
+	m->result.image = &def->pub;
+	enum pt_status st = resolve_layout(def, opts, mem_size, &m->result.phys_load,
+					   &m->result.virt_offset, err);
+	if (st != PT_OK)
+		goto fail;
+	m->mem = calloc(1, mem_size);
+	if (!m->mem) {
+		st = pt_error_set(err, img, UINT64_MAX, "cannot allocate 0x%llx bytes of memory",
+				  (unsigned long long)mem_size);
+		goto fail;
+	}
+	pt_flat_mem_init(&m->flat, m->mem, mem_size);
+
+	/* Physical layout: the shim at 4 KiB, boot_params at 28 KiB, the first stage at 1 MiB,
+	 * the kernel at its load address. */
+	place_blob(m->mem, SHIM_PA, &pt_blob_entry32);
+	place_blob(m->mem, def->first_pa, def->first);
+	uint64_t kernel_entry = 0;
+	if (def->kernel) {
+		place_blob(m->mem, m->result.phys_load, def->kernel);
+		relocate(m->mem + m->result.phys_load, def->kernel, m->result.virt_offset);
+		kernel_entry = m->result.phys_load + (def->kernel->entry - def->kernel->base_pa);
+		m->result.phys_offset = m->result.phys_load - def->kernel->base_pa;
+	}
+	write_boot_params(m->mem, mem_size, kernel_entry);
+	uint64_t slot;
+	blob_symbol(&pt_blob_entry32, "boot_params_slot", &slot);
+	put_le(m->mem + slot, BOOT_PARAMS_PA, 4);
+	blob_symbol(&pt_blob_entry32, "entry_slot", &slot);
+	put_le(m->mem + slot, def->first_pa + (def->first->entry - def->first->base_va), 4);
+
+	/* The stop point, at its run-time address. */
+	uint64_t stop_sym;
+	if (!blob_symbol(def->stop_blob, def->stop_symbol, &stop_sym)) {
+		st = pt_error_set(err, img, UINT64_MAX, "stop symbol %s missing", def->stop_symbol);
+		goto fail;
+	}
+	uint64_t stop = def->stop_blob == def->kernel ? stop_sym + m->result.virt_offset
+						      : def->first_pa + (stop_sym - def->first->base_va);
+
+	st = run(m, opts, stop, err);
+	if (st != PT_OK)
+		goto fail;
+	/* The stop point must be in the paging mode the image promises: an image that never
+	 * turned paging on still "runs" here, because the kernel is aliased at its VA. */
+	struct pt_context ctx;
+	enum pt_mode want = def->pub.paging == PT_MODE_IA32E && opts->la57 ? PT_MODE_LA57 : def->pub.paging;
+	if (pt_context_init(&ctx, &m->result.cpu, &m->flat.mem, NULL, NULL) != PT_OK || ctx.mode != want) {
+		st = pt_error_set(err, img, UINT64_MAX,
+				  "stopped at %s in paging mode %s (CR0 0x%llx CR4 0x%llx EFER 0x%llx), "
+				  "expected %s", def->stop_symbol, pt_mode_name(ctx.mode),
+				  (unsigned long long)m->result.cpu.cr0, (unsigned long long)m->result.cpu.cr4,
+				  (unsigned long long)m->result.cpu.efer, pt_mode_name(want));
+		goto fail;
+	}
+	m->result.paging = ctx.mode;
+	*result_ret = m->result;
+	*machine_ret = m;
+	return PT_OK;
+fail:
+	pt_emu_destroy(m);
+	return st;
+}
+
+void pt_emu_destroy(struct pt_emu_machine *m)
+{
+	if (!m)
+		return;
+	free(m->mem);
+	free(m);
+}
+
+const struct pt_mem *pt_emu_mem(const struct pt_emu_machine *m)
+{
+	return &m->flat.mem;
+}
+
+uint64_t pt_emu_mem_size(const struct pt_emu_machine *m)
+{
+	return m->mem_size;
+}
+
+enum pt_status pt_emu_write_core(const struct pt_emu_machine *m, const char *path,
+				 struct pt_error *err)
+{
+	/* All of RAM in one PT_LOAD, as QEMU's dump-guest-memory writes it, so that "not in dump"
+	 * keeps meaning "outside RAM". The PTLAB note adds EFER and MAXPHYADDR. */
+	const struct pt_core_segment seg = { 0, m->mem_size, m->mem };
+	const struct pt_core_desc desc = {
+		.machine = m->result.paging == PT_MODE_LEGACY || m->result.paging == PT_MODE_PAE ? 3 : 62,
+		.segments = &seg,
+		.nsegments = 1,
+		.cpu = &m->result.cpu,
+		.ptlab_note = true,
+	};
+	return pt_core_write(path, &desc, err);
+}
+
+enum pt_status pt_emu_write_symbols(const struct pt_emu_machine *m, const char *path,
+				    struct pt_error *err)
+{
+	const struct pt_blob *blob = m->def->kernel ? m->def->kernel : m->def->first;
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return pt_error_set(err, path, UINT64_MAX, "cannot create: %s", strerror(errno));
+	for (size_t i = 0; i < blob->nsyms; i++)
+		fprintf(f, "%016llx %c %s\n", (unsigned long long)blob->syms[i].value,
+			blob->syms[i].type, blob->syms[i].name);
+	if (fclose(f) != 0)
+		return pt_error_set(err, path, UINT64_MAX, "write failed");
+	return PT_OK;
+}
+
+bool pt_emu_symbol(const struct pt_emu_machine *m, const char *name, uint64_t *value_ret)
+{
+	const struct pt_blob *blob = m->def->kernel ? m->def->kernel : m->def->first;
+	return blob_symbol(blob, name, value_ret);
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptlab emu.h: libptemu, built on Unicorn 2.0.1.
+ *
+ * - Boot images: our own assembly that does what Linux's boot path does (decompressor identity
+ *   map, head_64's early_top_pgt with the load_delta fix-up, then init_top_pgt; head_32 for the
+ *   32-bit variants), run in Unicorn over synthetic physical memory. The page tables in the
+ *   resulting dump were written by that code.
+ * - The MMU oracle: Unicorn's own page walk answers "does VA x map, to what, with which fault"
+ *   for a dump and a CPU state, for differential tests of the walker.
+ */
+#ifndef PTLAB_EMU_H
+#define PTLAB_EMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ptlab/dump.h"
+#include "ptlab/walk.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- MMU oracle ----------------------------------------------------------------------- */
+
+/** What Unicorn's MMU said about one access. */
+struct pt_oracle_answer {
+	enum pt_status status;  /**< PT_OK (pa valid) or PT_FAULT (vector, error_code) */
+	uint64_t pa;            /**< PT_OK: the physical address accessed */
+	uint8_t level;          /**< level of the leaf (PT_OK) or of the last entry read (fault) */
+	uint8_t vector;         /**< PT_FAULT: 14 (#PF) or 13 (#GP) */
+	uint32_t error_code;    /**< PT_FAULT: as the CPU pushed it */
+	uint8_t nentries;       /**< paging-structure entries the MMU read, top level first */
+	uint64_t entry_pa[5];
+	uint64_t entry[5];      /**< their values */
+};
+
+struct pt_oracle;
+
+/**
+ * An oracle over physical memory `mem` holding [0, phys_size). Memory is never written
+ * (Unicorn's A/D updates are absorbed). Unicorn's MAXPHYADDR is fixed: see
+ * pt_oracle_maxphyaddr. Returns PT_OK or PT_EINVAL with err.
+ */
+enum pt_status pt_oracle_create(const struct pt_mem *mem, uint64_t phys_size,
+				struct pt_oracle **oracle_ret, struct pt_error *err);
+/** Free. NULL is ignored. */
+void pt_oracle_destroy(struct pt_oracle *oracle);
+/** The MAXPHYADDR Unicorn enforces (reserved bits above it); contexts compared must use it. */
+unsigned pt_oracle_maxphyaddr(const struct pt_oracle *oracle);
+
+/**
+ * Ask Unicorn's MMU to perform `access` at `va` with the paging state `cpu` (CR0/CR3/CR4/EFER,
+ * RFLAGS.AC, CPL from access). Returns PT_OK with the answer filled, or PT_EINVAL when the
+ * state cannot be set up in Unicorn (answer.status then is meaningless; err says why).
+ */
+enum pt_status pt_oracle_probe(struct pt_oracle *oracle, const struct pt_cpu_state *cpu,
+			       uint64_t va, const struct pt_access *access,
+			       struct pt_oracle_answer *answer, struct pt_error *err);
+
+/** How a walker answer compares with the oracle's. */
+enum pt_diff_verdict {
+	PT_DIFF_MATCH = 0,      /**< same PA, or same vector and error code */
+	PT_DIFF_MISMATCH = 1,   /**< a real disagreement */
+	PT_DIFF_DEVIATION = 2,  /**< differs exactly as a documented Unicorn deviation predicts */
+	PT_DIFF_SKIPPED = 3,    /**< not comparable (a table not in the dump: Unicorn reads zeros) */
+};
+
+/** The documented Unicorn 2.0.1 deviations from the SDM (../shared/notes/unicorn-2.0.1.md). */
+enum pt_diff_deviation {
+	PT_DEV_NONE = 0,
+	PT_DEV_PAE_PDPTE_RW,        /**< PAE PDPTE with RW (a reserved bit) accepted */
+	PT_DEV_PAE_PDPTE_RSVD_PF,   /**< reserved PDPTE bit: #PF(RSVD) at access instead of #GP at load */
+	PT_DEV_PAE_PDPTE_REREAD,    /**< PDPTEs re-read on every walk instead of at CR3 load */
+	PT_DEV_1G_WITHOUT_CPUID,    /**< 1 GiB pages work although CPUID says unsupported */
+};
+/** A short name of a deviation. */
+const char *pt_diff_deviation_name(enum pt_diff_deviation dev);
+
+/**
+ * Compare the walker's translation (status + result, from pt_translate under `ctx`) with the
+ * oracle's answer. *dev_ret gets the deviation for PT_DIFF_DEVIATION.
+ */
+enum pt_diff_verdict pt_diff_compare(const struct pt_context *ctx, enum pt_status walker_status,
+				     const struct pt_result *walker,
+				     const struct pt_oracle_answer *oracle,
+				     enum pt_diff_deviation *dev_ret);
+
+/* ---- Boot images and the machine ----------------------------------------------------- */
+
+/** Variant options an image accepts. */
+enum pt_emu_option {
+	PT_EMU_OPT_PHYS_LOAD = 1u << 0,   /**< --phys-load PA (2 MiB aligned) */
+	PT_EMU_OPT_VIRT_OFFSET = 1u << 1, /**< --virt-offset OFF / --kaslr SEED */
+	PT_EMU_OPT_LA57 = 1u << 2,        /**< --la57 */
+	PT_EMU_OPT_SME = 1u << 3,         /**< --sme */
+	PT_EMU_OPT_PTI = 1u << 4,         /**< --pti */
+};
+
+/** A boot image built into the binary. */
+struct pt_emu_image {
+	const char *name;
+	const char *description;
+	enum pt_mode paging;     /**< paging mode at the stop point (without --la57) */
+	uint32_t options;        /**< enum pt_emu_option bits */
+};
+
+/** Number of images built in. */
+size_t pt_emu_image_count(void);
+/** Image `index` (0 = the default image), or NULL past the end. */
+const struct pt_emu_image *pt_emu_image_at(size_t index);
+/** Look an image up by name; NULL when unknown. */
+const struct pt_emu_image *pt_emu_image_find(const char *name);
+
+/** How to boot. Zero-initialise, then set what differs from the defaults. */
+struct pt_emu_boot_opts {
+	const char *image;       /**< NULL: the default image */
+	uint64_t mem_size;       /**< 0: 256 MiB */
+	uint64_t phys_load;      /**< 0: the image's default load address */
+	bool has_virt_offset;
+	uint64_t virt_offset;    /**< KASLR slide of the virtual addresses (2 MiB multiple) */
+	bool has_kaslr_seed;
+	uint64_t kaslr_seed;     /**< pick phys_load and virt_offset from this seed */
+	bool la57, sme, pti;
+	uint64_t insn_budget;    /**< 0: 10 million */
+};
+
+/** What a boot produced. */
+struct pt_emu_boot_result {
+	const struct pt_emu_image *image;
+	struct pt_cpu_state cpu; /**< at the stop point */
+	enum pt_mode paging;
+	uint64_t phys_load;      /**< where the kernel stage was loaded */
+	uint64_t phys_offset;    /**< phys_load minus the link-time physical address */
+	uint64_t virt_offset;    /**< run-time minus link-time VA of _text */
+	uint64_t stop_rip;
+	uint64_t insns;          /**< instructions executed */
+	double seconds;
+};
+
+struct pt_emu_machine;
+
+/**
+ * Boot an image to its stop point. Errors (bad options, a fault in the boot code with its
+ * address, vector and error code, instruction budget spent) fail with PT_EINVAL and err.
+ */
+enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_machine **machine_ret,
+			   struct pt_emu_boot_result *result_ret, struct pt_error *err);
+/** Free. NULL is ignored. */
+void pt_emu_destroy(struct pt_emu_machine *machine);
+/** The machine's physical memory. */
+const struct pt_mem *pt_emu_mem(const struct pt_emu_machine *machine);
+/** Size of physical memory. */
+uint64_t pt_emu_mem_size(const struct pt_emu_machine *machine);
+/** Write an ELF core (QEMU layout, QEMU + PTLAB notes) of the machine. */
+enum pt_status pt_emu_write_core(const struct pt_emu_machine *machine, const char *path,
+				 struct pt_error *err);
+/** Write the image's System.map (link-time addresses, as a distribution ships it). */
+enum pt_status pt_emu_write_symbols(const struct pt_emu_machine *machine, const char *path,
+				    struct pt_error *err);
+/** The image's symbol value at link time; false when unknown. */
+bool pt_emu_symbol(const struct pt_emu_machine *machine, const char *name, uint64_t *value_ret);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

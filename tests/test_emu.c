@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Boot-image integration tests (ctest label `emu`): boot every image and variant in Unicorn and
+ * assert, with the walker, the exact tables the boot code had to build:
+ * - decompressor: VA x -> PA x for every x below 4 GiB with 2 MiB pages, nothing above;
+ * - kernel stage: CR3 = __pa(init_top_pgt); __START_KERNEL_map + i*2M -> i*2M + load_delta for
+ *   all 256 PMDs of level2_kernel_pgt; early_top_pgt also maps the load area 1:1 (the
+ *   switch-over mapping); init_top_pgt[511] == early_top_pgt[511] and nothing else;
+ * - relocated, KASLR (--virt-offset and several --kaslr seeds), LA57 and LA57+KASLR variants;
+ * - bad options and a starved instruction budget fail with a message, never a hang.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ptlab/emu.h"
+#include "ptlab/maps.h"
+
+static const uint64_t START_KERNEL_MAP = UINT64_C(0xffffffff80000000);
+static const uint64_t LINK_TEXT = UINT64_C(0xffffffff81000000);
+
+struct booted {
+	struct pt_emu_machine *m;
+	struct pt_emu_boot_result r;
+	struct pt_context ctx;
+	const struct pt_mem *mem;
+};
+
+static void boot(struct booted *b, const struct pt_emu_boot_opts *o)
+{
+	struct pt_error err;
+	memset(b, 0, sizeof(*b));
+	if (pt_emu_boot(o, &b->m, &b->r, &err) != PT_OK)
+		fail_msg("boot failed: %s", err.message);
+	b->mem = pt_emu_mem(b->m);
+	assert_int_equal(pt_context_init(&b->ctx, &b->r.cpu, b->mem, NULL, NULL), PT_OK);
+}
+
+static uint64_t sym(const struct booted *b, const char *name)
+{
+	uint64_t v = 0;
+	if (!pt_emu_symbol(b->m, name, &v))
+		fail_msg("no symbol %s", name);
+	return v;
+}
+
+/** Physical address of a kernel symbol as loaded: load address + its offset in the image. */
+static uint64_t sym_pa(const struct booted *b, const char *name)
+{
+	return b->r.phys_load + (sym(b, name) - LINK_TEXT);
+}
+
+static uint64_t read64(const struct booted *b, uint64_t pa)
+{
+	const uint8_t *p = b->mem->ptr(b->mem, pa, 8);
+	assert_non_null(p);
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static void assert_maps(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
+			uint64_t pa, uint64_t page_size)
+{
+	struct pt_result r;
+	const struct pt_access rd = { PT_ACCESS_READ, 0, false };
+	enum pt_status st = pt_translate(ctx, mem, va, &rd, &r);
+	if (st != PT_OK)
+		fail_msg("va 0x%llx: %s (fault level %u, error 0x%x)", (unsigned long long)va,
+			 pt_status_name(st), r.fault.level, r.fault.error_code);
+	assert_int_equal(r.pa, pa);
+	assert_int_equal(r.page_size, page_size);
+}
+
+static void assert_unmapped(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
+			    unsigned level)
+{
+	struct pt_result r;
+	const struct pt_access rd = { PT_ACCESS_READ, 0, false };
+	assert_int_equal(pt_translate(ctx, mem, va, &rd, &r), PT_FAULT);
+	assert_int_equal(r.fault.vector, PT_VEC_PF);
+	assert_int_equal(r.fault.error_code, 0);
+	assert_int_equal(r.fault.level, level);
+}
+
+/** Everything the kernel stage must have built, for any load address, slide and depth. */
+static void check_kernel_stage(const struct booted *b, uint64_t phys_load, uint64_t virt_offset, bool la57)
+{
+	const unsigned top = la57 ? 5 : 4;
+	assert_int_equal(b->r.phys_load, phys_load);
+	assert_int_equal(b->r.virt_offset, virt_offset);
+	assert_int_equal(b->r.phys_offset, phys_load - 0x1000000);
+	assert_int_equal(b->ctx.mode, la57 ? PT_MODE_LA57 : PT_MODE_IA32E);
+	/* CR3 = __pa(init_top_pgt) */
+	assert_int_equal(b->r.cpu.cr3, sym_pa(b, "init_top_pgt"));
+
+	/* load_delta = physaddr - (_text - __START_KERNEL_map) with _text relocated by the slide.
+	 * It is negative when the kernel sits lower than its slid link address: then the first PMDs
+	 * wrap to addresses with bits above MAXPHYADDR (and XD without NXE) set, as Linux's
+	 * __startup_64 also leaves them ("we might write invalid pmds"): reserved-bit faults. */
+	const uint64_t load_delta = phys_load - (0x1000000 + virt_offset);
+	uint64_t first_valid = 256;
+	for (uint64_t i = 0; i < 256; i++) {
+		uint64_t va = START_KERNEL_MAP + i * 0x200000;
+		uint64_t pa = i * 0x200000 + load_delta;
+		if ((int64_t)pa < 0) {
+			struct pt_result r;
+			const struct pt_access rd = { PT_ACCESS_READ, 0, false };
+			assert_int_equal(pt_translate(&b->ctx, b->mem, va, &rd, &r), PT_FAULT);
+			assert_int_equal(r.fault.error_code, PF_ERR_P | PF_ERR_RSVD);
+			assert_int_equal(r.fault.level, 2);
+			assert_int_equal(r.fault.entry, pa + 0x1e3);
+			continue;
+		}
+		if (first_valid == 256)
+			first_valid = i;
+		assert_maps(&b->ctx, b->mem, va + 0x1234, pa + 0x1234, 0x200000);
+	}
+	/* _text and linux_banner at their run-time VAs */
+	assert_maps(&b->ctx, b->mem, LINK_TEXT + virt_offset, phys_load, 0x200000);
+	assert_maps(&b->ctx, b->mem, sym(b, "linux_banner") + virt_offset, sym_pa(b, "linux_banner"), 0x200000);
+	const uint8_t *banner = b->mem->ptr(b->mem, sym_pa(b, "linux_banner"), 14);
+	assert_memory_equal(banner, "Linux version ", 14);
+	/* Beyond level2_kernel_pgt's 512 MiB: nothing (PD entry 256 is empty). */
+	assert_unmapped(&b->ctx, b->mem, START_KERNEL_MAP + (UINT64_C(512) << 20), 2);
+	/* The identity map is gone from init_top_pgt: only entry 511 is set. */
+	for (unsigned i = 0; i < 511; i++)
+		assert_int_equal(read64(b, b->r.cpu.cr3 + 8 * i), 0);
+	assert_int_equal(read64(b, b->r.cpu.cr3 + 8 * 511), read64(b, sym_pa(b, "early_top_pgt") + 8 * 511));
+	assert_unmapped(&b->ctx, b->mem, phys_load, top);
+	/* The top entry's target: level3_kernel_pgt (4-level) or level4_kernel_pgt (5-level). */
+	uint64_t top511 = read64(b, b->r.cpu.cr3 + 8 * 511);
+	assert_int_equal(top511 & ~UINT64_C(0xfff), sym_pa(b, la57 ? "level4_kernel_pgt" : "level3_kernel_pgt"));
+	assert_int_equal(top511 & 0xfff, 0x67);
+	/* level3_kernel_pgt[510] -> level2_kernel_pgt, [511] -> level2_fixmap_pgt -> level1_fixmap_pgt */
+	uint64_t l3 = sym_pa(b, "level3_kernel_pgt");
+	assert_int_equal(read64(b, l3 + 8 * 510), sym_pa(b, "level2_kernel_pgt") | 0x63);
+	assert_int_equal(read64(b, l3 + 8 * 511), sym_pa(b, "level2_fixmap_pgt") | 0x67);
+	assert_int_equal(read64(b, sym_pa(b, "level2_fixmap_pgt") + 8 * 506), sym_pa(b, "level1_fixmap_pgt") | 0x67);
+	/* phys_base = load_delta */
+	assert_int_equal(read64(b, sym_pa(b, "phys_base")), load_delta);
+
+	/* early_top_pgt still holds the switch-over identity mapping of the load area (2 MiB pages
+	 * without G), in early_dynamic_pgts. */
+	struct pt_cpu_state early = b->r.cpu;
+	early.cr3 = sym_pa(b, "early_top_pgt");
+	struct pt_context ectx;
+	assert_int_equal(pt_context_init(&ectx, &early, b->mem, NULL, NULL), PT_OK);
+	assert_maps(&ectx, b->mem, phys_load + 0x5678, phys_load + 0x5678, 0x200000);
+	assert_maps(&ectx, b->mem, LINK_TEXT + virt_offset, phys_load, 0x200000);
+	struct pt_result r;
+	const struct pt_access rd = { PT_ACCESS_READ, 0, false };
+	assert_int_equal(pt_translate(&ectx, b->mem, phys_load, &rd, &r), PT_OK);
+	assert_int_equal(r.entry[r.nentries - 1].value, phys_load | 0xe3); /* LARGE_EXEC & ~G */
+	assert_int_equal(r.entry[1].pa & ~UINT64_C(0xfff), sym_pa(b, "early_dynamic_pgts"));
+
+	/* The coalesced view: the wrapped PMDs (if any) as one reserved range each, then the valid
+	 * part of the kernel window in one range (two if RAM ends inside it). */
+	struct pt_maps_iter *it;
+	struct pt_range range;
+	assert_int_equal(pt_maps_create(&b->ctx, b->mem, &(struct pt_maps_opts){ .coalesce = true }, &it), PT_OK);
+	for (uint64_t i = 0; i < first_valid; i++) {
+		assert_true(pt_maps_next(it, &range));
+		assert_int_equal(range.kind, PT_RANGE_RESERVED);
+		assert_int_equal(range.va, START_KERNEL_MAP + i * 0x200000);
+	}
+	assert_true(pt_maps_next(it, &range));
+	assert_int_equal(range.kind, PT_RANGE_MAPPED);
+	assert_int_equal(range.va, START_KERNEL_MAP + first_valid * 0x200000);
+	assert_int_equal(range.pa, first_valid * 0x200000 + load_delta);
+	pt_maps_destroy(it);
+}
+
+static void test_default_image(void **state)
+{
+	(void)state;
+	struct booted b;
+	boot(&b, &(struct pt_emu_boot_opts){ 0 });
+	assert_string_equal(b.r.image->name, "linux64");
+	check_kernel_stage(&b, 0x1000000, 0, false);
+	assert_int_equal(b.r.cpu.efer & 0x500, 0x500); /* LME | LMA */
+	assert_true(b.r.insns > 1000);
+	pt_emu_destroy(b.m);
+}
+
+static void test_relocated(void **state)
+{
+	(void)state;
+	const uint64_t loads[] = { 0x200000, 0x4000000, 0x7e00000 };
+	for (size_t i = 0; i < 3; i++) {
+		struct booted b;
+		boot(&b, &(struct pt_emu_boot_opts){ .phys_load = loads[i] });
+		check_kernel_stage(&b, loads[i], 0, false);
+		pt_emu_destroy(b.m);
+	}
+}
+
+static void test_virt_offset(void **state)
+{
+	(void)state;
+	struct booted b;
+	boot(&b, &(struct pt_emu_boot_opts){ .phys_load = 0x4000000, .has_virt_offset = true,
+					     .virt_offset = 0x2000000 });
+	check_kernel_stage(&b, 0x4000000, 0x2000000, false);
+	pt_emu_destroy(b.m);
+}
+
+static void test_kaslr_seeds(void **state)
+{
+	(void)state;
+	uint64_t seen_phys = 0, seen_virt = 0;
+	for (uint64_t seed = 1; seed <= 6; seed++) {
+		struct booted b;
+		boot(&b, &(struct pt_emu_boot_opts){ .has_kaslr_seed = true, .kaslr_seed = seed });
+		assert_int_equal(b.r.phys_load % 0x200000, 0);
+		assert_true(b.r.phys_load >= 0x1000000);
+		check_kernel_stage(&b, b.r.phys_load, b.r.virt_offset, false);
+		seen_phys |= b.r.phys_load;
+		seen_virt |= b.r.virt_offset;
+		pt_emu_destroy(b.m);
+	}
+	assert_true(seen_phys != 0x1000000 && seen_virt != 0); /* the seeds really move things */
+}
+
+static void test_la57(void **state)
+{
+	(void)state;
+	struct booted b;
+	boot(&b, &(struct pt_emu_boot_opts){ .la57 = true });
+	check_kernel_stage(&b, 0x1000000, 0, true);
+	assert_true(b.r.cpu.cr4 & (1u << 12));
+	pt_emu_destroy(b.m);
+	boot(&b, &(struct pt_emu_boot_opts){ .la57 = true, .has_kaslr_seed = true, .kaslr_seed = 42 });
+	check_kernel_stage(&b, b.r.phys_load, b.r.virt_offset, true);
+	pt_emu_destroy(b.m);
+}
+
+static void test_decompressor_identity_map(void **state)
+{
+	(void)state;
+	for (int la57 = 0; la57 <= 1; la57++) {
+		struct booted b;
+		boot(&b, &(struct pt_emu_boot_opts){ .image = "linux64-decompressor", .la57 = la57 });
+		assert_int_equal(b.ctx.mode, la57 ? PT_MODE_LA57 : PT_MODE_IA32E);
+		for (uint64_t pa = 0; pa < (UINT64_C(4) << 30); pa += 0x200000)
+			assert_maps(&b.ctx, b.mem, pa + 0x1ff, pa + 0x1ff, 0x200000);
+		assert_maps(&b.ctx, b.mem, UINT64_C(0xffffffff), UINT64_C(0xffffffff), 0x200000);
+		assert_unmapped(&b.ctx, b.mem, UINT64_C(4) << 30, 3);
+		assert_unmapped(&b.ctx, b.mem, UINT64_C(1) << 39, 4);
+		assert_unmapped(&b.ctx, b.mem, LINK_TEXT, la57 ? 5 : 4);
+		/* CR3: the PML4 (or PML5) in the decompressor's bss at 1 MiB + 4 KiB */
+		assert_int_equal(b.r.cpu.cr3, la57 ? 0x107000 : 0x101000);
+		pt_emu_destroy(b.m);
+	}
+}
+
+static void expect_boot_error(const struct pt_emu_boot_opts *o, const char *needle)
+{
+	struct pt_emu_machine *m = NULL;
+	struct pt_emu_boot_result r;
+	struct pt_error err;
+	assert_int_equal(pt_emu_boot(o, &m, &r, &err), PT_EINVAL);
+	assert_null(m);
+	if (!strstr(err.message, needle))
+		fail_msg("message '%s' lacks '%s'", err.message, needle);
+}
+
+static void test_bad_options_and_budget(void **state)
+{
+	(void)state;
+	expect_boot_error(&(struct pt_emu_boot_opts){ .phys_load = 0x1001000 }, "2 MiB-aligned");
+	expect_boot_error(&(struct pt_emu_boot_opts){ .phys_load = 0x20000000 }, "does not fit");
+	expect_boot_error(&(struct pt_emu_boot_opts){ .has_virt_offset = true, .virt_offset = 0x1000 }, "--virt-offset");
+	expect_boot_error(&(struct pt_emu_boot_opts){ .has_virt_offset = true, .virt_offset = UINT64_C(0x20000000) },
+			  "kernel window");
+	expect_boot_error(&(struct pt_emu_boot_opts){ .image = "nope" }, "no such image");
+	expect_boot_error(&(struct pt_emu_boot_opts){ .image = "linux64-decompressor", .phys_load = 0x4000000 },
+			  "does not take");
+	expect_boot_error(&(struct pt_emu_boot_opts){ .mem_size = 4096 }, "--mem");
+	/* A starved budget stops inside the boot code, naming where. */
+	expect_boot_error(&(struct pt_emu_boot_opts){ .insn_budget = 500 }, "budget of 500");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_image),
+		cmocka_unit_test(test_relocated),
+		cmocka_unit_test(test_virt_offset),
+		cmocka_unit_test(test_kaslr_seeds),
+		cmocka_unit_test(test_la57),
+		cmocka_unit_test(test_decompressor_identity_map),
+		cmocka_unit_test(test_bad_options_and_budget),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
