@@ -336,31 +336,6 @@ static void json_stats(struct ptl_json *j, const struct pt_maps_stats *st)
 }
 
 /* "fault": the #GP of loading CR3 (PAE PDPTEs), or null. */
-static void json_cr3_fault(struct ptl_json *j, const struct ptl_session *s)
-{
-	const struct pt_fault *f = &s->init_fault;
-
-	ptl_json_key(j, "fault");
-	if (s->init_status != PT_FAULT) {
-		ptl_json_null(j);
-		return;
-	}
-	ptl_json_object_begin(j);
-	ptl_json_key(j, "vector");
-	ptl_json_u64(j, f->vector);
-	ptl_json_key(j, "error_code");
-	ptl_json_u64(j, f->error_code);
-	ptl_json_key(j, "level");
-	ptl_json_u64(j, f->level);
-	ptl_json_key(j, "entry_pa");
-	ptl_json_hex(j, f->entry_pa);
-	ptl_json_key(j, "entry");
-	ptl_json_hex(j, f->entry);
-	ptl_json_key(j, "reason");
-	ptl_json_string(j, "PDPTE reserved bits at CR3 load");
-	ptl_json_object_end(j);
-}
-
 static void json_trailer(struct maps_run *run, const struct pt_maps_stats *st)
 {
 	ptl_json_array_end(&run->j); /* "ranges" */
@@ -370,7 +345,7 @@ static void json_trailer(struct maps_run *run, const struct pt_maps_stats *st)
 	json_list(run, "reserved", &run->reserved);
 	json_list(run, "aliases", &run->aliases);
 	json_stats(&run->j, st);
-	json_cr3_fault(&run->j, run->s);
+	ptl_json_fault(&run->j, run->s->init_status, &run->s->init_fault, true);
 	ptl_json_context(&run->j, run->s);
 	ptl_json_object_end(&run->j);
 	ptl_json_finish(&run->j);

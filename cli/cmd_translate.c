@@ -304,40 +304,6 @@ static void json_mapping(struct ptl_json *j, const struct outcome *o)
 	ptl_json_bool(j, r->pa_in_dump);
 }
 
-static void json_fault(struct ptl_json *j, const struct outcome *o)
-{
-	const struct pt_fault *f = &o->result.fault;
-
-	ptl_json_key(j, "fault");
-	if (o->status != PT_FAULT) {
-		ptl_json_null(j);
-		return;
-	}
-	ptl_json_object_begin(j);
-	ptl_json_key(j, "vector");
-	ptl_json_u64(j, f->vector);
-	ptl_json_key(j, "error_code");
-	ptl_json_u64(j, f->error_code);
-	ptl_json_key(j, "level");
-	ptl_json_u64(j, f->level);
-	ptl_json_key(j, "entry_pa");
-	if (f->level != 0)
-		ptl_json_hex(j, f->entry_pa);
-	else
-		ptl_json_null(j); /* #GP before the walk: no entry */
-	ptl_json_key(j, "entry");
-	if (f->level != 0)
-		ptl_json_hex(j, f->entry);
-	else
-		ptl_json_null(j);
-	if (f->vector == PT_VEC_GP) {
-		ptl_json_key(j, "reason");
-		ptl_json_string(j, o->at_cr3_load ? "PDPTE reserved bits at CR3 load" :
-						    "non-canonical");
-	}
-	ptl_json_object_end(j);
-}
-
 static void json_error(struct ptl_json *j, const struct outcome *o)
 {
 	ptl_json_key(j, "error");
@@ -369,7 +335,7 @@ static void print_json(const struct ptl_session *s, const struct pt_access *acce
 		ptl_json_key(&j, "va");
 		ptl_json_hex(&j, o->result.va);
 		json_mapping(&j, o);
-		json_fault(&j, o);
+		ptl_json_fault(&j, o->status, &o->result.fault, o->at_cr3_load);
 		json_error(&j, o);
 		json_entries(&j, &o->result);
 		ptl_json_object_end(&j);

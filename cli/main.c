@@ -21,6 +21,8 @@ struct ptl_command {
 };
 
 static const struct ptl_command commands[] = {
+	{ "demo", ptl_cmd_demo, ptl_usage_demo,
+	  "boot the built-in image, find its kpgd, walk it, diff against Unicorn's MMU" },
 	{ "images", ptl_cmd_images, ptl_usage_images,
 	  "list the boot images built into ptlab and their variants" },
 	{ "boot", ptl_cmd_boot, ptl_usage_boot,
@@ -29,6 +31,9 @@ static const struct ptl_command commands[] = {
 	  "translate linear addresses through a dump's page tables" },
 	{ "maps", ptl_cmd_maps, ptl_usage_maps,
 	  "list every mapped range of a dump's address space" },
+	{ "find-kpgd", ptl_cmd_find_kpgd, ptl_usage_find_kpgd,
+	  "find the kernel's top-level page table, paging mode and KASLR offsets" },
+	{ "diff", ptl_cmd_diff, ptl_usage_diff, "check the walker against Unicorn's MMU on random probes" },
 };
 
 static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);

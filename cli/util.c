@@ -325,6 +325,40 @@ void ptl_json_null(struct ptl_json *json)
 	fputs("null", json->out);
 }
 
+void ptl_json_fault(struct ptl_json *j, enum pt_status status, const struct pt_fault *f,
+		    bool at_cr3_load)
+{
+	ptl_json_key(j, "fault");
+	if (status != PT_FAULT) {
+		ptl_json_null(j);
+		return;
+	}
+	ptl_json_object_begin(j);
+	ptl_json_key(j, "vector");
+	ptl_json_u64(j, f->vector);
+	ptl_json_key(j, "error_code");
+	ptl_json_u64(j, f->error_code);
+	ptl_json_key(j, "level");
+	ptl_json_u64(j, f->level);
+	ptl_json_key(j, "entry_pa");
+	if (f->level != 0)
+		ptl_json_hex(j, f->entry_pa);
+	else
+		ptl_json_null(j); /* #GP before the walk: no entry */
+	ptl_json_key(j, "entry");
+	if (f->level != 0)
+		ptl_json_hex(j, f->entry);
+	else
+		ptl_json_null(j);
+	if (f->vector == PT_VEC_GP) {
+		ptl_json_key(j, "reason");
+		ptl_json_string(j, at_cr3_load ? "PDPTE reserved bits at CR3 load" : "non-canonical");
+	}
+	ptl_json_key(j, "at_cr3_load");
+	ptl_json_bool(j, at_cr3_load);
+	ptl_json_object_end(j);
+}
+
 void ptl_json_finish(struct ptl_json *json)
 {
 	if (json->depth != 0)

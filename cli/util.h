@@ -86,6 +86,12 @@ void ptl_json_hex(struct ptl_json *json, uint64_t value);
 void ptl_json_u64(struct ptl_json *json, uint64_t value);
 void ptl_json_bool(struct ptl_json *json, bool value);
 void ptl_json_null(struct ptl_json *json);
+/**
+ * The member "fault": null unless `status` is PT_FAULT, else {"vector","error_code","level",
+ * "entry_pa","entry" (null for a #GP before the walk),"reason" (#GP only),"at_cr3_load"}.
+ */
+void ptl_json_fault(struct ptl_json *json, enum pt_status status, const struct pt_fault *fault,
+		    bool at_cr3_load);
 /** End the document with a newline (all containers must be closed). */
 void ptl_json_finish(struct ptl_json *json);
 
@@ -190,6 +196,9 @@ void ptl_json_context(struct ptl_json *json, const struct ptl_session *session);
 int ptl_cmd_translate(int argc, char *argv[]);
 /** Print translate's usage to `out`. */
 void ptl_usage_translate(FILE *out);
+/** `ptlab demo`: the main job on the built-in default image. */
+int ptl_cmd_demo(int argc, char *argv[]);
+void ptl_usage_demo(FILE *out);
 /** `ptlab images`: the boot images built in. */
 int ptl_cmd_images(int argc, char *argv[]);
 void ptl_usage_images(FILE *out);
@@ -200,5 +209,11 @@ void ptl_usage_boot(FILE *out);
 int ptl_cmd_maps(int argc, char *argv[]);
 /** Print maps' usage to `out`. */
 void ptl_usage_maps(FILE *out);
+/** `ptlab find-kpgd`: the kernel's top-level page table and offsets. Returns an exit status. */
+int ptl_cmd_find_kpgd(int argc, char *argv[]);
+/** Print find-kpgd's usage to `out`. */
+void ptl_usage_find_kpgd(FILE *out);
+/** `ptlab diff`: the walker against Unicorn's MMU (the oracle). */
+int ptl_cmd_diff(int argc, char *argv[]); void ptl_usage_diff(FILE *out);
 
 #endif

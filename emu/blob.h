@@ -37,5 +37,13 @@ struct pt_blob {
 extern const struct pt_blob pt_blob_entry32;
 extern const struct pt_blob pt_blob_decomp64;
 extern const struct pt_blob pt_blob_kernel64;
+/* The i386 kernels: boot_images/kernel32.S assembled per variant (CMakeLists.txt). */
+extern const struct pt_blob pt_blob_kernel32;
+extern const struct pt_blob pt_blob_kernel32_pse;
+extern const struct pt_blob pt_blob_kernel32_pae;
+extern const struct pt_blob pt_blob_kernel32_pae_pse;
+extern const struct pt_blob pt_blob_kernel32_pae_2g;
+extern const struct pt_blob pt_blob_kernel32_1g;
+extern const struct pt_blob pt_blob_kernel32_pae_1g;
 
 #endif

@@ -7,7 +7,12 @@
  *   kernel image is aliased at its run-time virtual address (same host memory, mapped twice);
  * - its 64-bit engine starts in long mode with paging off, so a small shim (boot_images/entry32.S)
  *   enters the image per the 32-bit boot protocol;
- * - CPUID is fixed at reset, so a hook answers the leaves the image checks (long mode, LA57);
+ * - i386 kernels (legacy and PAE paging) run in a UC_MODE_32 engine instead, set up here as the
+ *   32-bit boot protocol wants (GDT, segments, CR0.PE, ESI = boot_params) and entered at
+ *   startup_32; lowmem is aliased at PAGE_OFFSET; in that engine register reads store 32 bits
+ *   (CR0/CR3/CR4, EIP, EFLAGS: read into zeroed 64-bit variables) and RIP/RFLAGS read nothing;
+ * - CPUID is fixed at reset, so a hook answers the leaves the image checks (long mode, LA57;
+ *   PAE, PSE, PGE for the 32-bit CPU);
  * - exceptions never go through the IDT: a hook stops the run and reports vector and address.
  */
 #include <errno.h>
@@ -20,12 +25,22 @@
 
 #include "../walker/dump_internal.h"
 #include "images.h"
+#include "le.h"
 #include "ptlab/emu.h"
 
 static const uint64_t DEFAULT_MEM = UINT64_C(256) << 20;
 static const uint64_t DEFAULT_BUDGET = 10000000;
 static const uint64_t BOOT_PARAMS_PA = 0x7000;
 static const uint64_t SHIM_PA = 0x1000;
+/* The boot GDT the machine gives a native 32-bit image (boot protocol: __BOOT_CS 0x10, __BOOT_DS 0x18). */
+static const uint64_t BOOT_GDT_PA = 0x5000;
+static const uint16_t BOOT_CS = 0x10;
+static const uint16_t BOOT_DS = 0x18;
+static const uint64_t FLAT_CODE32 = UINT64_C(0x00cf9a000000ffff); /* base 0, 4 GiB, 32-bit, readable */
+static const uint64_t FLAT_DATA32 = UINT64_C(0x00cf92000000ffff); /* base 0, 4 GiB, writable */
+static const uint64_t CR0_PE = 1u << 0;
+static const uint64_t CR0_ET = 1u << 4;
+static const uint64_t CR0_PG = UINT64_C(1) << 31;
 static const uint64_t PMD_SIZE = 0x200000;
 /* Unicorn's MAXPHYADDR (QEMU's TCG default of 40 physical-address bits). */
 static const unsigned EMU_MAXPHYADDR = 40;
@@ -36,6 +51,7 @@ enum {
 	BP_BOOT_FLAG = 0x1fe,
 	BP_HEADER = 0x202,
 	BP_VERSION = 0x206,
+	BP_CODE32_START = 0x214,
 	BP_PREF_ADDRESS = 0x258,
 	BP_E820_TABLE = 0x2d0,
 	E820_RAM = 1,
@@ -51,19 +67,6 @@ struct pt_emu_machine {
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 static uint64_t splitmix64(uint64_t *state)
 {
@@ -117,6 +120,7 @@ static void describe_address(const struct image_def *def, uint64_t addr, uint64_
 struct run_state {
 	uc_engine *uc;
 	const struct pt_emu_boot_opts *opts;
+	bool native32;           /**< a UC_MODE_32 engine running an i386 kernel */
 	uint64_t insns;
 	uint64_t budget;
 	bool budget_spent;
@@ -125,42 +129,87 @@ struct run_state {
 	uint64_t fault_rip, fault_cr2;
 };
 
-/* The CPU the images expect: long mode, NX, and LA57 when asked for; everything else as Unicorn
- * reports it. */
+/* CPUID.01H:EDX of the 32-bit CPU: FPU, PSE, TSC, MSR, PAE, CX8, SEP, PGE, CMOV, PAT, PSE-36,
+ * MMX, FXSR, SSE, SSE2 (a Pentium M-like part). */
+static const uint32_t CPU32_LEAF1_EDX = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) |
+					(1u << 8) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) |
+					(1u << 17) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
+
+/* The CPU an i386 kernel sees: PAE, PSE and PGE, no long mode and no NX (Unicorn 2.0.1 cannot set
+ * EFER.NXE, so a kernel must not be told it may); MAXPHYADDR as Unicorn enforces it. */
+static bool cpuid32(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	switch (leaf) {
+	case 0:
+		*a = 1;
+		*b = 0x756e6547; /* "GenuineIntel" */
+		*d = 0x49656e69;
+		*c = 0x6c65746e;
+		return true;
+	case 1:
+		*a = 0x6d8; /* family 6, model 13, stepping 8 */
+		*b = *c = 0;
+		*d = CPU32_LEAF1_EDX;
+		return true;
+	case 0x80000000:
+		*a = 0x80000008;
+		*b = *c = *d = 0;
+		return true;
+	case 0x80000001:
+		*a = *b = *c = *d = 0; /* no LM, no NX */
+		return true;
+	case 0x80000008:
+		*a = EMU_MAXPHYADDR | (32u << 8);
+		*b = *c = *d = 0;
+		return true;
+	default:
+		return false; /* Unicorn's own answer */
+	}
+}
+
+/* The CPU the 64-bit images expect: long mode, NX, and LA57 when asked for. */
+static bool cpuid64(const struct run_state *rs, uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b,
+		    uint32_t *c, uint32_t *d)
+{
+	switch (leaf) {
+	case 0:
+		*a = 0xd;
+		*b = 0x756e6547; /* "GenuineIntel" */
+		*d = 0x49656e69;
+		*c = 0x6c65746e;
+		return true;
+	case 7:
+		*a = 0;
+		*b = 0;
+		*c = (sub == 0 && rs->opts->la57) ? (1u << 16) : 0; /* LA57 */
+		*d = 0;
+		return true;
+	case 0x80000000:
+		*a = 0x80000008;
+		*b = *c = *d = 0;
+		return true;
+	case 0x80000001:
+		*a = *b = *c = 0;
+		*d = (1u << 29) | (1u << 20) | (1u << 11); /* LM, NX, SYSCALL */
+		return true;
+	case 0x80000008:
+		*a = EMU_MAXPHYADDR | ((rs->opts->la57 ? 57u : 48u) << 8);
+		*b = *c = *d = 0;
+		return true;
+	default:
+		return false; /* Unicorn's own answer */
+	}
+}
+
+/* CPUID as the image's CPU answers it; leaves neither profile knows keep Unicorn's answer. */
 static int on_cpuid(uc_engine *uc, void *user)
 {
 	const struct run_state *rs = user;
 	uint32_t leaf = 0, sub = 0, a, b, c, d;
 	uc_reg_read(uc, UC_X86_REG_EAX, &leaf);
 	uc_reg_read(uc, UC_X86_REG_ECX, &sub);
-	switch (leaf) {
-	case 0:
-		a = 0xd;
-		b = 0x756e6547; /* "GenuineIntel" */
-		d = 0x49656e69;
-		c = 0x6c65746e;
-		break;
-	case 7:
-		a = 0;
-		b = 0;
-		c = (sub == 0 && rs->opts->la57) ? (1u << 16) : 0; /* LA57 */
-		d = 0;
-		break;
-	case 0x80000000:
-		a = 0x80000008;
-		b = c = d = 0;
-		break;
-	case 0x80000001:
-		a = b = c = 0;
-		d = (1u << 29) | (1u << 20) | (1u << 11); /* LM, NX, SYSCALL */
-		break;
-	case 0x80000008:
-		a = EMU_MAXPHYADDR | ((rs->opts->la57 ? 57u : 48u) << 8);
-		b = c = d = 0;
-		break;
-	default:
-		return 0; /* Unicorn's own answer */
-	}
+	if (!(rs->native32 ? cpuid32(leaf, &a, &b, &c, &d) : cpuid64(rs, leaf, sub, &a, &b, &c, &d)))
+		return 0;
 	uc_reg_write(uc, UC_X86_REG_EAX, &a);
 	uc_reg_write(uc, UC_X86_REG_EBX, &b);
 	uc_reg_write(uc, UC_X86_REG_ECX, &c);
@@ -179,13 +228,23 @@ static void on_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 	}
 }
 
+/* The program counter. A UC_MODE_32 engine answers EIP (4 bytes) and leaves RIP untouched. */
+static uint64_t read_pc(uc_engine *uc, bool native32)
+{
+	uint64_t pc = 0;
+	uc_reg_read(uc, native32 ? UC_X86_REG_EIP : UC_X86_REG_RIP, &pc);
+	return native32 ? (uint32_t)pc : pc;
+}
+
 static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
 {
 	struct run_state *rs = user;
+	uint64_t cr2 = 0;
 	rs->faulted = true;
 	rs->vector = intno;
-	uc_reg_read(uc, UC_X86_REG_RIP, &rs->fault_rip);
-	uc_reg_read(uc, UC_X86_REG_CR2, &rs->fault_cr2);
+	rs->fault_rip = read_pc(uc, rs->native32);
+	uc_reg_read(uc, UC_X86_REG_CR2, &cr2);
+	rs->fault_cr2 = rs->native32 ? (uint32_t)cr2 : cr2;
 	uc_emu_stop(uc);
 }
 
@@ -208,7 +267,10 @@ static void relocate(uint8_t *image, const struct pt_blob *blob, uint64_t virt_o
 	}
 }
 
-static void write_boot_params(uint8_t *mem, uint64_t mem_size, uint64_t kernel_entry_pa)
+/* The zero page: e820 map, the kernel's address (pref_address, where our decompressor stand-in
+ * finds it) and code32_start (the 32-bit entry the loader jumps to). */
+static void write_boot_params(uint8_t *mem, uint64_t mem_size, uint64_t kernel_entry_pa,
+			      uint64_t code32_start)
 {
 	uint8_t *bp = mem + BOOT_PARAMS_PA;
 	memset(bp, 0, 4096);
@@ -216,6 +278,7 @@ static void write_boot_params(uint8_t *mem, uint64_t mem_size, uint64_t kernel_e
 	memcpy(bp + BP_HEADER, "HdrS", 4);
 	put_le(bp + BP_VERSION, 0x020f, 2);
 	put_le(bp + BP_PREF_ADDRESS, kernel_entry_pa, 8);
+	put_le(bp + BP_CODE32_START, code32_start, 4);
 	/* e820: low memory below the EBDA, then everything from 1 MiB. */
 	uint8_t *e = bp + BP_E820_TABLE;
 	put_le(e + 0, 0, 8);
@@ -228,6 +291,75 @@ static void write_boot_params(uint8_t *mem, uint64_t mem_size, uint64_t kernel_e
 }
 
 /* ---- options ---------------------------------------------------------------------------------- */
+
+/* An i386 kernel (ENTRY_NATIVE_32): one offset moves the virtual and the physical addresses, as
+ * the i386 decompressor applies the relocations for (load address - LOAD_PHYSICAL_ADDR) and
+ * i386 KASLR picks the virtual address equal to the physical one. The load address is a
+ * multiple of phys_align (CONFIG_PHYSICAL_ALIGN) from LOAD_PHYSICAL_ADDR (the kernel never runs
+ * lower), and the kernel with its brk ends in RAM and below KERNEL_IMAGE_SIZE (the window i386
+ * KASLR picks from; it also keeps the kernel's page tables below PAGE_OFFSET physically, where
+ * the machine's uc mapping of physical memory ends). */
+static enum pt_status resolve_layout32(const struct image_def *def, const struct pt_emu_boot_opts *o,
+				       uint64_t mem_size, uint64_t *phys_load_ret,
+				       uint64_t *virt_offset_ret, struct pt_error *err)
+{
+	const char *img = def->pub.name;
+	const uint64_t base = def->kernel->base_pa; /* LOAD_PHYSICAL_ADDR */
+	const uint64_t align = def->phys_align;
+	const uint64_t ksize = round_up(def->kernel->memsz, 4096);
+	const uint64_t top = mem_size < def->kernel_image_size ? mem_size : def->kernel_image_size;
+	uint64_t phys_load = base;
+
+	if (o->has_kaslr_seed) {
+		/* A phys_align slot from LOAD_PHYSICAL_ADDR that keeps the kernel below top. */
+		if (top < base + ksize)
+			return pt_error_set(err, img, UINT64_MAX, "--mem is too small for --kaslr");
+		uint64_t state = o->kaslr_seed;
+		uint64_t slots = (top - base - ksize) / align + 1;
+		phys_load = base + (splitmix64(&state) % slots) * align;
+	} else {
+		const char *what = "--phys-load";
+		uint64_t given = o->phys_load;
+		if (o->phys_load)
+			phys_load = o->phys_load;
+		if (o->has_virt_offset) {
+			if (o->phys_load && o->phys_load - base != o->virt_offset)
+				return pt_error_set(err, img, UINT64_MAX,
+						    "--virt-offset 0x%llx and --phys-load 0x%llx disagree: a "
+						    "32-bit kernel moves both by one offset (phys-load = 0x%llx "
+						    "+ virt-offset)",
+						    (unsigned long long)o->virt_offset,
+						    (unsigned long long)o->phys_load, (unsigned long long)base);
+			if (o->virt_offset > def->kernel_image_size)
+				return pt_error_set(err, img, UINT64_MAX,
+						    "--virt-offset 0x%llx: the kernel must end below %llu MiB",
+						    (unsigned long long)o->virt_offset,
+						    (unsigned long long)(def->kernel_image_size >> 20));
+			what = "--virt-offset";
+			given = o->virt_offset;
+			phys_load = base + o->virt_offset;
+		}
+		if (phys_load % align != 0 || phys_load < base)
+			return pt_error_set(err, img, UINT64_MAX,
+					    "%s 0x%llx: a 32-bit kernel loads at a multiple of %llu MiB "
+					    "from %llu MiB", what, (unsigned long long)given,
+					    (unsigned long long)(align >> 20), (unsigned long long)(base >> 20));
+		if (phys_load > mem_size || ksize > mem_size - phys_load)
+			return pt_error_set(err, img, UINT64_MAX,
+					    "%s 0x%llx: the kernel (0x%llx bytes at 0x%llx) does not fit in "
+					    "0x%llx bytes of memory", what, (unsigned long long)given,
+					    (unsigned long long)ksize, (unsigned long long)phys_load,
+					    (unsigned long long)mem_size);
+		if (phys_load + ksize > def->kernel_image_size)
+			return pt_error_set(err, img, UINT64_MAX,
+					    "%s 0x%llx: the kernel must end below %llu MiB (KERNEL_IMAGE_SIZE)",
+					    what, (unsigned long long)given,
+					    (unsigned long long)(def->kernel_image_size >> 20));
+	}
+	*phys_load_ret = phys_load;
+	*virt_offset_ret = phys_load - base;
+	return PT_OK;
+}
 
 /* Resolve phys_load and virt_offset from the options (and the KASLR seed). */
 static enum pt_status resolve_layout(const struct image_def *def, const struct pt_emu_boot_opts *o,
@@ -251,6 +383,8 @@ static enum pt_status resolve_layout(const struct image_def *def, const struct p
 		return pt_error_set(err, img, UINT64_MAX, "--pti is not available for this image yet");
 	if (o->has_kaslr_seed && (o->phys_load || o->has_virt_offset))
 		return pt_error_set(err, img, UINT64_MAX, "--kaslr picks both offsets: drop --phys-load/--virt-offset");
+	if (def->entry == ENTRY_NATIVE_32)
+		return resolve_layout32(def, o, mem_size, phys_load_ret, virt_offset_ret, err);
 
 	if (o->has_kaslr_seed) {
 		/* As the kernel's KASLR does: a 2 MiB-aligned physical slot at or above 16 MiB inside
@@ -296,52 +430,126 @@ static enum pt_status uc_fail(struct pt_error *err, const char *img, const char 
 	return pt_error_set(err, img, UINT64_MAX, "unicorn: %s: %s", what, uc_strerror(e));
 }
 
-/* Run the image in Unicorn; fills m->result.cpu. */
-static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opts *opts,
-			  uint64_t stop, struct pt_error *err)
+/* The 64-bit engine for images entered through the shim: physical memory at uc address = PA, the
+ * kernel again at its run-time virtual address, a stack under boot_params for the shim. */
+static enum pt_status setup_engine64(struct pt_emu_machine *m, uc_engine *uc, struct pt_error *err)
 {
 	const struct image_def *def = m->def;
 	const char *img = def->pub.name;
-	struct run_state rs = { .opts = opts, .budget = opts->insn_budget ? opts->insn_budget : DEFAULT_BUDGET };
+	uc_err e;
+	if ((e = uc_mem_map_ptr(uc, 0, m->mem_size, UC_PROT_ALL, m->mem)) != UC_ERR_OK)
+		return uc_fail(err, img, "map physical memory", e);
+	if (def->kernel) {
+		/* The kernel at its run-time virtual address: the same host memory again. */
+		uint64_t va = def->kernel->base_va + m->result.virt_offset;
+		uint64_t size = round_up(def->kernel->memsz, 4096);
+		if ((e = uc_mem_map_ptr(uc, va, size, UC_PROT_ALL, m->mem + m->result.phys_load)) != UC_ERR_OK)
+			return uc_fail(err, img, "alias the kernel at its virtual address", e);
+	}
+	uint64_t rsp = BOOT_PARAMS_PA - 16;
+	uc_reg_write(uc, UC_X86_REG_RSP, &rsp);
+	return PT_OK;
+}
+
+/* The 32-bit engine for an i386 kernel, in the state the 32-bit boot protocol promises
+ * (Documentation/x86/boot.txt): protected mode with paging off, a GDT with __BOOT_CS and
+ * __BOOT_DS flat 4 GiB descriptors, CS/DS/ES/SS loaded from it, ESI = boot_params, EBP, EDI and
+ * EBX zero, interrupts off. Memory: physical at uc address = PA (up to PAGE_OFFSET; the kernel
+ * and its tables are below KERNEL_IMAGE_SIZE), and lowmem once more at PAGE_OFFSET, because
+ * Unicorn accesses the uc address equal to the VA after its walk and VA PAGE_OFFSET + x maps x. */
+static enum pt_status setup_engine32(struct pt_emu_machine *m, uc_engine *uc, struct pt_error *err)
+{
+	const struct image_def *def = m->def;
+	const char *img = def->pub.name;
+	const uint64_t phys_span = m->mem_size < def->page_offset ? m->mem_size : def->page_offset;
+	const uint64_t lowmem_span = (UINT64_C(1) << 32) - def->page_offset;
+	const uint64_t alias_span = m->mem_size < lowmem_span ? m->mem_size : lowmem_span;
+	uc_err e;
+
+	if ((e = uc_mem_map_ptr(uc, 0, phys_span, UC_PROT_ALL, m->mem)) != UC_ERR_OK)
+		return uc_fail(err, img, "map physical memory", e);
+	if ((e = uc_mem_map_ptr(uc, def->page_offset, alias_span, UC_PROT_ALL, m->mem)) != UC_ERR_OK)
+		return uc_fail(err, img, "alias lowmem at PAGE_OFFSET", e);
+
+	/* The boot GDT: null, null, __BOOT_CS, __BOOT_DS. */
+	uint8_t *gdt = m->mem + BOOT_GDT_PA;
+	memset(gdt, 0, 4 * 8);
+	put_le(gdt + BOOT_CS, FLAT_CODE32, 8);
+	put_le(gdt + BOOT_DS, FLAT_DATA32, 8);
+	uc_x86_mmr gdtr = { .base = BOOT_GDT_PA, .limit = 4 * 8 - 1 };
+	if ((e = uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr)) != UC_ERR_OK)
+		return uc_fail(err, img, "load GDTR", e);
+	/* CR0: PE (and ET) on, PG off. The 32-bit engine starts that way (CR0 = 0x11); say so. */
+	uint64_t cr0 = 0;
+	uc_reg_read(uc, UC_X86_REG_CR0, &cr0);
+	uint32_t cr0_32 = (uint32_t)((cr0 | CR0_PE | CR0_ET) & ~CR0_PG);
+	if ((e = uc_reg_write(uc, UC_X86_REG_CR0, &cr0_32)) != UC_ERR_OK)
+		return uc_fail(err, img, "write CR0", e);
+	/* Segments: in UC_MODE_32 these writes load the descriptors from the GDT (and fail on a
+	 * bad one), as a far jump and mov to a segment register would. */
+	const struct {
+		int reg;
+		uint16_t sel;
+	} segs[] = {
+		{ UC_X86_REG_CS, BOOT_CS }, { UC_X86_REG_DS, BOOT_DS }, { UC_X86_REG_ES, BOOT_DS },
+		{ UC_X86_REG_SS, BOOT_DS }, { UC_X86_REG_FS, BOOT_DS }, { UC_X86_REG_GS, BOOT_DS },
+	};
+	for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
+		uint32_t sel = segs[i].sel;
+		if ((e = uc_reg_write(uc, segs[i].reg, &sel)) != UC_ERR_OK)
+			return uc_fail(err, img, "load a segment register from the boot GDT", e);
+	}
+	const struct {
+		int reg;
+		uint32_t value;
+	} regs[] = {
+		{ UC_X86_REG_ESI, (uint32_t)BOOT_PARAMS_PA },
+		{ UC_X86_REG_EBP, 0 }, { UC_X86_REG_EDI, 0 }, { UC_X86_REG_EBX, 0 },
+		{ UC_X86_REG_EFLAGS, 0x2 }, /* IF = 0 */
+	};
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		uint32_t v = regs[i].value;
+		if ((e = uc_reg_write(uc, regs[i].reg, &v)) != UC_ERR_OK)
+			return uc_fail(err, img, "set the boot protocol's registers", e);
+	}
+	return PT_OK;
+}
+
+/* Run the image in Unicorn from `start` to `stop`; fills m->result.cpu. */
+static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opts *opts,
+			  uint64_t start, uint64_t stop, struct pt_error *err)
+{
+	const struct image_def *def = m->def;
+	const char *img = def->pub.name;
+	const bool native32 = def->entry == ENTRY_NATIVE_32;
+	struct run_state rs = { .opts = opts, .native32 = native32,
+				.budget = opts->insn_budget ? opts->insn_budget : DEFAULT_BUDGET };
 	enum pt_status st = PT_EINVAL;
 	uc_engine *uc = NULL;
 	uc_hook h_cpuid, h_code, h_intr;
 	uc_err e;
 
-	if ((e = uc_open(UC_ARCH_X86, UC_MODE_64, &uc)) != UC_ERR_OK)
+	if ((e = uc_open(UC_ARCH_X86, native32 ? UC_MODE_32 : UC_MODE_64, &uc)) != UC_ERR_OK)
 		return uc_fail(err, img, "open", e);
 	rs.uc = uc;
-	if ((e = uc_mem_map_ptr(uc, 0, m->mem_size, UC_PROT_ALL, m->mem)) != UC_ERR_OK) {
-		st = uc_fail(err, img, "map physical memory", e);
+	st = native32 ? setup_engine32(m, uc, err) : setup_engine64(m, uc, err);
+	if (st != PT_OK)
 		goto out;
-	}
-	if (def->kernel) {
-		/* The kernel at its run-time virtual address: the same host memory again. */
-		uint64_t va = def->kernel->base_va + m->result.virt_offset;
-		uint64_t size = round_up(def->kernel->memsz, 4096);
-		if ((e = uc_mem_map_ptr(uc, va, size, UC_PROT_ALL, m->mem + m->result.phys_load)) != UC_ERR_OK) {
-			st = uc_fail(err, img, "alias the kernel at its virtual address", e);
-			goto out;
-		}
-	}
 	if ((e = uc_hook_add(uc, &h_cpuid, UC_HOOK_INSN, (void *)on_cpuid, &rs, 1, 0, UC_X86_INS_CPUID)) ||
 	    (e = uc_hook_add(uc, &h_code, UC_HOOK_CODE, (void *)on_code, &rs, 1, 0)) ||
 	    (e = uc_hook_add(uc, &h_intr, UC_HOOK_INTR, (void *)on_interrupt, &rs, 1, 0))) {
 		st = uc_fail(err, img, "hook", e);
 		goto out;
 	}
-	uint64_t rsp = BOOT_PARAMS_PA - 16;
-	uc_reg_write(uc, UC_X86_REG_RSP, &rsp);
 
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	e = uc_emu_start(uc, SHIM_PA, stop, 0, 0);
+	e = uc_emu_start(uc, start, stop, 0, 0);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	m->result.seconds = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
 	m->result.insns = rs.insns;
 
-	uint64_t rip = 0;
-	uc_reg_read(uc, UC_X86_REG_RIP, &rip);
+	uint64_t rip = read_pc(uc, native32);
 	char where[160];
 	if (rs.faulted) {
 		describe_address(def, rs.fault_rip, m->result.phys_load, m->result.virt_offset, where, sizeof(where));
@@ -374,8 +582,16 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 	uc_reg_read(uc, UC_X86_REG_CR0, &cpu->cr0);
 	uc_reg_read(uc, UC_X86_REG_CR3, &cpu->cr3);
 	uc_reg_read(uc, UC_X86_REG_CR4, &cpu->cr4);
-	uc_reg_read(uc, UC_X86_REG_RFLAGS, &cpu->rflags);
+	uc_reg_read(uc, native32 ? UC_X86_REG_EFLAGS : UC_X86_REG_RFLAGS, &cpu->rflags);
 	uc_reg_read(uc, UC_X86_REG_MSR, &efer);
+	if (native32) {
+		/* The 32-bit engine stores 4 bytes into these (the rest stayed zero): keep exactly
+		 * the architectural 32 bits. */
+		cpu->cr0 = (uint32_t)cpu->cr0;
+		cpu->cr3 = (uint32_t)cpu->cr3;
+		cpu->cr4 = (uint32_t)cpu->cr4;
+		cpu->rflags = (uint32_t)cpu->rflags;
+	}
 	cpu->efer = efer.value;
 	cpu->maxphyaddr = EMU_MAXPHYADDR;
 	m->result.stop_rip = rip;
@@ -417,23 +633,31 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 	}
 	pt_flat_mem_init(&m->flat, m->mem, mem_size);
 
-	/* Physical layout: the shim at 4 KiB, boot_params at 28 KiB, the first stage at 1 MiB,
-	 * the kernel at its load address. */
-	place_blob(m->mem, SHIM_PA, &pt_blob_entry32);
-	place_blob(m->mem, def->first_pa, def->first);
-	uint64_t kernel_entry = 0;
+	/* Physical layout: the shim at 4 KiB (the boot GDT at 20 KiB for a native 32-bit entry),
+	 * boot_params at 28 KiB, the first stage at 1 MiB, the kernel at its load address. */
+	uint64_t kernel_entry = 0, start;
 	if (def->kernel) {
 		place_blob(m->mem, m->result.phys_load, def->kernel);
 		relocate(m->mem + m->result.phys_load, def->kernel, m->result.virt_offset);
 		kernel_entry = m->result.phys_load + (def->kernel->entry - def->kernel->base_pa);
 		m->result.phys_offset = m->result.phys_load - def->kernel->base_pa;
 	}
-	write_boot_params(m->mem, mem_size, kernel_entry);
-	uint64_t slot;
-	blob_symbol(&pt_blob_entry32, "boot_params_slot", &slot);
-	put_le(m->mem + slot, BOOT_PARAMS_PA, 4);
-	blob_symbol(&pt_blob_entry32, "entry_slot", &slot);
-	put_le(m->mem + slot, def->first_pa + (def->first->entry - def->first->base_va), 4);
+	if (def->entry == ENTRY_NATIVE_32) {
+		/* Straight into startup_32 at its physical address (code32_start). */
+		start = kernel_entry;
+		write_boot_params(m->mem, mem_size, kernel_entry, start);
+	} else {
+		place_blob(m->mem, SHIM_PA, &pt_blob_entry32);
+		place_blob(m->mem, def->first_pa, def->first);
+		uint64_t first_entry = def->first_pa + (def->first->entry - def->first->base_va);
+		write_boot_params(m->mem, mem_size, kernel_entry, first_entry);
+		uint64_t slot;
+		blob_symbol(&pt_blob_entry32, "boot_params_slot", &slot);
+		put_le(m->mem + slot, BOOT_PARAMS_PA, 4);
+		blob_symbol(&pt_blob_entry32, "entry_slot", &slot);
+		put_le(m->mem + slot, first_entry, 4);
+		start = SHIM_PA;
+	}
 
 	/* The stop point, at its run-time address. */
 	uint64_t stop_sym;
@@ -444,7 +668,7 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 	uint64_t stop = def->stop_blob == def->kernel ? stop_sym + m->result.virt_offset
 						      : def->first_pa + (stop_sym - def->first->base_va);
 
-	st = run(m, opts, stop, err);
+	st = run(m, opts, start, stop, err);
 	if (st != PT_OK)
 		goto fail;
 	/* The stop point must be in the paging mode the image promises: an image that never
@@ -502,17 +726,27 @@ enum pt_status pt_emu_write_core(const struct pt_emu_machine *m, const char *pat
 	return pt_core_write(path, &desc, err);
 }
 
+enum pt_status pt_emu_print_symbols(const struct pt_emu_machine *m, FILE *out)
+{
+	const struct pt_blob *blob = m->def->kernel ? m->def->kernel : m->def->first;
+	/* An i386 System.map prints 8 hex digits, an x86-64 one 16. */
+	const int width = m->def->entry == ENTRY_NATIVE_32 ? 8 : 16;
+	for (size_t i = 0; i < blob->nsyms; i++) {
+		if (fprintf(out, "%0*llx %c %s\n", width, (unsigned long long)blob->syms[i].value,
+			    blob->syms[i].type, blob->syms[i].name) < 0)
+			return PT_EINVAL;
+	}
+	return PT_OK;
+}
+
 enum pt_status pt_emu_write_symbols(const struct pt_emu_machine *m, const char *path,
 				    struct pt_error *err)
 {
-	const struct pt_blob *blob = m->def->kernel ? m->def->kernel : m->def->first;
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return pt_error_set(err, path, UINT64_MAX, "cannot create: %s", strerror(errno));
-	for (size_t i = 0; i < blob->nsyms; i++)
-		fprintf(f, "%016llx %c %s\n", (unsigned long long)blob->syms[i].value,
-			blob->syms[i].type, blob->syms[i].name);
-	if (fclose(f) != 0)
+	const enum pt_status st = pt_emu_print_symbols(m, f);
+	if (fclose(f) != 0 || st != PT_OK)
 		return pt_error_set(err, path, UINT64_MAX, "write failed");
 	return PT_OK;
 }

@@ -285,7 +285,7 @@ check_json "translate --json: reserved-bit #PF" '
 x = d["results"][3]
 assert x["pa"] is None and x["error"] is None, x
 assert x["fault"] == {"vector": 14, "error_code": 9, "level": 2,
-                      "entry_pa": "0x2a19018", "entry": "0x80000000032020e7"}, x["fault"]'
+                      "entry_pa": "0x2a19018", "entry": "0x80000000032020e7", "at_cr3_load": False}, x["fault"]'
 check_json "translate --json: non-canonical #GP" '
 x = d["results"][4]
 f = x["fault"]
@@ -343,6 +343,57 @@ check_rc "--cbit 45" 0
 check_line "--cbit 45: same PA" '0xffffffff81000123 -> 0x1000123  2M page (level 2)  r-x kernel  [entries: L4 0x2a10ff8=0x2a11063 L3 0x2a11ff0=0x2a12063 L2 0x2a12040=0x10001a1]'
 run "$PTLAB" translate "$CORE" 0x400000 --cbit 63
 check_usage "--cbit out of range" "--cbit"
+
+# ---- diff: the walker against Unicorn's MMU ----
+run "$PTLAB" diff "$CORE" --probes 3000 --json
+check_rc "diff --probes 3000" 0
+check_json "diff --json" '
+assert d["probes"] == 3000 and d["mismatches"] == 0 and d["first_mismatch"] is None, d
+assert d["matches"] + sum(d["deviations"].values()) + d["skipped"] == 3000, d
+assert d["maxphyaddr"] == 40, d'
+run "$PTLAB" diff "$CORE" --probes 3000 --seed 9
+check_rc "diff text" 0
+check_line "diff: no mismatch" 'mismatches  0'
+run "$PTLAB" diff "$CORE" --probes 0
+check_usage "diff --probes 0" "--probes"
+run "$PTLAB" diff "$CORE" --probes 12x
+check_usage "diff --probes 12x" "--probes"
+
+# ---- demo, images, boot ----
+run "$PTLAB" demo --probes 5000 --json
+check_rc "demo" 0
+check_json "demo --json" '
+assert d["ok"] is True and d["mismatches"] == 0 and d["probes"] == 5000, d
+assert d["kpgd"] == d["cr3"] == "0x1004000" and d["paging"] == "ia32e", d
+assert [s["step"] for s in d["steps"]] == ["boot", "kpgd", "walk", "diff"], d
+assert all(s["ok"] for s in d["steps"]), d'
+run "$PTLAB" demo --probes 2000 --kaslr 3 --la57
+check_rc "demo --kaslr 3 --la57" 0
+check_count "demo: four steps ok" '^(boot|kpgd|walk|diff) +ok ' 4
+run "$PTLAB" demo extra
+check_usage "demo with an argument" "extra"
+run "$PTLAB" images --json
+check_rc "images" 0
+check_json "images --json" '
+names = [i["name"] for i in d["images"]]
+assert names[0] == "linux64" and d["images"][0]["default"] is True, names
+assert "linux64-decompressor" in names and "linux32-pae" in names, names'
+run "$PTLAB" boot linux64 --phys-load 0x4000000 --virt-offset 0x2000000 --out "$WORK/reloc.core" --symbols-out "$WORK/reloc.map" --json
+check_rc "boot relocated" 0
+check_json "boot --json" '
+assert d["cr3"] == "0x4004000" and d["paging"] == "ia32e", d
+assert d["phys_offset"] == "0x3000000" and d["virt_offset"] == "0x2000000", d'
+run "$PTLAB" translate "$WORK/reloc.core" 0xffffffff83000000
+check_rc "translate the booted dump" 0
+check_line "booted dump: _text + slide -> load address" '0xffffffff83000000 -> 0x4000000  2M page (level 2)  rwx kernel  [entries: L4 0x4004ff8=0x4006067 L3 0x4006ff0=0x4007063 L2 0x40070c0=0x40001e3]'
+if grep -Eq '^ffffffff81000000 T _text$' "$WORK/reloc.map" && grep -Eq '^0000000001000000 A phys_startup_64$' "$WORK/reloc.map"; then ok; else bad "boot: System.map lacks _text or phys_startup_64"; fi
+rm -f "$WORK/reloc.core"
+run "$PTLAB" boot linux64 --phys-load 0x1001000
+check_usage "boot: misaligned --phys-load" "--phys-load"
+run "$PTLAB" boot nope
+check_usage "boot: unknown image" "nope"
+run "$PTLAB" boot linux64 --budget 100
+check_rc "boot: starved budget" 1
 
 # ---- maps ----------------------------------------------------------------------------------
 
@@ -439,7 +490,7 @@ check_rc "maps --json: PAE #GP at CR3 load" 1
 check_json "maps --json: PAE #GP at CR3 load" '
 assert d["ranges"] == [] and d["context"]["mode"] == "pae"
 assert d["fault"] == {"vector": 13, "error_code": 0, "level": 3, "entry_pa": "0x2a10000",
-                      "entry": "0x2a18067", "reason": "PDPTE reserved bits at CR3 load"}, d'
+                      "entry": "0x2a18067", "reason": "PDPTE reserved bits at CR3 load", "at_cr3_load": True}, d'
 run "$PTLAB" maps "$CORE" --mode pae --cr3 0x8000000 --json
 check_rc "maps: PAE PDPT not in dump" 0
 check_json "maps: PAE PDPT not in dump" '

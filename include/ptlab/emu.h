@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ptlab/dump.h"
 #include "ptlab/walk.h"
@@ -71,28 +72,76 @@ enum pt_diff_verdict {
 /** The documented Unicorn 2.0.1 deviations from the SDM (../shared/notes/unicorn-2.0.1.md). */
 enum pt_diff_deviation {
 	PT_DEV_NONE = 0,
-	PT_DEV_PAE_PDPTE_RW,        /**< PAE PDPTE with RW (a reserved bit) accepted */
+	PT_DEV_PAE_PDPTE_RW,        /**< PAE PDPTE with reserved bits 2:1 or 8:5 (RW, U/S...) accepted */
 	PT_DEV_PAE_PDPTE_RSVD_PF,   /**< reserved PDPTE bit: #PF(RSVD) at access instead of #GP at load */
 	PT_DEV_PAE_PDPTE_REREAD,    /**< PDPTEs re-read on every walk instead of at CR3 load */
 	PT_DEV_1G_WITHOUT_CPUID,    /**< 1 GiB pages work although CPUID says unsupported */
+	PT_DEV_SMAP_IMPLICIT_AC,    /**< implicit supervisor read of a user page at CPL < 3 passes
+				         SMAP when RFLAGS.AC = 1 (the SDM: implicit accesses ignore AC) */
+	PT_DEV_COUNT                /**< number of values above */
 };
 /** A short name of a deviation. */
 const char *pt_diff_deviation_name(enum pt_diff_deviation dev);
 
 /**
- * Compare the walker's translation (status + result, from pt_translate under `ctx`) with the
- * oracle's answer. *dev_ret gets the deviation for PT_DIFF_DEVIATION.
+ * Compare the walker's translation of `access` (status + result, from pt_translate under `ctx`)
+ * with the oracle's answer. *dev_ret gets the deviation for PT_DIFF_DEVIATION.
  */
-enum pt_diff_verdict pt_diff_compare(const struct pt_context *ctx, enum pt_status walker_status,
+enum pt_diff_verdict pt_diff_compare(const struct pt_context *ctx, const struct pt_access *access,
+				     enum pt_status walker_status,
 				     const struct pt_result *walker,
 				     const struct pt_oracle_answer *oracle,
 				     enum pt_diff_deviation *dev_ret);
+
+/** One probe of a differential run, with both answers. */
+struct pt_diff_probe {
+	uint64_t va;
+	struct pt_access access;
+	enum pt_status walker_status;
+	bool at_cr3_load;                /**< the walker's answer is the PAE CR3-load outcome */
+	struct pt_result walker;
+	struct pt_oracle_answer oracle;
+};
+
+/** Totals of a differential run. */
+struct pt_diff_stats {
+	uint64_t probes, matches, skipped, mismatches;
+	uint64_t unanswered;             /**< probes the oracle could not set up */
+	uint64_t deviations[PT_DEV_COUNT];
+	bool have_mismatch;
+	struct pt_diff_probe first_mismatch;
+	char first_unanswered[512];      /**< why the first unanswered probe failed */
+	uint64_t first_unanswered_va;
+	double seconds;
+};
+
+/** How to run a differential test. */
+struct pt_diff_run_opts {
+	uint64_t probes;
+	uint64_t seed;                   /**< same seed, same probes */
+	int cpl;                         /**< -1: CPL 0 and 3 mixed; else every probe at this CPL */
+	/** Called about every 2 s with the probes done so far (NULL: no progress). */
+	void (*progress)(void *user, uint64_t done, uint64_t total, double elapsed);
+	void *user;
+};
+
+/**
+ * The walker against the oracle on opts->probes probes of the address space `cpu` over `mem`:
+ * addresses in the mapped (and reserved) ranges, their first and last bytes and the bytes just
+ * outside them, random canonical and non-canonical addresses; reads, writes and fetches at CPL 0
+ * and 3, and implicit supervisor reads; each compared with pt_diff_compare. `cpu` should carry
+ * the oracle's MAXPHYADDR so both enforce the same reserved bits. Returns PT_OK (mismatches are
+ * in stats) or PT_EINVAL (impossible CPU state, no memory) with err.
+ */
+enum pt_status pt_diff_run(const struct pt_cpu_state *cpu, const struct pt_mem *mem,
+			   struct pt_oracle *oracle, const struct pt_diff_run_opts *opts,
+			   struct pt_diff_stats *stats, struct pt_error *err);
 
 /* ---- Boot images and the machine ----------------------------------------------------- */
 
 /** Variant options an image accepts. */
 enum pt_emu_option {
-	PT_EMU_OPT_PHYS_LOAD = 1u << 0,   /**< --phys-load PA (2 MiB aligned) */
+	PT_EMU_OPT_PHYS_LOAD = 1u << 0,   /**< --phys-load PA (2 MiB aligned; i386: 16 MiB steps) */
 	PT_EMU_OPT_VIRT_OFFSET = 1u << 1, /**< --virt-offset OFF / --kaslr SEED */
 	PT_EMU_OPT_LA57 = 1u << 2,        /**< --la57 */
 	PT_EMU_OPT_SME = 1u << 3,         /**< --sme */
@@ -157,6 +206,8 @@ uint64_t pt_emu_mem_size(const struct pt_emu_machine *machine);
 /** Write an ELF core (QEMU layout, QEMU + PTLAB notes) of the machine. */
 enum pt_status pt_emu_write_core(const struct pt_emu_machine *machine, const char *path,
 				 struct pt_error *err);
+/** Print the image's System.map (link-time addresses, `nm -n` format) to `out`. */
+enum pt_status pt_emu_print_symbols(const struct pt_emu_machine *machine, FILE *out);
 /** Write the image's System.map (link-time addresses, as a distribution ships it). */
 enum pt_status pt_emu_write_symbols(const struct pt_emu_machine *machine, const char *path,
 				    struct pt_error *err);

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli/cmd_find_kpgd.c: `ptlab find-kpgd DUMP [--symbols FILE]`: the kernel's top-level page
+ * table, its paging mode and the KASLR offsets, with the evidence for each (walker/kpgd.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ptlab/kpgd.h"
+#include "ptlab/symbols.h"
+#include "util.h"
+
+static const char cmd_name[] = "find-kpgd";
+
+enum kpgd_opt {
+	OPT_SYMBOLS = PTL_OPT_COMMAND,
+	OPT_METHOD,
+	OPT_CANDIDATES,
+	OPT_NO_PROGRESS,
+};
+
+static const struct option long_options[] = {
+	{ "help", no_argument, NULL, PTL_OPT_HELP },
+	{ "json", no_argument, NULL, PTL_OPT_JSON },
+	{ "raw-dump", no_argument, NULL, PTL_OPT_RAW_DUMP },
+	{ "cbit", required_argument, NULL, PTL_OPT_CBIT },
+	{ "maxphyaddr", required_argument, NULL, PTL_OPT_MAXPHYADDR },
+	{ "symbols", required_argument, NULL, OPT_SYMBOLS },
+	{ "method", required_argument, NULL, OPT_METHOD },
+	{ "candidates", required_argument, NULL, OPT_CANDIDATES },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ NULL, 0, NULL, 0 },
+};
+
+void ptl_usage_find_kpgd(FILE *out)
+{
+	fputs("Usage: ptlab find-kpgd DUMP [--symbols FILE] [options]\n"
+	      "Find the kernel's top-level page table (init_top_pgt on x86-64, swapper_pg_dir on\n"
+	      "i386) in DUMP: its physical address, the paging mode, the KASLR offsets and the\n"
+	      "evidence. Strategies, cheapest first, each verified by walking the table:\n"
+	      "VMCOREINFO, symbol-direct, KASLR (linux_banner located physically), the early-boot\n"
+	      "identity map, brute force over every page. The dump's CR3 is compared, never trusted.\n"
+	      "\n"
+	      "  -s, --symbols FILE   System.map, /proc/kallsyms text or a vmlinux ELF\n"
+	      "  --method M           run one strategy only: vmcoreinfo, symbols, kaslr, identity,\n"
+	      "                       brute-force (default: auto, all in order)\n"
+	      "  --candidates N       ranked candidates to list (default 8)\n"
+	      "  --cbit N             SME C-bit position (default: the dump's note, else detected)\n"
+	      "  --maxphyaddr BITS    physical-address width, 32..52 (default: the note, else 52)\n"
+	      "  --raw-dump           read DUMP as a flat physical image whatever its magic\n"
+	      "  --no-progress        no progress line on stderr during a long scan\n"
+	      "  --json               one JSON object on stdout: {\"kpgd\",\"paging\",\"virt_offset\",\n"
+	      "                       \"phys_offset\",\"method\",\"verified\",\"evidence\":[...],...}\n"
+	      "  -h, --help           print this help\n"
+	      "\n"
+	      "virt_offset = run-time VA of _text minus its link-time VA (the KASLR slide);\n"
+	      "phys_offset = run-time PA of _text minus its link-time PA. Without symbols the\n"
+	      "offsets are unknown (null) and candidates are ranked by what they map.\n"
+	      "Exit: 0 found and verified, 1 not found or not verified, 2 bad input.\n"
+	      "\n"
+	      "Examples:\n"
+	      "  ptlab boot linux64 --kaslr 7 --out k.core --symbols-out k.map\n"
+	      "  ptlab find-kpgd k.core --symbols k.map\n"
+	      "  ptlab find-kpgd k.core --symbols /boot/vmlinux-6.1.0-56-amd64 --json\n"
+	      "  ptlab find-kpgd memory.raw            # no symbols: ranked candidates\n",
+	      out);
+}
+
+/** Progress on stderr once the scan has run for 2 seconds. */
+struct progress {
+	bool enabled, shown, tty;
+	double start, last;
+};
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void on_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct progress *p = arg;
+	double t = mono();
+	if (!p->enabled || t - p->start < 2.0 || (p->shown && t - p->last < (p->tty ? 0.25 : 2.0) && done < total))
+		return;
+	p->last = t;
+	p->shown = true;
+	double rate = (double)done / (t - p->start) / 1e6;
+	fprintf(stderr, "%sptlab: find-kpgd: scanning %3.0f%% (%llu of %llu MiB, %.0f MB/s)%s",
+		p->tty ? "\r" : "", total ? 100.0 * (double)done / (double)total : 100.0,
+		(unsigned long long)(done >> 20), (unsigned long long)(total >> 20), rate, p->tty ? "" : "\n");
+	fflush(stderr);
+}
+
+static void print_text(const struct pt_kpgd_result *r, const struct pt_symtab *syms)
+{
+	if (!r->found) {
+		printf("kpgd        not found\n");
+	} else {
+		const struct pt_kpgd_candidate *c = &r->candidates[0];
+		printf("kpgd        0x%llx\n", (unsigned long long)c->kpgd);
+		printf("paging      %s\n", pt_mode_name(c->mode));
+		if (c->offsets_known) {
+			printf("virt_offset 0x%llx%s\n", (unsigned long long)c->virt_offset,
+			       c->link_assumed ? " (link-time _text assumed)" : "");
+			printf("phys_offset 0x%llx\n", (unsigned long long)c->phys_offset);
+		} else {
+			printf("virt_offset unknown (no symbols)\n");
+			printf("phys_offset unknown (no symbols)\n");
+		}
+		if ((c->mode == PT_MODE_IA32E || c->mode == PT_MODE_LA57) && c->method != PT_KPGD_IDENTITY)
+			printf("phys_base   0x%llx\n", (unsigned long long)c->phys_base);
+		if (c->has_direct_map)
+			printf("direct_map  0x%llx\n", (unsigned long long)c->direct_map);
+		if (c->has_user_pgd)
+			printf("user_pgd    0x%llx (PTI user copy)\n", (unsigned long long)c->user_pgd);
+		if (c->cbit)
+			printf("sme_cbit    %u\n", c->cbit);
+		printf("method      %s\n", pt_kpgd_method_name(c->method));
+		printf("verified    %s\n", c->verified ? "yes" : "NO");
+		if (r->cr3_relation != PT_KPGD_CR3_UNKNOWN)
+			printf("cr3         0x%llx (%s)\n", (unsigned long long)r->cr3, pt_kpgd_cr3_name(r->cr3_relation));
+		printf("evidence:\n");
+		for (size_t i = 0; i < c->nfacts; i++)
+			printf("  %s %s\n", c->facts[i].ok ? "+" : "-", c->facts[i].text);
+		if (r->ncandidates > 1) {
+			printf("other candidates:\n");
+			for (size_t i = 1; i < r->ncandidates; i++) {
+				const struct pt_kpgd_candidate *o = &r->candidates[i];
+				printf("  0x%llx %s %s score %d%s\n", (unsigned long long)o->kpgd, pt_mode_name(o->mode),
+				       pt_kpgd_method_name(o->method), o->score, o->verified ? " verified" : "");
+			}
+		}
+	}
+	if (syms) {
+		const struct pt_symtab_stats *st = pt_symtab_stats(syms);
+		printf("symbols     %s: %s, %llu symbols", pt_symtab_path(syms),
+		       pt_symtab_format_name(pt_symtab_format(syms)), (unsigned long long)st->symbols);
+		if (st->skipped)
+			printf(", %llu lines skipped", (unsigned long long)st->skipped);
+		printf("\n");
+	}
+	printf("strategies:\n");
+	for (size_t i = 0; i < r->nlog; i++)
+		printf("  %s\n", r->log[i]);
+}
+
+static void json_facts(struct ptl_json *j, const struct pt_kpgd_candidate *c)
+{
+	ptl_json_array_begin(j);
+	for (size_t i = 0; i < c->nfacts; i++) {
+		ptl_json_object_begin(j);
+		ptl_json_key(j, "ok");
+		ptl_json_bool(j, c->facts[i].ok);
+		ptl_json_key(j, "fact");
+		ptl_json_string(j, c->facts[i].text);
+		ptl_json_object_end(j);
+	}
+	ptl_json_array_end(j);
+}
+
+static void print_json(const struct pt_kpgd_result *r, const char *dump_path, const struct pt_symtab *syms)
+{
+	struct ptl_json j;
+	ptl_json_init(&j, stdout);
+	ptl_json_object_begin(&j);
+	const struct pt_kpgd_candidate *c = r->found ? &r->candidates[0] : NULL;
+	ptl_json_key(&j, "dump");
+	ptl_json_string(&j, dump_path);
+	ptl_json_key(&j, "kpgd");
+	if (c)
+		ptl_json_hex(&j, c->kpgd);
+	else
+		ptl_json_null(&j);
+	ptl_json_key(&j, "paging");
+	if (c)
+		ptl_json_string(&j, pt_mode_name(c->mode));
+	else
+		ptl_json_null(&j);
+	ptl_json_key(&j, "virt_offset");
+	if (c && c->offsets_known)
+		ptl_json_hex(&j, c->virt_offset);
+	else
+		ptl_json_null(&j);
+	ptl_json_key(&j, "phys_offset");
+	if (c && c->offsets_known)
+		ptl_json_hex(&j, c->phys_offset);
+	else
+		ptl_json_null(&j);
+	ptl_json_key(&j, "method");
+	if (c)
+		ptl_json_string(&j, pt_kpgd_method_name(c->method));
+	else
+		ptl_json_null(&j);
+	ptl_json_key(&j, "verified");
+	ptl_json_bool(&j, r->verified);
+	ptl_json_key(&j, "evidence");
+	if (c)
+		json_facts(&j, c);
+	else {
+		ptl_json_array_begin(&j);
+		ptl_json_array_end(&j);
+	}
+	ptl_json_key(&j, "link_assumed");
+	ptl_json_bool(&j, c && c->link_assumed);
+	ptl_json_key(&j, "phys_base");
+	if (c && (c->mode == PT_MODE_IA32E || c->mode == PT_MODE_LA57) && c->method != PT_KPGD_IDENTITY)
+		ptl_json_hex(&j, c->phys_base);
+	else
+		ptl_json_null(&j);
+	ptl_json_key(&j, "direct_map");
+	if (c && c->has_direct_map)
+		ptl_json_hex(&j, c->direct_map);
+	else
+		ptl_json_null(&j);
+	ptl_json_key(&j, "user_pgd");
+	if (c && c->has_user_pgd)
+		ptl_json_hex(&j, c->user_pgd);
+	else
+		ptl_json_null(&j);
+	ptl_json_key(&j, "sme_cbit");
+	ptl_json_u64(&j, c ? c->cbit : 0);
+	ptl_json_key(&j, "cr3");
+	if (r->cr3_relation != PT_KPGD_CR3_UNKNOWN) {
+		ptl_json_object_begin(&j);
+		ptl_json_key(&j, "value");
+		ptl_json_hex(&j, r->cr3);
+		ptl_json_key(&j, "relation");
+		ptl_json_string(&j, pt_kpgd_cr3_name(r->cr3_relation));
+		ptl_json_object_end(&j);
+	} else {
+		ptl_json_null(&j);
+	}
+	ptl_json_key(&j, "symbols");
+	if (syms) {
+		const struct pt_symtab_stats *st = pt_symtab_stats(syms);
+		ptl_json_object_begin(&j);
+		ptl_json_key(&j, "path");
+		ptl_json_string(&j, pt_symtab_path(syms));
+		ptl_json_key(&j, "format");
+		ptl_json_string(&j, pt_symtab_format_name(pt_symtab_format(syms)));
+		ptl_json_key(&j, "count");
+		ptl_json_u64(&j, st->symbols);
+		ptl_json_key(&j, "skipped");
+		ptl_json_u64(&j, st->skipped);
+		ptl_json_key(&j, "duplicates");
+		ptl_json_u64(&j, st->duplicates);
+		ptl_json_object_end(&j);
+	} else {
+		ptl_json_null(&j);
+	}
+	ptl_json_key(&j, "candidates");
+	ptl_json_array_begin(&j);
+	for (size_t i = 0; i < r->ncandidates; i++) {
+		const struct pt_kpgd_candidate *o = &r->candidates[i];
+		ptl_json_object_begin(&j);
+		ptl_json_key(&j, "kpgd");
+		ptl_json_hex(&j, o->kpgd);
+		ptl_json_key(&j, "paging");
+		ptl_json_string(&j, pt_mode_name(o->mode));
+		ptl_json_key(&j, "method");
+		ptl_json_string(&j, pt_kpgd_method_name(o->method));
+		ptl_json_key(&j, "verified");
+		ptl_json_bool(&j, o->verified);
+		ptl_json_key(&j, "score");
+		ptl_json_u64(&j, o->score < 0 ? 0 : (uint64_t)o->score);
+		ptl_json_key(&j, "evidence");
+		json_facts(&j, o);
+		ptl_json_object_end(&j);
+	}
+	ptl_json_array_end(&j);
+	ptl_json_key(&j, "log");
+	ptl_json_array_begin(&j);
+	for (size_t i = 0; i < r->nlog; i++)
+		ptl_json_string(&j, r->log[i]);
+	ptl_json_array_end(&j);
+	ptl_json_key(&j, "scan");
+	ptl_json_object_begin(&j);
+	ptl_json_key(&j, "bytes");
+	ptl_json_u64(&j, r->bytes_scanned);
+	ptl_json_key(&j, "screened");
+	ptl_json_u64(&j, r->screened);
+	ptl_json_key(&j, "seconds");
+	fprintf(j.out, "%.6f", r->scan_seconds);
+	j.after_key = false;
+	ptl_json_object_end(&j);
+	ptl_json_object_end(&j);
+	ptl_json_finish(&j);
+}
+
+int ptl_cmd_find_kpgd(int argc, char *argv[])
+{
+	struct ptl_ctx_opts ctx_opts = { 0 };
+	const char *symbols_path = NULL;
+	enum pt_kpgd_method method = PT_KPGD_AUTO;
+	uint64_t ncand = 8;
+	bool no_progress = false;
+	int opt;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":hs:", long_options, NULL)) != -1) {
+		int handled = ptl_ctx_option(cmd_name, &ctx_opts, opt, optarg);
+		if (handled < 0)
+			return PTL_EXIT_USAGE;
+		if (handled > 0)
+			continue;
+		switch (opt) {
+		case 's':
+		case OPT_SYMBOLS:
+			symbols_path = optarg;
+			break;
+		case OPT_METHOD:
+			if (!pt_kpgd_method_parse(optarg, &method))
+				return ptl_usage_error(cmd_name, "unknown method '%s' (vmcoreinfo, symbols, kaslr, "
+						       "identity, brute-force)", optarg);
+			break;
+		case OPT_CANDIDATES:
+			if (!ptl_parse_u64(optarg, &ncand) || ncand == 0 || ncand > 1000)
+				return ptl_usage_error(cmd_name, "--candidates '%s' is not a number 1..1000", optarg);
+			break;
+		case OPT_NO_PROGRESS:
+			no_progress = true;
+			break;
+		default:
+			return ptl_getopt_error(cmd_name, opt, argv);
+		}
+	}
+	if (ctx_opts.help) {
+		ptl_usage_find_kpgd(stdout);
+		return PTL_EXIT_OK;
+	}
+	if (argc - optind < 1)
+		return ptl_usage_error(cmd_name, "missing DUMP");
+	if (argc - optind > 1)
+		return ptl_usage_error(cmd_name, "unexpected argument '%s'", argv[optind + 1]);
+	const char *path = argv[optind];
+
+	struct pt_error err;
+	struct pt_dump *dump = NULL;
+	struct pt_symtab *syms = NULL;
+	struct pt_dump_open_opts dopts = { .force_raw = ctx_opts.raw_dump };
+	if (pt_dump_open(path, &dopts, &dump, &err) != PT_OK) {
+		ptl_error("%s", err.message);
+		return PTL_EXIT_USAGE;
+	}
+	if (symbols_path) {
+		if (pt_symtab_load(symbols_path, &syms, &err) != PT_OK) {
+			ptl_error("%s", err.message);
+			pt_dump_close(dump);
+			return PTL_EXIT_USAGE;
+		}
+		const struct pt_symtab_stats *st = pt_symtab_stats(syms);
+		if (st->skipped)
+			ptl_warn("%s: skipped %llu line(s) that are not symbols (first: %s)", symbols_path,
+				 (unsigned long long)st->skipped, st->first_bad);
+	}
+
+	struct pt_kpgd_inputs in = { 0 };
+	pt_kpgd_inputs_from_dump(&in, dump);
+	in.symbols = syms;
+	in.only = method;
+	in.max_candidates = (unsigned)ncand;
+	if (ctx_opts.has_cbit || ctx_opts.has_maxphyaddr) {
+		if (!in.has_cpu) {
+			/* only C-bit / MAXPHYADDR matter to the finder: a state without paging */
+			pt_cpu_state_default(&in.cpu, 0);
+			in.cpu.cr0 = 0;
+			in.has_cpu = true;
+		}
+		if (ctx_opts.has_cbit)
+			in.cpu.cbit = ctx_opts.cbit;
+		if (ctx_opts.has_maxphyaddr)
+			in.cpu.maxphyaddr = ctx_opts.maxphyaddr;
+	}
+	struct progress prog = { .enabled = !no_progress, .tty = isatty(2), .start = mono() };
+	in.progress = on_progress;
+	in.progress_arg = &prog;
+
+	struct pt_kpgd_result res;
+	enum pt_status st = pt_kpgd_find(&in, &res, &err);
+	if (prog.shown && prog.tty)
+		fputc('\n', stderr);
+	if (st != PT_OK) {
+		ptl_error("%s", err.message);
+		pt_symtab_destroy(syms);
+		pt_dump_close(dump);
+		return PTL_EXIT_USAGE;
+	}
+	if (ctx_opts.json)
+		print_json(&res, path, syms);
+	else
+		print_text(&res, syms);
+	int rc = res.verified ? PTL_EXIT_OK : PTL_EXIT_FAILED;
+	pt_kpgd_result_deinit(&res);
+	pt_symtab_destroy(syms);
+	pt_dump_close(dump);
+	return rc;
+}

@@ -1,0 +1,1824 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kpgd finder (see kpgd.h for the strategies). Everything is checked by walking candidate
+ * tables with the shared walker (pt_walk, whose level loop decodes entries with the same
+ * decoder as pt_entry_decode) and by reading the bytes the walk lands on.
+ *
+ * Vocabulary: the "symbol file" gives values as the file has them (link-time for System.map and
+ * vmlinux, run-time for a /proc/kallsyms read from a KASLR kernel); `file_text` is the file's
+ * _text. A hypothesis is (table, mode, run-time VA of _text, run-time PA of _text); any symbol
+ * S then sits at VA text_va + (S - file_text) and PA text_pa + (S - file_text). The offsets
+ * reported are relative to the link-time _text (`text_link`).
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dump_internal.h"
+#include "ptlab/kpgd.h"
+#include "ptlab/maps.h"
+
+/* ---- constants of the Linux x86 layout ------------------------------------------------------ */
+
+/** __START_KERNEL_map: the kernel image mapping on x86-64. */
+static const uint64_t START_KERNEL_MAP = UINT64_C(0xffffffff80000000);
+/** The kernel image window (KERNEL_IMAGE_SIZE at most 1 GiB). */
+static const uint64_t KERNEL_WINDOW = UINT64_C(1) << 30;
+/** CONFIG_PHYSICAL_START's default: the link-time physical address of _text. */
+static const uint64_t DEFAULT_PHYSICAL_START = 0x1000000;
+/** Physical KASLR alignment on x86-64 (CONFIG_PHYSICAL_ALIGN, at least 2 MiB). */
+static const uint64_t ALIGN64 = 0x200000;
+/** The smallest CONFIG_PHYSICAL_ALIGN on i386. */
+static const uint64_t ALIGN32 = 0x2000;
+static const uint64_t PMD_SIZE = 0x200000;
+static const uint64_t PAGE = 4096;
+/** The VMSPLIT choices of PAGE_OFFSET on i386. */
+static const uint64_t PAGE_OFFSETS32[] = { 0xc0000000, 0x80000000, 0x40000000 };
+static const char BANNER[] = "Linux version ";
+#define BANNER_LEN (sizeof(BANNER) - 1)
+/** Bounds that keep a hostile dump from making the search long. */
+static const size_t MAX_BANNER_HITS = 256;
+static const size_t MAX_SCREENED = 4096;
+static const unsigned MAX_FACTS = 16;
+/** Hypotheses verified at most in one search (each walks up to ~1000 addresses). */
+static const uint64_t HYPOTHESIS_BUDGET = 20000;
+/** Ranges enumerated at most when ranking candidates without symbols. */
+static const uint64_t RANGE_BUDGET = 1000000;
+/** Bytes between progress reports of the scan. */
+static const uint64_t SCAN_CHUNK = UINT64_C(64) << 20;
+
+const char *pt_kpgd_method_name(enum pt_kpgd_method method)
+{
+	switch (method) {
+	case PT_KPGD_AUTO:
+		return "auto";
+	case PT_KPGD_VMCOREINFO:
+		return "vmcoreinfo";
+	case PT_KPGD_SYMBOLS:
+		return "symbols";
+	case PT_KPGD_KASLR:
+		return "kaslr";
+	case PT_KPGD_IDENTITY:
+		return "identity";
+	case PT_KPGD_BRUTE:
+		return "brute-force";
+	}
+	return "?";
+}
+
+bool pt_kpgd_method_parse(const char *name, enum pt_kpgd_method *method_ret)
+{
+	for (int m = PT_KPGD_AUTO; m <= PT_KPGD_BRUTE; m++) {
+		if (strcmp(name, pt_kpgd_method_name((enum pt_kpgd_method)m)) == 0) {
+			*method_ret = (enum pt_kpgd_method)m;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *pt_kpgd_cr3_name(enum pt_kpgd_cr3 rel)
+{
+	switch (rel) {
+	case PT_KPGD_CR3_SAME:
+		return "same";
+	case PT_KPGD_CR3_USER_COPY:
+		return "user-copy";
+	case PT_KPGD_CR3_PROCESS:
+		return "process";
+	case PT_KPGD_CR3_OTHER:
+		return "other";
+	case PT_KPGD_CR3_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+void pt_kpgd_inputs_from_dump(struct pt_kpgd_inputs *in, const struct pt_dump *dump)
+{
+	in->mem = pt_dump_mem(dump);
+	in->ranges = pt_dump_ranges(dump, &in->nranges);
+	in->vmcoreinfo = pt_dump_vmcoreinfo(dump, &in->vmcoreinfo_len);
+	in->has_cpu = pt_dump_cpu(dump, &in->cpu) != PT_CPU_NONE;
+	in->elf_machine = pt_dump_elf_machine(dump);
+}
+
+/* ---- small helpers -------------------------------------------------------------------------- */
+
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t le32(const uint8_t *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/** Frame bits of a 64-bit entry, architecturally widest (bits 51:12). */
+static const uint64_t FRAME52 = UINT64_C(0x000ffffffffff000);
+
+/**
+ * Is `frame` (bits 51:12 of an entry) inside [0, phys_end), possibly after removing one SME
+ * C-bit (a single bit at 32..51 that puts it outside)? Returns the C-bit position used
+ * (0 = none needed), or -1 when the frame is outside the dump either way.
+ */
+static int frame_fits(uint64_t frame, uint64_t phys_end)
+{
+	if (frame < phys_end)
+		return 0;
+	int b = 63 - __builtin_clzll(frame);
+	if (b < 32)
+		return -1;
+	return (frame & ~(UINT64_C(1) << b)) < phys_end ? b : -1;
+}
+
+/* ---- facts and candidates --------------------------------------------------------------------- */
+
+/** A candidate being checked, with room for its facts. */
+struct work {
+	struct pt_kpgd_candidate c;
+	struct pt_kpgd_fact facts[16];
+	bool ok_text, ok_banner, ok_self, ok_linear;
+	unsigned window_slots;   /**< 2 MiB slots of the kernel window mapped consistently */
+};
+
+static void work_init(struct work *w, enum pt_kpgd_method method, enum pt_mode mode, uint64_t kpgd)
+{
+	memset(w, 0, sizeof(*w));
+	w->c.method = method;
+	w->c.mode = mode;
+	w->c.kpgd = kpgd;
+	w->c.facts = w->facts;
+}
+
+static void fact(struct work *w, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fact(struct work *w, bool ok, const char *fmt, ...)
+{
+	if (w->c.nfacts >= MAX_FACTS)
+		return;
+	struct pt_kpgd_fact *f = &w->facts[w->c.nfacts++];
+	f->ok = ok;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->text, sizeof(f->text), fmt, ap);
+	va_end(ap);
+}
+
+/** Printable prefix of the bytes at `p` (for banner evidence): up to `max` chars, up to a newline. */
+static void printable(char *buf, size_t buflen, const uint8_t *p, size_t avail, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < avail && i < max && n + 1 < buflen; i++) {
+		uint8_t c = p[i];
+		if (c == 0 || c == '\n')
+			break;
+		buf[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	buf[n] = 0;
+}
+
+/* ---- the finder ---------------------------------------------------------------------------------- */
+
+/** What a symbol source says about the kernel's layout (one per PAGE_OFFSET tried on i386). */
+struct layout {
+	bool is64;
+	const char *source;        /**< "System.map", "kallsyms", "vmlinux ELF", "VMCOREINFO" */
+	const struct pt_symtab *syms;
+	uint64_t map_base;         /**< __START_KERNEL_map, or PAGE_OFFSET on i386 */
+	uint64_t file_text;        /**< _text as the source gives it */
+	uint64_t text_link;        /**< link-time VA of _text */
+	bool link_assumed;
+	const char *kpgd_name;
+	bool has_kpgd;
+	uint64_t kpgd_sym;
+	bool has_banner;
+	uint64_t banner_sym;
+	const char *osrelease;     /**< from VMCOREINFO, to recognise the banner by content */
+	uint64_t image_span;       /**< bytes from _text that must map linearly (to the furthest of
+				        the banner and the table) */
+};
+
+struct finder {
+	const struct pt_kpgd_inputs *in;
+	const struct pt_mem *mem;
+	uint64_t phys_end;
+	uint8_t maxphyaddr;
+	uint8_t cbit;              /**< from the CPU state; 0 = detect per table */
+	enum pt_mode cpu_mode;     /**< PT_MODE_OFF when unknown */
+	bool try64, try32;
+	struct pt_kpgd_result *res;
+	bool oom;
+	/* candidates kept (heap facts) */
+	struct pt_kpgd_candidate *cands;
+	size_t ncands, cap;
+	/* hypotheses left to verify: a hostile dump (every slot aliasing the kernel, thousands of
+	 * table-shaped pages) must not make the search run for hours */
+	uint64_t budget;
+	uint64_t range_budget;   /**< ranges enumerated without symbols, over all candidates */
+	bool budget_logged;
+	/* the last search for a banner by content near a PA */
+	bool near_valid, near_found;
+	uint64_t near_pa, near_hit;
+	/* banner hits by content (lazily scanned) */
+	bool banners_scanned;
+	uint64_t *banners;
+	size_t nbanners;
+};
+
+static void logf_(struct finder *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(struct finder *f, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	char **log = realloc(f->res->log, (f->res->nlog + 1) * sizeof(*log));
+	if (!log) {
+		f->oom = true;
+		return;
+	}
+	f->res->log = log;
+	log[f->res->nlog] = strdup(buf);
+	if (!log[f->res->nlog]) {
+		f->oom = true;
+		return;
+	}
+	f->res->nlog++;
+}
+
+/** Keep a candidate (its facts copied to the heap). Same table and mode: keep the better. */
+static void keep(struct finder *f, const struct work *w)
+{
+	for (size_t i = 0; i < f->ncands; i++) {
+		struct pt_kpgd_candidate *o = &f->cands[i];
+		if (o->kpgd == w->c.kpgd && o->mode == w->c.mode) {
+			if (o->verified > w->c.verified || (o->verified == w->c.verified && o->score >= w->c.score))
+				return;
+			free(o->facts);
+			f->cands[i] = f->cands[--f->ncands];
+			break;
+		}
+	}
+	if (f->ncands == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 16;
+		struct pt_kpgd_candidate *c = realloc(f->cands, cap * sizeof(*c));
+		if (!c) {
+			f->oom = true;
+			return;
+		}
+		f->cands = c;
+		f->cap = cap;
+	}
+	struct pt_kpgd_candidate c = w->c;
+	c.facts = malloc((c.nfacts ? c.nfacts : 1) * sizeof(*c.facts));
+	if (!c.facts) {
+		f->oom = true;
+		return;
+	}
+	memcpy(c.facts, w->facts, c.nfacts * sizeof(*c.facts));
+	f->cands[f->ncands++] = c;
+}
+
+static bool any_verified(const struct finder *f)
+{
+	for (size_t i = 0; i < f->ncands; i++) {
+		if (f->cands[i].verified)
+			return true;
+	}
+	return false;
+}
+
+/* ---- contexts and walks ---------------------------------------------------------------------------- */
+
+/** The C-bit a table's entries carry, voted over its present entries (0 = none). */
+static uint8_t table_cbit(const struct finder *f, enum pt_mode mode, uint64_t root)
+{
+	if (f->cbit || mode == PT_MODE_LEGACY)
+		return f->cbit;
+	const uint8_t *t = f->mem->ptr(f->mem, root & ~(PAGE - 1), PAGE);
+	if (!t)
+		return 0;
+	unsigned votes[64] = { 0 };
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t e = le64(t + 8 * i);
+		if (!(e & PTE_P))
+			continue;
+		int b = frame_fits(e & FRAME52, f->phys_end);
+		if (b > 0)
+			votes[b]++;
+	}
+	unsigned best = 0;
+	for (unsigned b = 32; b < 52; b++) {
+		if (votes[b] > votes[best])
+			best = b;
+	}
+	return (uint8_t)(votes[best] ? best : 0);
+}
+
+/** A context for the table at `root` in `mode` (C-bit detected when the CPU state has none). */
+static bool make_ctx(const struct finder *f, enum pt_mode mode, uint64_t root, struct pt_context *ctx)
+{
+	struct pt_cpu_state cpu;
+	pt_cpu_state_default(&cpu, root);
+	pt_cpu_state_set_mode(&cpu, mode);
+	cpu.maxphyaddr = f->maxphyaddr;
+	cpu.cbit = table_cbit(f, mode, root);
+	if ((mode == PT_MODE_LEGACY || mode == PT_MODE_PAE) && root > UINT32_MAX)
+		return false;
+	return pt_context_init(ctx, &cpu, f->mem, NULL, NULL) == PT_OK;
+}
+
+/** Walk `va`: true with *pa_ret when it maps (and the page is in the dump). */
+static bool walk_pa(const struct finder *f, const struct pt_context *ctx, uint64_t va, uint64_t *pa_ret,
+		    char *why, size_t whylen)
+{
+	struct pt_result r;
+	if (why && whylen)
+		why[0] = 0;
+	if (!pt_va_canonical(ctx, va)) {
+		if (why)
+			snprintf(why, whylen, "is not canonical");
+		return false;
+	}
+	enum pt_status st = pt_walk(ctx, f->mem, va, &r);
+	if (st == PT_OK) {
+		*pa_ret = r.pa;
+		return true;
+	}
+	if (why) {
+		if (st == PT_NOT_IN_DUMP)
+			snprintf(why, whylen, "needs table 0x%" PRIx64 ", not in the dump", r.table_pa);
+		else if (st == PT_FAULT)
+			snprintf(why, whylen, "does not map (%s at level %u, entry 0x%" PRIx64 ")",
+				 (r.fault.error_code & PF_ERR_RSVD) ? "reserved bit" : "not present",
+				 r.fault.level, r.fault.entry);
+		else
+			snprintf(why, whylen, "cannot be walked");
+	}
+	return false;
+}
+
+static const uint8_t *bytes_at(const struct finder *f, uint64_t pa, size_t len)
+{
+	return f->mem->ptr(f->mem, pa, len);
+}
+
+static bool banner_at(const struct finder *f, uint64_t pa)
+{
+	const uint8_t *p = bytes_at(f, pa, BANNER_LEN);
+	return p && memcmp(p, BANNER, BANNER_LEN) == 0;
+}
+
+/** The top table's shape, through the shared decoder: present entries, reserved bits. */
+static void fact_table_shape(struct work *w, const struct finder *f, const struct pt_context *ctx)
+{
+	const unsigned esize = ctx->desc->entry_size;
+	const unsigned top = ctx->desc->levels;
+	const unsigned n = ctx->mode == PT_MODE_PAE ? 4 : (ctx->mode == PT_MODE_LEGACY ? 1024 : 512);
+	const uint64_t base = ctx->mode == PT_MODE_PAE ? ctx->root : ctx->root & ~(PAGE - 1);
+	const uint8_t *t = bytes_at(f, base, (size_t)n * esize);
+	if (!t) {
+		fact(w, false, "top table 0x%" PRIx64 " is not in the dump", base);
+		return;
+	}
+	unsigned present = 0, rsvd = 0, outside = 0, user = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t raw = esize == 8 ? le64(t + 8 * i) : le32(t + 4 * i);
+		struct pt_entry_info info;
+		pt_entry_decode(ctx, top, raw, &info);
+		if (!info.present)
+			continue;
+		present++;
+		if (info.rsvd_bits)
+			rsvd++;
+		else if (info.frame >= f->phys_end)
+			outside++;
+		if (i < n / 2)
+			user++;
+	}
+	w->c.cbit = ctx->cbit_mask ? (uint8_t)__builtin_ctzll(ctx->cbit_mask) : 0;
+	char cb[48] = "";
+	if (w->c.cbit)
+		snprintf(cb, sizeof(cb), ", SME C-bit %u stripped", w->c.cbit);
+	fact(w, present > 0 && rsvd + outside < present,
+	     "%s table 0x%" PRIx64 ": %u present entries (%u in the user half), %u with reserved bits, "
+	     "%u pointing outside the dump%s", pt_mode_name(ctx->mode), base, present, user, rsvd, outside, cb);
+}
+
+/* ---- verification with symbols ------------------------------------------------------------------- */
+
+/** Run-time VA and PA of a symbol under a hypothesis. */
+static uint64_t sym_va(const struct layout *L, uint64_t text_va, uint64_t value)
+{
+	return text_va + (value - L->file_text);
+}
+
+/** Search [pa, pa + span) of the dump for the banner (with the release when known). */
+static bool find_banner_near_uncached(const struct finder *f, uint64_t pa, uint64_t span,
+				      const char *osrelease, uint64_t *hit_ret);
+static bool find_banner_near(struct finder *f, uint64_t pa, uint64_t span, const char *osrelease,
+			     uint64_t *hit_ret)
+{
+	if (!f->near_valid || f->near_pa != pa) {
+		f->near_valid = true;
+		f->near_pa = pa;
+		f->near_found = find_banner_near_uncached(f, pa, span, osrelease, &f->near_hit);
+	}
+	*hit_ret = f->near_hit;
+	return f->near_found;
+}
+
+static bool find_banner_near_uncached(const struct finder *f, uint64_t pa, uint64_t span,
+				      const char *osrelease, uint64_t *hit_ret)
+{
+	char needle[160];
+	snprintf(needle, sizeof(needle), "%s%s", BANNER, osrelease ? osrelease : "");
+	size_t nlen = strlen(needle);
+	const struct pt_kpgd_inputs *in = f->in;
+	for (size_t i = 0; i < in->nranges; i++) {
+		const struct pt_dump_range *r = &in->ranges[i];
+		uint64_t lo = pa > r->pa ? pa : r->pa;
+		uint64_t hi = pa + span < r->pa + r->size ? pa + span : r->pa + r->size;
+		if (lo >= hi || hi - lo < nlen)
+			continue;
+		const uint8_t *p = bytes_at(f, lo, (size_t)(hi - lo));
+		if (!p)
+			continue;
+		const uint8_t *h = memmem(p, (size_t)(hi - lo), needle, nlen);
+		if (h) {
+			*hit_ret = lo + (uint64_t)(h - p);
+			return true;
+		}
+	}
+	return false;
+}
+
+/**
+ * Check hypothesis (ctx, text_va, text_pa) against the layout's symbols. Fills w (facts,
+ * offsets, verified, score).
+ */
+static void verify_syms(struct finder *f, const struct layout *L, const struct pt_context *ctx,
+			uint64_t text_va, uint64_t text_pa, struct work *w)
+{
+	char why[160];
+	uint64_t pa = 0;
+	const uint64_t kpgd = w->c.kpgd;
+
+	fact_table_shape(w, f, ctx);
+	/* 1. _text -> its physical address */
+	w->ok_text = walk_pa(f, ctx, text_va, &pa, why, sizeof(why)) && pa == text_pa;
+	if (w->ok_text) {
+		/* With the vmlinux: the first bytes there are startup's code (RIP-relative, not
+		 * relocated), a fact independent of the walk. */
+		const uint8_t *img = pt_symtab_bytes(L->syms, L->file_text, 16);
+		const uint8_t *dmp = bytes_at(f, text_pa, 16);
+		if (img && dmp)
+			fact(w, memcmp(img, dmp, 16) == 0, "_text 0x%" PRIx64 " -> 0x%" PRIx64 ", which %s",
+			     text_va, pa, memcmp(img, dmp, 16) == 0 ? "holds the vmlinux's kernel text"
+			     : "does not hold the vmlinux's first 16 bytes of text");
+		else
+			fact(w, true, "_text 0x%" PRIx64 " -> 0x%" PRIx64 " (the kernel's load address)", text_va, pa);
+	}
+	else if (why[0])
+		fact(w, false, "_text 0x%" PRIx64 " %s", text_va, why);
+	else
+		fact(w, false, "_text 0x%" PRIx64 " -> 0x%" PRIx64 ", not 0x%" PRIx64, text_va, pa, text_pa);
+
+	/* 2. linux_banner -> the banner bytes, at the same image offset */
+	char text[96];
+	if (L->has_banner) {
+		uint64_t bva = sym_va(L, text_va, L->banner_sym);
+		uint64_t bpa = text_pa + (L->banner_sym - L->file_text);
+		bool mapped = walk_pa(f, ctx, bva, &pa, why, sizeof(why));
+		const uint8_t *b = mapped ? bytes_at(f, pa, 1) : NULL;
+		w->ok_banner = mapped && pa == bpa && banner_at(f, pa);
+		if (w->ok_banner) {
+			size_t avail = 0;
+			while (avail < 96 && bytes_at(f, pa + avail, 1))
+				avail++;
+			printable(text, sizeof(text), bytes_at(f, pa, avail), avail, 72);
+			fact(w, true, "linux_banner 0x%" PRIx64 " -> 0x%" PRIx64 " holds \"%s\"", bva, pa, text);
+			/* With the vmlinux: the bytes are the image's. */
+			const uint8_t *img = pt_symtab_bytes(L->syms, L->banner_sym, BANNER_LEN + 16);
+			const uint8_t *dmp = bytes_at(f, pa, BANNER_LEN + 16);
+			if (img && dmp)
+				fact(w, memcmp(img, dmp, BANNER_LEN + 16) == 0,
+				     "the banner bytes %s the vmlinux's",
+				     memcmp(img, dmp, BANNER_LEN + 16) == 0 ? "equal" : "differ from");
+		} else if (!mapped) {
+			fact(w, false, "linux_banner 0x%" PRIx64 " %s", bva, why);
+		} else if (pa != bpa) {
+			fact(w, false, "linux_banner 0x%" PRIx64 " -> 0x%" PRIx64 ", not 0x%" PRIx64
+			     " (_text + its image offset)", bva, pa, bpa);
+		} else {
+			printable(text, sizeof(text), b, b ? 1 : 0, 1);
+			fact(w, false, "linux_banner 0x%" PRIx64 " -> 0x%" PRIx64 ": no \"Linux version\" there",
+			     bva, pa);
+		}
+	} else {
+		/* No banner symbol: find it by content in the image and check that it is mapped. */
+		uint64_t hit;
+		if (find_banner_near(f, text_pa, UINT64_C(64) << 20, L->osrelease, &hit)) {
+			uint64_t bva = text_va + (hit - text_pa);
+			w->ok_banner = walk_pa(f, ctx, bva, &pa, why, sizeof(why)) && pa == hit;
+			fact(w, w->ok_banner, "the banner at 0x%" PRIx64 " (found by content) is mapped at "
+			     "0x%" PRIx64 " (_text + 0x%" PRIx64 ")%s", hit, bva, hit - text_pa,
+			     w->ok_banner ? "" : ": no");
+		} else {
+			fact(w, false, "no \"%s%s\" within 64 MiB of _text's PA 0x%" PRIx64, BANNER,
+			     L->osrelease ? L->osrelease : "", text_pa);
+		}
+	}
+
+	/* 3. the table maps its own symbol address to itself */
+	if (L->has_kpgd) {
+		uint64_t kva = sym_va(L, text_va, L->kpgd_sym);
+		bool mapped = walk_pa(f, ctx, kva, &pa, why, sizeof(why));
+		w->ok_self = mapped && pa == kpgd;
+		if (mapped)
+			fact(w, w->ok_self, "%s 0x%" PRIx64 " -> 0x%" PRIx64 "%s", L->kpgd_name, kva, pa,
+			     w->ok_self ? ": the table maps its own symbol address to itself" : ", not this table");
+		else
+			fact(w, false, "%s 0x%" PRIx64 " %s", L->kpgd_name, kva, why);
+	}
+
+	/* 4. the image maps linearly, 2 MiB at a time, from _text to the furthest symbol checked */
+	unsigned lin_ok = 0, lin_n = 0;
+	for (uint64_t off = 0; off <= L->image_span && lin_n < 512; off += PMD_SIZE) {
+		lin_n++;
+		if (walk_pa(f, ctx, text_va + off, &pa, NULL, 0) && pa == text_pa + off)
+			lin_ok++;
+	}
+	w->ok_linear = lin_ok == lin_n;
+	fact(w, w->ok_linear, "%u of %u 2 MiB steps from _text map linearly to 0x%" PRIx64 "+", lin_ok,
+	     lin_n, text_pa);
+
+	/* 5. how much of the kernel window agrees with this slide (a stray alias agrees in one slot) */
+	const uint64_t win_base = L->is64 ? L->map_base : L->map_base;
+	const uint64_t win_size = L->is64 ? KERNEL_WINDOW : (f->phys_end < (UINT64_C(896) << 20) ? f->phys_end : UINT64_C(896) << 20);
+	unsigned agree = 0;
+	for (uint64_t off = 0; off < win_size; off += PMD_SIZE) {
+		uint64_t va = win_base + off + (text_va & (PMD_SIZE - 1));
+		if (va - text_va + text_pa > f->phys_end && va > text_va)
+			break;
+		if (walk_pa(f, ctx, va, &pa, NULL, 0) && pa == va - text_va + text_pa)
+			agree++;
+	}
+	w->window_slots = agree;
+
+	/* offsets */
+	w->c.text_va = text_va;
+	w->c.text_pa = text_pa;
+	w->c.offsets_known = true;
+	w->c.link_assumed = L->link_assumed;
+	w->c.virt_offset = text_va - L->text_link;
+	w->c.phys_offset = text_pa - (L->text_link - L->map_base);
+	w->c.phys_base = L->is64 ? text_pa - (text_va - START_KERNEL_MAP) : 0;
+	if (L->link_assumed)
+		fact(w, true, "link-time _text taken as 0x%" PRIx64 " (CONFIG_PHYSICAL_START 16 MiB): the %s "
+		     "gives no absolute symbol", L->text_link, L->source);
+
+	/* direct map: page_offset_base holds its base (KASLR moves it) */
+	uint64_t pob;
+	if (L->is64 && w->ok_text && pt_symtab_value(L->syms, "page_offset_base", &pob)) {
+		const uint8_t *p = bytes_at(f, text_pa + (pob - L->file_text), 8);
+		uint64_t dm = p ? le64(p) : 0;
+		if (dm && walk_pa(f, ctx, dm + text_pa, &pa, NULL, 0) && pa == text_pa) {
+			w->c.has_direct_map = true;
+			w->c.direct_map = dm;
+			fact(w, true, "direct map at 0x%" PRIx64 " (page_offset_base): it maps _text's PA too", dm);
+		}
+	}
+
+	w->c.verified = w->ok_text && w->ok_linear && w->ok_banner &&
+			(!L->has_kpgd || w->ok_self);
+	int facts_ok = 0;
+	for (size_t i = 0; i < w->c.nfacts; i++)
+		facts_ok += w->facts[i].ok;
+	w->c.score = facts_ok * 1000 + (int)agree;
+	fact(w, agree > 0, "%u 2 MiB slots of the kernel mapping agree with this slide", agree);
+}
+
+/* ---- layouts from the symbol source ------------------------------------------------------------ */
+
+/** Fill the layouts a symbol table allows: 1 for x86-64, up to 3 (PAGE_OFFSETs) for i386. */
+static size_t layouts_from_syms(struct finder *f, const struct pt_symtab *syms, struct layout *out, size_t max)
+{
+	uint64_t v;
+	const char *source = pt_symtab_format_name(pt_symtab_format(syms));
+	struct layout base = { .syms = syms, .source = source };
+	bool have_text = pt_symtab_value(syms, "_text", &base.file_text) ||
+			 pt_symtab_value(syms, "startup_64", &base.file_text) ||
+			 pt_symtab_value(syms, "startup_32", &base.file_text) ||
+			 pt_symtab_value(syms, "_stext", &base.file_text);
+	if (!have_text) {
+		logf_(f, "symbols: %s has no _text, startup_64, startup_32 or _stext", pt_symtab_path(syms));
+		return 0;
+	}
+	/* startup_64 / startup_32 decide; the ELF class does not (an i386 vmlinux may be linked
+	 * as ELF64, ours is). */
+	bool is64;
+	if (pt_symtab_lookup(syms, "startup_64"))
+		is64 = true;
+	else if (pt_symtab_lookup(syms, "startup_32"))
+		is64 = base.file_text > UINT32_MAX;
+	else
+		is64 = base.file_text > UINT32_MAX || pt_symtab_elf_class(syms) == 64;
+	base.is64 = is64;
+	static const char *const names64[] = { "init_top_pgt", "init_level4_pgt", "swapper_pg_dir" };
+	static const char *const names32[] = { "swapper_pg_dir" };
+	const char *const *names = is64 ? names64 : names32;
+	size_t nnames = is64 ? 3 : 1;
+	for (size_t i = 0; i < nnames; i++) {
+		if (pt_symtab_value(syms, names[i], &base.kpgd_sym)) {
+			base.kpgd_name = names[i];
+			base.has_kpgd = true;
+			break;
+		}
+	}
+	if (!base.has_kpgd)
+		base.kpgd_name = names[0];
+	base.has_banner = pt_symtab_value(syms, "linux_banner", &base.banner_sym);
+	uint64_t far = 0;
+	if (base.has_banner && base.banner_sym > base.file_text)
+		far = base.banner_sym - base.file_text;
+	if (base.has_kpgd && base.kpgd_sym > base.file_text && base.kpgd_sym - base.file_text > far)
+		far = base.kpgd_sym - base.file_text;
+	base.image_span = far < KERNEL_WINDOW ? far : 0;
+
+	if (is64) {
+		uint64_t startup = base.file_text, phys;
+		pt_symtab_value(syms, "startup_64", &startup);
+		base.map_base = START_KERNEL_MAP;
+		base.text_link = base.file_text;
+		if (pt_symtab_value(syms, "phys_startup_64", &phys)) {
+			/* LibVMI's boundary: startup_64 - phys_startup_64 (always __START_KERNEL_map in
+			 * Linux; a map that says otherwise is believed and checked like any other). */
+			base.map_base = startup - phys;
+		} else if (pt_symtab_value(syms, "__START_KERNEL_map", &v)) {
+			base.map_base = v;
+		} else if (base.file_text > START_KERNEL_MAP + DEFAULT_PHYSICAL_START) {
+			/* kallsyms without absolute symbols, above the default link address: a run-time
+			 * /proc/kallsyms of a KASLR kernel (or a kernel linked higher): the link-time
+			 * _text is taken as the default. */
+			base.text_link = START_KERNEL_MAP + DEFAULT_PHYSICAL_START;
+			base.link_assumed = true;
+		}
+		out[0] = base;
+		return 1;
+	}
+	/* i386 */
+	uint64_t startup = base.file_text, phys;
+	pt_symtab_value(syms, "startup_32", &startup);
+	size_t n = 0;
+	if (pt_symtab_value(syms, "phys_startup_32", &phys) && startup > phys) {
+		out[n] = base;
+		out[n].map_base = startup - phys;
+		out[n].text_link = base.file_text;
+		n++;
+	} else {
+		for (size_t i = 0; i < 3 && n < max; i++) {
+			uint64_t po = PAGE_OFFSETS32[i];
+			if (base.file_text < po)
+				continue;
+			out[n] = base;
+			out[n].map_base = po;
+			out[n].text_link = base.file_text;
+			if (base.file_text > po + DEFAULT_PHYSICAL_START) {
+				out[n].text_link = po + DEFAULT_PHYSICAL_START;
+				out[n].link_assumed = true;
+			}
+			n++;
+		}
+	}
+	return n;
+}
+
+/** Modes to try for a layout, the CPU's first. */
+static size_t modes_for(const struct finder *f, bool is64, enum pt_mode *modes)
+{
+	if (is64) {
+		bool la57_first = f->cpu_mode == PT_MODE_LA57;
+		modes[0] = la57_first ? PT_MODE_LA57 : PT_MODE_IA32E;
+		modes[1] = la57_first ? PT_MODE_IA32E : PT_MODE_LA57;
+	} else {
+		bool pae_first = f->cpu_mode == PT_MODE_PAE;
+		modes[0] = pae_first ? PT_MODE_PAE : PT_MODE_LEGACY;
+		modes[1] = pae_first ? PT_MODE_LEGACY : PT_MODE_PAE;
+	}
+	return 2;
+}
+
+/** Short reason a hypothesis failed (its first failed fact). */
+static const char *first_failure(const struct work *w)
+{
+	for (size_t i = 0; i < w->c.nfacts; i++) {
+		if (!w->facts[i].ok)
+			return w->facts[i].text;
+	}
+	return "not enough facts";
+}
+
+/**
+ * Try one (table, mode, text_va, text_pa) hypothesis; keep it if verified. Returns true when
+ * verified. `best` (may be NULL) receives it when it beats what is there.
+ */
+static bool try_hypothesis(struct finder *f, const struct layout *L, enum pt_kpgd_method method,
+			   enum pt_mode mode, uint64_t kpgd, uint64_t text_va, uint64_t text_pa,
+			   struct work *best, bool *have_best)
+{
+	struct pt_context ctx;
+	struct work w;
+	if (f->budget == 0) {
+		if (!f->budget_logged)
+			logf_(f, "budget of %" PRIu64 " hypotheses spent: the rest is not checked", HYPOTHESIS_BUDGET);
+		f->budget_logged = true;
+		return false;
+	}
+	f->budget--;
+	work_init(&w, method, mode, kpgd);
+	if (!make_ctx(f, mode, kpgd, &ctx))
+		return false;
+	verify_syms(f, L, &ctx, text_va, text_pa, &w);
+	if (best && (!*have_best || w.c.verified > best->c.verified ||
+		     (w.c.verified == best->c.verified && w.c.score > best->c.score))) {
+		*best = w;
+		best->c.facts = best->facts;
+		*have_best = true;
+	}
+	return w.c.verified;
+}
+
+/* ---- strategy 1: VMCOREINFO ---------------------------------------------------------------------- */
+
+static bool vmci_get(const struct finder *f, const char *key, char *buf, size_t buflen)
+{
+	const char *p = f->in->vmcoreinfo, *end = p + f->in->vmcoreinfo_len;
+	size_t klen = strlen(key);
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		if ((size_t)(le - p) > klen && p[klen] == '=' && memcmp(p, key, klen) == 0) {
+			size_t vlen = (size_t)(le - p) - klen - 1;
+			while (vlen && (p[klen + vlen] == '\r' || p[klen + vlen] == 0))
+				vlen--;
+			if (vlen >= buflen)
+				return false;
+			memcpy(buf, p + klen + 1, vlen);
+			buf[vlen] = 0;
+			return true;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return false;
+}
+
+static bool parse_num(const char *s, int base, bool allow_neg, uint64_t *v)
+{
+	bool neg = false;
+	if (allow_neg && *s == '-') {
+		neg = true;
+		s++;
+	}
+	if (base == 16 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (!*s)
+		return false;
+	uint64_t x = 0;
+	for (; *s; s++) {
+		int d;
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return false;
+		if (x > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			return false;
+		x = x * (uint64_t)base + (uint64_t)d;
+	}
+	*v = neg ? (uint64_t)0 - x : x;
+	return true;
+}
+
+static void strategy_vmcoreinfo(struct finder *f)
+{
+	if (!f->in->vmcoreinfo) {
+		logf_(f, "vmcoreinfo: the dump has no VMCOREINFO note");
+		return;
+	}
+	char buf[128], osrel[80] = "";
+	uint64_t kpgd_va = 0, phys_base = 0, koff = 0, stext = 0, l5 = 0;
+	const char *kname = NULL;
+	static const char *const keys[] = { "init_top_pgt", "swapper_pg_dir", "init_level4_pgt" };
+	for (size_t i = 0; i < 3 && !kname; i++) {
+		char key[64];
+		snprintf(key, sizeof(key), "SYMBOL(%s)", keys[i]);
+		if (vmci_get(f, key, buf, sizeof(buf)) && parse_num(buf, 16, false, &kpgd_va))
+			kname = keys[i];
+	}
+	if (!kname) {
+		logf_(f, "vmcoreinfo: no SYMBOL(init_top_pgt) or SYMBOL(swapper_pg_dir)");
+		return;
+	}
+	bool has_pb = vmci_get(f, "NUMBER(phys_base)", buf, sizeof(buf)) && parse_num(buf, 10, true, &phys_base);
+	bool has_koff = vmci_get(f, "KERNELOFFSET", buf, sizeof(buf)) && parse_num(buf, 16, false, &koff);
+	bool has_stext = vmci_get(f, "SYMBOL(_stext)", buf, sizeof(buf)) && parse_num(buf, 16, false, &stext);
+	bool has_l5 = vmci_get(f, "NUMBER(pgtable_l5_enabled)", buf, sizeof(buf)) && parse_num(buf, 10, false, &l5);
+	bool pae = vmci_get(f, "CONFIG_X86_PAE", buf, sizeof(buf)) && strcmp(buf, "y") == 0;
+	vmci_get(f, "OSRELEASE", osrel, sizeof(osrel));
+	const bool is64 = kpgd_va > UINT32_MAX;
+
+	struct pt_symtab *vs = pt_symtab_create();
+	if (!vs) {
+		f->oom = true;
+		return;
+	}
+	pt_symtab_add(vs, kname, kpgd_va, 'D');
+	struct layout L = {
+		.is64 = is64, .source = "VMCOREINFO", .syms = vs, .kpgd_name = kname, .has_kpgd = true,
+		.kpgd_sym = kpgd_va, .osrelease = osrel[0] ? osrel : NULL,
+	};
+	/* A symbol file adds linux_banner, converted to run-time with KERNELOFFSET. */
+	uint64_t ftext, fbanner;
+	const struct pt_symtab *fs = f->in->symbols;
+	size_t nl = 0;
+	uint64_t pos[3];
+	if (is64) {
+		pos[nl++] = START_KERNEL_MAP;
+	} else {
+		for (size_t i = 0; i < 3; i++)
+			if (kpgd_va >= PAGE_OFFSETS32[i])
+				pos[nl++] = PAGE_OFFSETS32[i];
+	}
+	bool done = false;
+	for (size_t li = 0; li < nl && !done; li++) {
+		L.map_base = pos[li];
+		uint64_t text_va;
+		if (has_stext)
+			text_va = stext;
+		else if (has_koff)
+			text_va = L.map_base + DEFAULT_PHYSICAL_START + koff;
+		else
+			text_va = L.map_base + DEFAULT_PHYSICAL_START;
+		L.file_text = text_va;
+		L.text_link = has_koff ? text_va - koff : L.map_base + DEFAULT_PHYSICAL_START;
+		L.link_assumed = !has_koff && !is64;
+		uint64_t text_pa, kpgd;
+		if (is64) {
+			if (!has_pb) {
+				logf_(f, "vmcoreinfo: SYMBOL(%s) but no NUMBER(phys_base)", kname);
+				break;
+			}
+			text_pa = text_va - START_KERNEL_MAP + phys_base;
+			kpgd = kpgd_va - START_KERNEL_MAP + phys_base;
+		} else {
+			text_pa = text_va - L.map_base;
+			kpgd = kpgd_va - L.map_base;
+		}
+		L.has_banner = false;
+		if (fs && pt_symtab_value(fs, "linux_banner", &fbanner) &&
+		    (pt_symtab_value(fs, "_text", &ftext) || pt_symtab_value(fs, "startup_64", &ftext) ||
+		     pt_symtab_value(fs, "startup_32", &ftext))) {
+			L.has_banner = true;
+			L.banner_sym = text_va + (fbanner - ftext);
+		}
+		L.image_span = kpgd_va > text_va && kpgd_va - text_va < KERNEL_WINDOW ? kpgd_va - text_va : 0;
+		enum pt_mode modes[2];
+		size_t nm = 0;
+		if (is64 && has_l5) {
+			modes[nm++] = l5 ? PT_MODE_LA57 : PT_MODE_IA32E;
+		} else if (!is64) {
+			modes[nm++] = pae ? PT_MODE_PAE : PT_MODE_LEGACY;
+			modes[nm++] = pae ? PT_MODE_LEGACY : PT_MODE_PAE;
+		} else {
+			nm = modes_for(f, true, modes);
+		}
+		for (size_t m = 0; m < nm && !done; m++) {
+			struct work w;
+			bool have = false;
+			try_hypothesis(f, &L, PT_KPGD_VMCOREINFO, modes[m], kpgd, text_va, text_pa, &w, &have);
+			if (!have)
+				continue;
+			if (is64)
+				fact(&w, true, "VMCOREINFO: %s=0x%" PRIx64 " phys_base=0x%" PRIx64 "%s", kname,
+				     kpgd_va, phys_base, has_l5 ? (l5 ? " pgtable_l5_enabled=1" : " pgtable_l5_enabled=0") : "");
+			keep(f, &w);
+			logf_(f, "vmcoreinfo: %s 0x%" PRIx64 " -> kpgd 0x%" PRIx64 " (%s): %s", kname, kpgd_va, kpgd,
+			      pt_mode_name(modes[m]), w.c.verified ? "verified" : first_failure(&w));
+			done = w.c.verified;
+		}
+	}
+	pt_symtab_destroy(vs);
+}
+
+/* ---- strategy 2: symbol-direct ------------------------------------------------------------------- */
+
+static void strategy_symbols(struct finder *f, const struct layout *Ls, size_t nl)
+{
+	for (size_t li = 0; li < nl; li++) {
+		const struct layout *L = &Ls[li];
+		if (!L->has_kpgd) {
+			logf_(f, "symbols: no init_top_pgt, init_level4_pgt or swapper_pg_dir in the %s", L->source);
+			return;
+		}
+		const uint64_t kpgd = L->kpgd_sym - L->map_base;
+		const uint64_t text_va = L->file_text;
+		const uint64_t text_pa = L->file_text - L->map_base;
+		enum pt_mode modes[2];
+		size_t nm = modes_for(f, L->is64, modes);
+		for (size_t m = 0; m < nm; m++) {
+			struct work w;
+			bool have = false;
+			try_hypothesis(f, L, PT_KPGD_SYMBOLS, modes[m], kpgd, text_va, text_pa, &w, &have);
+			if (!have) {
+				logf_(f, "symbols: %s 0x%" PRIx64 " - 0x%" PRIx64 " = 0x%" PRIx64 " (%s): not a table in the dump",
+				      L->kpgd_name, L->kpgd_sym, L->map_base, kpgd, pt_mode_name(modes[m]));
+				continue;
+			}
+			logf_(f, "symbols: %s 0x%" PRIx64 " - 0x%" PRIx64 " = 0x%" PRIx64 " (%s): %s", L->kpgd_name,
+			      L->kpgd_sym, L->map_base, kpgd, pt_mode_name(modes[m]),
+			      w.c.verified ? "verified" : first_failure(&w));
+			if (w.c.verified) {
+				fact(&w, true, "boundary 0x%" PRIx64 " = %s", L->map_base,
+				     pt_symtab_lookup(L->syms, "phys_startup_64") ? "startup_64 - phys_startup_64"
+				     : L->is64 ? "__START_KERNEL_map" : "PAGE_OFFSET");
+				keep(f, &w);
+				return;
+			}
+		}
+	}
+}
+
+/* ---- strategy 3: KASLR (banner located physically) ------------------------------------------------- */
+
+/** Keep the best verified hypothesis; count the verified ones that tie with it on score. */
+static void consider(struct finder *f, const struct layout *L, enum pt_mode mode, uint64_t kpgd,
+		     uint64_t text_va, uint64_t text_pa, struct work *best, bool *have_best, unsigned *ntop)
+{
+	struct work w;
+	bool have = false;
+	try_hypothesis(f, L, PT_KPGD_KASLR, mode, kpgd, text_va, text_pa, &w, &have);
+	if (!have)
+		return;
+	if (!*have_best || (w.c.verified && !best->c.verified) ||
+	    (w.c.verified == best->c.verified && w.c.score > best->c.score)) {
+		*best = w;
+		best->c.facts = best->facts;
+		*have_best = true;
+		*ntop = w.c.verified ? 1 : 0;
+	} else if (w.c.verified && best->c.verified && w.c.score == best->c.score &&
+		   w.c.text_va != best->c.text_va) {
+		(*ntop)++;
+	}
+}
+
+static void strategy_kaslr(struct finder *f, const struct layout *Ls, size_t nl)
+{
+	for (size_t li = 0; li < nl; li++) {
+		const struct layout *L = &Ls[li];
+		if (!L->has_kpgd || !L->has_banner) {
+			logf_(f, "kaslr: needs linux_banner and %s in the %s", L->kpgd_name, L->source);
+			return;
+		}
+		const uint64_t align = L->is64 ? ALIGN64 : ALIGN32;
+		const uint64_t banner_off = L->banner_sym - L->file_text;
+		const uint64_t link_pa = L->text_link - L->map_base;
+		if (banner_off > KERNEL_WINDOW) {
+			logf_(f, "kaslr: linux_banner is not inside the kernel image (0x%" PRIx64 " from _text)", banner_off);
+			return;
+		}
+		const uint64_t want = (link_pa + banner_off) % align; /* banner PA mod align */
+		size_t hits = 0, tried = 0;
+		struct work best;
+		bool have_best = false;
+		unsigned nverified_top = 0;
+		for (size_t ri = 0; ri < f->in->nranges && hits < MAX_BANNER_HITS; ri++) {
+			const struct pt_dump_range *r = &f->in->ranges[ri];
+			uint64_t b = r->pa - r->pa % align + want;
+			if (b < r->pa)
+				b += align;
+			for (; b + BANNER_LEN <= r->pa + r->size && hits < MAX_BANNER_HITS; b += align) {
+				if (!banner_at(f, b) || b < banner_off)
+					continue;
+				hits++;
+				const uint64_t text_pa = b - banner_off;
+				const uint64_t kpgd = text_pa + (L->kpgd_sym - L->file_text);
+				enum pt_mode modes[2];
+				size_t nm = modes_for(f, L->is64, modes);
+				for (size_t m = 0; m < nm; m++) {
+					struct pt_context ctx;
+					if (!make_ctx(f, modes[m], kpgd, &ctx))
+						continue;
+					if (!L->is64) {
+						/* i386: virtual and physical move together */
+						tried++;
+						consider(f, L, modes[m], kpgd, L->text_link + (text_pa - link_pa), text_pa,
+							 &best, &have_best, &nverified_top);
+						continue;
+					}
+					/* x86-64: the slide by walking the window for VAs that map text_pa */
+					for (uint64_t off = 0; off < KERNEL_WINDOW; off += PMD_SIZE) {
+						uint64_t va = L->map_base + off + (L->text_link & (PMD_SIZE - 1));
+						uint64_t pa;
+						if (!walk_pa(f, &ctx, va, &pa, NULL, 0) || pa != text_pa)
+							continue;
+						tried++;
+						consider(f, L, modes[m], kpgd, va, text_pa, &best, &have_best, &nverified_top);
+					}
+				}
+			}
+		}
+		if (have_best && best.c.verified) {
+			if (nverified_top > 1) {
+				best.c.verified = false;
+				fact(&best, false, "%u slides verify equally well: ambiguous", nverified_top);
+			}
+			fact(&best, true, "linux_banner found at PA 0x%" PRIx64 " (congruent to its link address "
+			     "modulo 0x%" PRIx64 "): phys_offset 0x%" PRIx64, best.c.text_pa + banner_off, align,
+			     best.c.phys_offset);
+			keep(f, &best);
+			logf_(f, "kaslr: %zu banner(s) at congruent addresses, %zu hypotheses: kpgd 0x%" PRIx64
+			      " virt_offset 0x%" PRIx64 " phys_offset 0x%" PRIx64 ": %s", hits, tried, best.c.kpgd,
+			      best.c.virt_offset, best.c.phys_offset, best.c.verified ? "verified" : "ambiguous");
+			if (best.c.verified)
+				return;
+		} else {
+			logf_(f, "kaslr: %zu banner(s) at addresses congruent to 0x%" PRIx64 " mod 0x%" PRIx64
+			      ", %zu hypotheses: none verified%s%s", hits, want, align, tried,
+			      have_best ? ": " : "", have_best ? first_failure(&best) : "");
+		}
+	}
+}
+
+/* ---- banner hits by content (for the strategies without symbols) ------------------------------ */
+
+static void scan_banners(struct finder *f)
+{
+	if (f->banners_scanned)
+		return;
+	f->banners_scanned = true;
+	f->banners = calloc(MAX_BANNER_HITS, sizeof(*f->banners));
+	if (!f->banners) {
+		f->oom = true;
+		return;
+	}
+	for (size_t ri = 0; ri < f->in->nranges && f->nbanners < MAX_BANNER_HITS; ri++) {
+		const struct pt_dump_range *r = &f->in->ranges[ri];
+		const uint8_t *p = bytes_at(f, r->pa, (size_t)r->size);
+		if (!p)
+			continue;
+		/* memchr for the first byte runs at memory speed over the zero pages that make up most
+		 * of a dump; memmem (two-way) is several times slower there. */
+		const uint8_t *q = p, *end = p + r->size;
+		while (f->nbanners < MAX_BANNER_HITS && (size_t)(end - q) >= BANNER_LEN &&
+		       (q = memchr(q, BANNER[0], (size_t)(end - q) - BANNER_LEN + 1)) != NULL) {
+			if (memcmp(q, BANNER, BANNER_LEN) == 0)
+				f->banners[f->nbanners++] = r->pa + (uint64_t)(q - p);
+			q++;
+		}
+	}
+}
+
+/* ---- strategy 4: the early-boot identity map in CR3 ---------------------------------------------- */
+
+static void strategy_identity(struct finder *f, const struct layout *Ls, size_t nl)
+{
+	if (!f->in->has_cpu || f->cpu_mode == PT_MODE_OFF) {
+		logf_(f, "identity: no CPU state with paging on");
+		return;
+	}
+	struct pt_context ctx;
+	struct pt_cpu_state cpu = f->in->cpu;
+	if (pt_context_init(&ctx, &cpu, f->mem, NULL, NULL) != PT_OK) {
+		logf_(f, "identity: the CPU state's table cannot be loaded");
+		return;
+	}
+	const uint64_t root = ctx.root;
+	uint64_t pa;
+	/* The table must map itself 1:1 (the code that set it up runs identity-mapped). */
+	if (!walk_pa(f, &ctx, root, &pa, NULL, 0) || pa != root) {
+		logf_(f, "identity: CR3's table 0x%" PRIx64 " does not identity-map itself", root);
+		return;
+	}
+	/* The kernel image: from the symbols (banner at a congruent PA), else any banner. */
+	const struct layout *L = nl ? &Ls[0] : NULL;
+	uint64_t text_pa = 0, banner_pa = 0;
+	bool found = false;
+	if (L && L->has_banner) {
+		const uint64_t banner_off = L->banner_sym - L->file_text;
+		const uint64_t link_pa = L->text_link - L->map_base;
+		const uint64_t align = L->is64 ? ALIGN64 : ALIGN32;
+		scan_banners(f);
+		for (size_t i = 0; i < f->nbanners && !found; i++) {
+			uint64_t b = f->banners[i];
+			if (b < banner_off || (b - banner_off) % align != link_pa % align)
+				continue;
+			if (walk_pa(f, &ctx, b, &pa, NULL, 0) && pa == b) {
+				banner_pa = b;
+				text_pa = b - banner_off;
+				found = true;
+			}
+		}
+	} else {
+		scan_banners(f);
+		for (size_t i = 0; i < f->nbanners && !found; i++) {
+			uint64_t b = f->banners[i];
+			if (walk_pa(f, &ctx, b, &pa, NULL, 0) && pa == b) {
+				banner_pa = b;
+				found = true;
+			}
+		}
+	}
+	if (!found) {
+		logf_(f, "identity: CR3's table 0x%" PRIx64 " maps no kernel banner 1:1", root);
+		return;
+	}
+	struct work w;
+	work_init(&w, PT_KPGD_IDENTITY, ctx.mode, root & ~(PAGE - 1));
+	if (ctx.mode == PT_MODE_PAE)
+		w.c.kpgd = root;
+	fact_table_shape(&w, f, &ctx);
+	fact(&w, true, "the table maps its own address 0x%" PRIx64 " to itself (identity)", root);
+	char text[96];
+	printable(text, sizeof(text), bytes_at(f, banner_pa, 64), 64, 60);
+	fact(&w, true, "the banner at 0x%" PRIx64 " is identity-mapped: \"%s\"", banner_pa, text);
+	bool text_ok = true, unmapped = true;
+	if (L) {
+		text_ok = walk_pa(f, &ctx, text_pa, &pa, NULL, 0) && pa == text_pa;
+		fact(&w, text_ok, "_text's PA 0x%" PRIx64 " is identity-mapped", text_pa);
+		char why[160];
+		unmapped = !walk_pa(f, &ctx, L->file_text, &pa, why, sizeof(why));
+		fact(&w, unmapped, "_text's virtual address 0x%" PRIx64 " %s", L->file_text,
+		     unmapped ? why : "is mapped: not an early-boot table");
+		if (L->has_kpgd) {
+			const uint8_t *k = bytes_at(f, text_pa + (L->kpgd_sym - L->file_text), PAGE);
+			bool empty = true;
+			for (size_t i = 0; k && i < PAGE && empty; i++)
+				empty = k[i] == 0;
+			fact(&w, true, "%s at 0x%" PRIx64 " is %s", L->kpgd_name, text_pa + (L->kpgd_sym - L->file_text),
+			     !k ? "not in the dump" : empty ? "still empty: the kernel has not started"
+			     : "not empty");
+		}
+		w.c.offsets_known = true;
+		w.c.text_pa = text_pa;
+		w.c.text_va = text_pa;
+		w.c.virt_offset = 0;
+		w.c.phys_offset = text_pa - (L->text_link - L->map_base);
+		w.c.link_assumed = L->link_assumed;
+		fact(&w, true, "the kernel is not mapped at its virtual address yet (decompressor stage): "
+		     "virt_offset 0");
+	} else {
+		/* no symbols: nothing in the kernel half */
+		uint64_t probe = ctx.desc->va_bits == 32 ? 0xc0000000 : START_KERNEL_MAP + DEFAULT_PHYSICAL_START;
+		unmapped = !walk_pa(f, &ctx, probe, &pa, NULL, 0);
+		fact(&w, unmapped, "0x%" PRIx64 " (the kernel's usual address) is %s", probe,
+		     unmapped ? "not mapped" : "mapped");
+		w.c.text_pa = banner_pa;
+		w.c.text_va = banner_pa;
+	}
+	w.c.verified = text_ok && unmapped;
+	w.c.score = 5000;
+	keep(f, &w);
+	logf_(f, "identity: CR3's table 0x%" PRIx64 " identity-maps the kernel image: %s", root,
+	      w.c.verified ? "verified" : first_failure(&w));
+}
+
+/* ---- strategy 5: brute force ------------------------------------------------------------------- */
+
+/** Second stage of the 64-bit screen: the whole page decoded loosely. */
+static bool plausible_top64(const uint8_t *t, uint64_t phys_end)
+{
+	unsigned bad = 0, present = 0;
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t e = le64(t + 8 * i);
+		if (!(e & 1))
+			continue; /* non-present: whatever the bits, tolerated */
+		present++;
+		if ((e & PTE_PS) || frame_fits(e & FRAME52, phys_end) < 0)
+			bad++;
+	}
+	return bad <= 16 && bad < present;
+}
+
+uint64_t pt_kpgd_screen64(const uint8_t *data, uint64_t pa, uint64_t len, uint64_t phys_end,
+			  void (*found)(void *arg, uint64_t page_pa), void *arg)
+{
+	uint64_t n = 0;
+	/* Stage 1 reads entry 511 of every page (the kernel image's slot in both 4- and 5-level
+	 * tables): present, PS clear (reserved at the top level), frame inside the dump modulo a
+	 * C-bit. Pages are taken 8 at a time so the compiler can keep the loads in flight. */
+	uint64_t off = 0;
+	for (; off + 8 * PAGE <= len; off += 8 * PAGE) {
+		uint64_t e[8];
+		unsigned hit = 0;
+		for (unsigned k = 0; k < 8; k++) {
+			memcpy(&e[k], data + off + k * PAGE + 4088, 8);
+			hit |= (unsigned)((e[k] & 0x81) == 0x1) << k;
+		}
+		while (hit) {
+			unsigned k = (unsigned)__builtin_ctz(hit);
+			hit &= hit - 1;
+			if (frame_fits(e[k] & FRAME52, phys_end) < 0)
+				continue;
+			if (!plausible_top64(data + off + k * PAGE, phys_end))
+				continue;
+			n++;
+			if (found)
+				found(arg, pa + off + k * PAGE);
+		}
+	}
+	for (; off + PAGE <= len; off += PAGE) {
+		uint64_t e;
+		memcpy(&e, data + off + 4088, 8);
+		if ((e & 0x81) != 0x1 || frame_fits(e & FRAME52, phys_end) < 0 ||
+		    !plausible_top64(data + off, phys_end))
+			continue;
+		n++;
+		if (found)
+			found(arg, pa + off);
+	}
+	return n;
+}
+
+/** 32-bit screens: a legacy page directory or a PAE PDPT with the kernel half present. */
+static bool plausible_top32(const uint8_t *t, uint64_t phys_end, bool pae)
+{
+	if (pae) {
+		unsigned present = 0;
+		for (unsigned i = 0; i < 4; i++) {
+			uint64_t e = le64(t + 8 * i);
+			if (!(e & 1))
+				continue;
+			/* PDPTE: bits 2:1, 8:5 and 63:52 reserved (SDM Table 4-8) */
+			if ((e & 0x1e6) || (e >> 52) || (e & FRAME52) >= phys_end)
+				return false;
+			present++;
+		}
+		return present > 0 && (le64(t + 24) & 1); /* the top GiB holds the kernel for every split */
+	}
+	unsigned present = 0, bad = 0;
+	for (unsigned i = 256; i < 1024; i++) {
+		uint64_t e = le32(t + 4 * i);
+		if (!(e & 1))
+			continue;
+		present++;
+		if (!(e & PTE_PS) && (e & ~(PAGE - 1)) >= phys_end)
+			bad++;
+	}
+	return present >= 1 && bad <= 8 && bad * 2 < present && (le32(t + 4 * 1023) || le32(t + 4 * 768) || le32(t + 4 * 512) || le32(t + 4 * 256));
+}
+
+struct screen_list {
+	uint64_t *pages;
+	size_t n;
+	bool full;
+	uint64_t total;
+};
+
+static void screen_add(void *arg, uint64_t page_pa)
+{
+	struct screen_list *s = arg;
+	s->total++;
+	if (s->n < MAX_SCREENED)
+		s->pages[s->n++] = page_pa;
+	else
+		s->full = true;
+}
+
+static void run_screen(struct finder *f, struct screen_list *s64, struct screen_list *s32)
+{
+	const struct pt_kpgd_inputs *in = f->in;
+	uint64_t total = 0, done = 0;
+	for (size_t i = 0; i < in->nranges; i++)
+		total += in->ranges[i].size;
+	double t0 = now_seconds();
+	for (size_t i = 0; i < in->nranges; i++) {
+		const struct pt_dump_range *r = &in->ranges[i];
+		uint64_t start = (r->pa + PAGE - 1) & ~(PAGE - 1);
+		if (start >= r->pa + r->size)
+			continue;
+		for (uint64_t pa = start; pa < r->pa + r->size; pa += SCAN_CHUNK) {
+			uint64_t len = r->pa + r->size - pa;
+			if (len > SCAN_CHUNK)
+				len = SCAN_CHUNK;
+			len &= ~(PAGE - 1);
+			const uint8_t *p = len ? bytes_at(f, pa, (size_t)len) : NULL;
+			if (p) {
+				if (f->try64)
+					pt_kpgd_screen64(p, pa, len, f->phys_end, screen_add, s64);
+				if (f->try32 && pa < (UINT64_C(1) << 32)) {
+					for (uint64_t off = 0; off + PAGE <= len; off += PAGE) {
+						if (plausible_top32(p + off, f->phys_end, false) ||
+						    plausible_top32(p + off, f->phys_end, true))
+							screen_add(s32, pa + off);
+					}
+				}
+			}
+			done += len;
+			if (in->progress)
+				in->progress(in->progress_arg, done, total);
+		}
+	}
+	f->res->bytes_scanned = done;
+	f->res->scan_seconds = now_seconds() - t0;
+	f->res->screened = s64->total + s32->total;
+}
+
+/** Brute force with symbols: every screened table, every slide the window allows. */
+static void brute_with_syms(struct finder *f, const struct layout *Ls, size_t nl, const struct screen_list *s,
+			    bool is64)
+{
+	size_t nverified = 0;
+	for (size_t li = 0; li < nl; li++) {
+		const struct layout *L = &Ls[li];
+		if (L->is64 != is64)
+			continue;
+		const uint64_t link_pa = L->text_link - L->map_base;
+		for (size_t i = 0; i < s->n; i++) {
+			enum pt_mode modes[2];
+			size_t nm = modes_for(f, is64, modes);
+			for (size_t m = 0; m < nm; m++) {
+				struct pt_context ctx;
+				if (!make_ctx(f, modes[m], s->pages[i], &ctx))
+					continue;
+				struct work best;
+				bool have = false;
+				if (is64) {
+					for (uint64_t off = 0; off < KERNEL_WINDOW; off += PMD_SIZE) {
+						uint64_t va = L->map_base + off + (L->text_link & (PMD_SIZE - 1));
+						uint64_t pa;
+						if (!walk_pa(f, &ctx, va, &pa, NULL, 0) || pa % ALIGN64 != link_pa % ALIGN64)
+							continue;
+						try_hypothesis(f, L, PT_KPGD_BRUTE, modes[m], s->pages[i], va, pa, &best, &have);
+					}
+				} else {
+					uint64_t pa;
+					if (walk_pa(f, &ctx, L->file_text, &pa, NULL, 0))
+						try_hypothesis(f, L, PT_KPGD_BRUTE, modes[m], s->pages[i], L->file_text, pa,
+							       &best, &have);
+				}
+				if (have && best.c.verified) {
+					keep(f, &best);
+					nverified++;
+				}
+			}
+		}
+	}
+	logf_(f, "brute-force: %zu screened table(s) checked with the symbols: %zu verified", s->n, nverified);
+}
+
+/** Brute force without symbols: rank the screened tables by what they map. */
+/**
+ * The direct map without symbols: in the kernel half below the image window, a mapping that
+ * starts at PA 0 and runs linearly for at least 16 MiB (Linux's page_offset_base). Bounded.
+ */
+static bool find_direct_map(const struct finder *f, const struct pt_context *ctx, uint64_t *base_ret,
+			    uint64_t *size_ret)
+{
+	const uint64_t half = ctx->mode == PT_MODE_LA57 ? UINT64_C(0xff00000000000000) : UINT64_C(0xffff800000000000);
+	struct pt_maps_opts o = { .coalesce = true, .va_start = half, .va_last = START_KERNEL_MAP - 1,
+				  .alias_budget = 4096 };
+	struct pt_maps_iter *it;
+	if (pt_maps_create(ctx, f->mem, &o, &it) != PT_OK)
+		return false;
+	struct pt_range r;
+	bool found = false;
+	uint64_t cur_va = 0, cur_end = 0;
+	for (unsigned n = 0; n < 4096 && !found && pt_maps_next(it, &r); n++) {
+		if (r.kind != PT_RANGE_MAPPED)
+			continue;
+		/* coalesced ranges split where the rights or the page size change: join them */
+		if (cur_end && r.va == cur_va + cur_end && r.pa == cur_end) {
+			cur_end += r.size;
+		} else if (r.pa == 0) {
+			cur_va = r.va;
+			cur_end = r.size;
+		} else {
+			cur_end = 0;
+			continue;
+		}
+		if (cur_end >= (UINT64_C(16) << 20) || cur_end >= f->phys_end) {
+			found = true;
+			*base_ret = cur_va;
+			*size_ret = cur_end;
+		}
+	}
+	pt_maps_destroy(it);
+	return found;
+}
+
+static void brute_without_syms(struct finder *f, const struct screen_list *s, bool is64)
+{
+	scan_banners(f);
+	size_t nverified = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		enum pt_mode modes[2];
+		size_t nm = modes_for(f, is64, modes);
+		for (size_t m = 0; m < nm; m++) {
+			struct pt_context ctx;
+			if (!make_ctx(f, modes[m], s->pages[i], &ctx))
+				continue;
+			/* Which banner copies does the kernel half map, and where? */
+			const uint64_t half = is64 ? (modes[m] == PT_MODE_LA57 ? UINT64_C(0xff00000000000000)
+								     : UINT64_C(0xffff800000000000))
+						   : 0x40000000;
+			const uint64_t win = is64 ? START_KERNEL_MAP : half;
+			struct pt_maps_iter *it;
+			if (f->budget == 0 || f->range_budget == 0) {
+				if (!f->budget_logged)
+					logf_(f, "brute-force: work budget spent: the remaining candidates are not checked");
+				f->budget_logged = true;
+				break;
+			}
+			f->budget--;
+			/* A kernel image window holds a few dozen ranges; a hostile table that aliases one
+			 * page everywhere is cut short (alias budget, range cap, and a budget over all). */
+			struct pt_maps_opts o = { .coalesce = true, .va_start = win, .va_last = is64 ? UINT64_MAX : 0xffffffff,
+						  .alias_budget = 4096 };
+			if (pt_maps_create(&ctx, f->mem, &o, &it) != PT_OK)
+				continue;
+			struct pt_range r;
+			uint64_t bva = 0, bpa = 0;
+			bool banner = false;
+			unsigned ranges = 0;
+			while (!banner && ranges < 4096 && f->range_budget > 0 && pt_maps_next(it, &r)) {
+				ranges++;
+				f->range_budget--;
+				if (r.kind != PT_RANGE_MAPPED)
+					continue;
+				for (size_t b = 0; b < f->nbanners; b++) {
+					if (f->banners[b] >= r.pa && f->banners[b] - r.pa < r.size) {
+						bpa = f->banners[b];
+						bva = r.va + (bpa - r.pa);
+						banner = true;
+						break;
+					}
+				}
+			}
+			pt_maps_destroy(it);
+			if (!banner)
+				continue;
+			struct work w;
+			work_init(&w, PT_KPGD_BRUTE, modes[m], s->pages[i]);
+			fact_table_shape(&w, f, &ctx);
+			char text[96];
+			printable(text, sizeof(text), bytes_at(f, bpa, 64), 64, 60);
+			w.ok_banner = true;
+			fact(&w, true, "the kernel half maps 0x%" PRIx64 " -> 0x%" PRIx64 ": \"%s\"", bva, bpa, text);
+			/* The same kernel mapping maps the table itself. */
+			const uint64_t delta = bva - bpa; /* VA - PA of the kernel mapping */
+			uint64_t pa;
+			uint64_t tva = s->pages[i] + delta;
+			w.ok_self = walk_pa(f, &ctx, tva, &pa, NULL, 0) && pa == s->pages[i];
+			fact(&w, w.ok_self, "the same mapping (VA - PA = 0x%" PRIx64 ") maps the table: 0x%" PRIx64
+			     " -> %s", delta, tva, w.ok_self ? "itself" : "elsewhere");
+			/* Linear extent of that mapping, 2 MiB at a time around the banner. */
+			unsigned agree = 0;
+			uint64_t lo = is64 ? START_KERNEL_MAP : half;
+			for (uint64_t off = 0; off < KERNEL_WINDOW; off += PMD_SIZE) {
+				uint64_t va = lo + off + (bva & (PMD_SIZE - 1));
+				if (walk_pa(f, &ctx, va, &pa, NULL, 0) && pa == va - delta)
+					agree++;
+			}
+			w.window_slots = agree;
+			fact(&w, agree >= 1, "%u 2 MiB slots of the kernel mapping share that offset", agree);
+			/* An empty user half is the kernel's own table (init_mm), not a process's. */
+			const uint8_t *t = bytes_at(f, ctx.root & ~(PAGE - 1), PAGE);
+			unsigned user = 0;
+			unsigned n = ctx.desc->entry_size == 8 ? 256 : 512;
+			for (unsigned e = 0; t && e < (ctx.mode == PT_MODE_PAE ? 2 : n); e++)
+				user += ctx.desc->entry_size == 8 ? (le64(t + 8 * e) & 1) : (le32(t + 4 * e) & 1);
+			fact(&w, user == 0, "user half: %u present entries%s", user,
+			     user ? " (a process's or an early table?)" : " (the kernel's own table)");
+			/* A 5-level table above a 4-level candidate is the real top. */
+			int la57_bonus = 0;
+			if (modes[m] == PT_MODE_LA57 && t) {
+				uint64_t child = le64(t + 8 * 511) & ctx.addr_mask;
+				for (size_t j = 0; j < s->n; j++)
+					if (s->pages[j] == child)
+						la57_bonus = 1;
+				if (la57_bonus)
+					fact(&w, true, "PML5[511] -> 0x%" PRIx64 ", itself a table: the top is the PML5",
+					     child);
+			}
+			if (f->in->has_cpu) {
+				struct pt_context cctx;
+				if (pt_context_init(&cctx, &f->in->cpu, NULL, NULL, NULL) == PT_OK ||
+				    cctx.mode == PT_MODE_PAE) {
+					bool same = (cctx.root & ~(PAGE - 1)) == (ctx.root & ~(PAGE - 1)) && cctx.mode == ctx.mode;
+					if (same)
+						fact(&w, true, "the dump's CR3 agrees (a tie-breaker only)");
+					w.c.score += same ? 1 : 0;
+					if (cctx.mode != ctx.mode)
+						w.c.score -= 100;
+				}
+			}
+			uint64_t dm, dmsize;
+			if (is64 && find_direct_map(f, &ctx, &dm, &dmsize) && walk_pa(f, &ctx, dm + bpa, &pa, NULL, 0) &&
+			    pa == bpa) {
+				w.c.has_direct_map = true;
+				w.c.direct_map = dm;
+				w.c.score += 200;
+				fact(&w, true, "direct map at 0x%" PRIx64 ": PA 0.. 0x%" PRIx64 " linearly, the banner too",
+				     dm, dmsize);
+			}
+			w.c.verified = w.ok_banner && w.ok_self;
+			w.c.text_va = bva;
+			w.c.text_pa = bpa;
+			w.c.phys_base = is64 ? bpa - (bva - START_KERNEL_MAP) : 0;
+			w.c.score += (w.ok_self ? 1000 : 0) + (user == 0 ? 500 : 0) + la57_bonus * 600 + (int)agree;
+			keep(f, &w);
+			nverified += w.c.verified;
+		}
+	}
+	logf_(f, "brute-force: %zu screened table(s), %zu banner(s) by content: %zu candidate(s) map a banner "
+	      "and themselves", s->n, f->nbanners, nverified);
+}
+
+static void strategy_brute(struct finder *f, const struct layout *Ls, size_t nl)
+{
+	struct screen_list s64 = { 0 }, s32 = { 0 };
+	s64.pages = calloc(MAX_SCREENED, sizeof(uint64_t));
+	s32.pages = calloc(MAX_SCREENED, sizeof(uint64_t));
+	if (!s64.pages || !s32.pages) {
+		f->oom = true;
+		goto out;
+	}
+	run_screen(f, &s64, &s32);
+	logf_(f, "brute-force: screened 0x%" PRIx64 " bytes in %.3f s: %" PRIu64 " 64-bit and %" PRIu64
+	      " 32-bit table shapes%s", f->res->bytes_scanned, f->res->scan_seconds, s64.total, s32.total,
+	      s64.full || s32.full ? " (only the first 4096 of each kept)" : "");
+	if (nl) {
+		if (f->try64)
+			brute_with_syms(f, Ls, nl, &s64, true);
+		if (f->try32)
+			brute_with_syms(f, Ls, nl, &s32, false);
+	} else {
+		if (f->try64)
+			brute_without_syms(f, &s64, true);
+		if (f->try32)
+			brute_without_syms(f, &s32, false);
+	}
+out:
+	free(s64.pages);
+	free(s32.pages);
+}
+
+/* ---- after the answer: PTI user copy, CR3 ------------------------------------------------------ */
+
+static void describe_pti(struct finder *f, struct pt_kpgd_candidate *c, const struct layout *L)
+{
+	if (c->mode != PT_MODE_IA32E && c->mode != PT_MODE_LA57)
+		return;
+	if (c->kpgd % (2 * PAGE) != 0)
+		return;
+	const uint64_t user = c->kpgd + PAGE;
+	const uint8_t *u = bytes_at(f, user, PAGE);
+	const uint8_t *k = bytes_at(f, c->kpgd, PAGE);
+	if (!u || !k || !plausible_top64(u, f->phys_end))
+		return;
+	/* Linux's PTI user copy: the same user half, kernel-half entries only where the kernel table
+	 * has them, at least one of its own (the entry-text tables pti_clone_* allocated), and not a
+	 * table the kernel table points to (a PML4 under a PML5). */
+	unsigned kern = 0, own = 0;
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t eu = le64(u + 8 * i), ek = le64(k + 8 * i);
+		if ((ek & 1) && (ek & FRAME52 & ~(c->cbit ? UINT64_C(1) << c->cbit : 0)) == user)
+			return;
+		if (i < 256) {
+			if (eu != ek)
+				return;
+			continue;
+		}
+		if (!(eu & 1))
+			continue;
+		if (!(ek & 1))
+			return;
+		kern++;
+		own += eu != ek;
+	}
+	if (kern == 0 || own == 0)
+		return;
+	/* The entry text must map to the same frame through both tables. */
+	static const char *const entry_syms[] = { "entry_SYSCALL_64", "__entry_text_start" };
+	uint64_t sym = 0;
+	const char *name = NULL;
+	for (size_t i = 0; L && c->offsets_known && i < 2 && !name; i++)
+		if (pt_symtab_value(L->syms, entry_syms[i], &sym))
+			name = entry_syms[i];
+	if (!name)
+		return;
+	const uint64_t va = sym + (L->text_link + c->virt_offset - L->file_text);
+	struct pt_context kc, uc;
+	uint64_t kpa, upa;
+	if (!make_ctx(f, c->mode, c->kpgd, &kc) || !make_ctx(f, c->mode, user, &uc) ||
+	    !walk_pa(f, &kc, va, &kpa, NULL, 0) || !walk_pa(f, &uc, va, &upa, NULL, 0) || kpa != upa)
+		return;
+	c->has_user_pgd = true;
+	c->user_pgd = user;
+	struct pt_kpgd_fact *facts = realloc(c->facts, (c->nfacts + 1) * sizeof(*facts));
+	if (!facts) {
+		f->oom = true;
+		return;
+	}
+	c->facts = facts;
+	struct pt_kpgd_fact *fa = &facts[c->nfacts++];
+	fa->ok = true;
+	snprintf(fa->text, sizeof(fa->text), "PTI: the user copy at 0x%" PRIx64 " (kpgd + 4 KiB) has %u "
+		 "kernel-half entries, %u of its own, and maps %s 0x%" PRIx64 " -> 0x%" PRIx64 " as the kernel "
+		 "table does", user, kern, own, name, va, kpa);
+}
+
+static void describe_cr3(struct finder *f, const struct pt_kpgd_candidate *c)
+{
+	struct pt_kpgd_result *res = f->res;
+	if (!f->in->has_cpu)
+		return;
+	const struct pt_cpu_state *cpu = &f->in->cpu;
+	if (!(cpu->cr0 & PT_BIT(CR0_BIT_PG)))
+		return;
+	uint64_t cbit = cpu->cbit ? UINT64_C(1) << cpu->cbit : 0;
+	uint64_t cr3 = cpu->cr3 & ~cbit;
+	cr3 &= (c->mode == PT_MODE_PAE) ? ~UINT64_C(0x1f) : ~(PAGE - 1);
+	cr3 &= ~(UINT64_C(7) << 61);
+	res->cr3 = cr3;
+	if (cr3 == c->kpgd)
+		res->cr3_relation = PT_KPGD_CR3_SAME;
+	else if (c->has_user_pgd && cr3 == c->user_pgd)
+		res->cr3_relation = PT_KPGD_CR3_USER_COPY;
+	else {
+		const uint8_t *a = bytes_at(f, cr3 & ~(PAGE - 1), PAGE), *b = bytes_at(f, c->kpgd & ~(PAGE - 1), PAGE);
+		bool shares = false;
+		if (a && b && (c->mode == PT_MODE_IA32E || c->mode == PT_MODE_LA57))
+			shares = le64(a + 8 * 511) == le64(b + 8 * 511) && (le64(a + 8 * 511) & 1);
+		else if (a && b && c->mode == PT_MODE_LEGACY)
+			shares = memcmp(a + 3072, b + 3072, 1024) == 0;
+		res->cr3_relation = shares ? PT_KPGD_CR3_PROCESS : PT_KPGD_CR3_OTHER;
+	}
+}
+
+/* ---- the entry point -------------------------------------------------------------------------------- */
+
+static int cand_cmp(const void *pa, const void *pb)
+{
+	const struct pt_kpgd_candidate *a = pa, *b = pb;
+	if (a->verified != b->verified)
+		return a->verified ? -1 : 1;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	if (a->kpgd != b->kpgd)
+		return a->kpgd < b->kpgd ? -1 : 1;
+	return (int)a->mode - (int)b->mode;
+}
+
+void pt_kpgd_result_deinit(struct pt_kpgd_result *res)
+{
+	if (!res)
+		return;
+	for (size_t i = 0; i < res->ncandidates; i++)
+		free(res->candidates[i].facts);
+	free(res->candidates);
+	for (size_t i = 0; i < res->nlog; i++)
+		free(res->log[i]);
+	free(res->log);
+	memset(res, 0, sizeof(*res));
+}
+
+enum pt_status pt_kpgd_find(const struct pt_kpgd_inputs *in, struct pt_kpgd_result *res,
+			    struct pt_error *err)
+{
+	memset(res, 0, sizeof(*res));
+	if (!in || !in->mem)
+		return pt_error_set(err, "find-kpgd", UINT64_MAX, "no memory to search");
+	struct finder f = { .in = in, .mem = in->mem, .res = res, .maxphyaddr = 52, .budget = HYPOTHESIS_BUDGET,
+			    .range_budget = RANGE_BUDGET };
+	for (size_t i = 0; i < in->nranges; i++) {
+		uint64_t end = in->ranges[i].pa + in->ranges[i].size;
+		if (end > f.phys_end)
+			f.phys_end = end;
+	}
+	if (f.phys_end == 0)
+		return pt_error_set(err, "find-kpgd", UINT64_MAX, "the dump holds no memory");
+	struct pt_context cctx;
+	if (in->has_cpu) {
+		if (in->cpu.maxphyaddr >= 32 && in->cpu.maxphyaddr <= 52)
+			f.maxphyaddr = in->cpu.maxphyaddr;
+		f.cbit = in->cpu.cbit;
+		struct pt_cpu_state cpu = in->cpu;
+		if (pt_context_init(&cctx, &cpu, NULL, NULL, NULL) == PT_OK || cctx.mode == PT_MODE_PAE)
+			f.cpu_mode = cctx.mode;
+	}
+	/* Which architecture: the symbols, the dump's machine, the CPU mode; else both. */
+	struct layout layouts[3];
+	size_t nl = 0;
+	if (in->symbols) {
+		nl = layouts_from_syms(&f, in->symbols, layouts, 3);
+		if (nl) {
+			f.try64 = layouts[0].is64;
+			f.try32 = !layouts[0].is64;
+		}
+	}
+	if (!f.try64 && !f.try32) {
+		if (in->elf_machine == 62 || f.cpu_mode == PT_MODE_IA32E || f.cpu_mode == PT_MODE_LA57)
+			f.try64 = true;
+		else if (in->elf_machine == 3 || f.cpu_mode == PT_MODE_LEGACY || f.cpu_mode == PT_MODE_PAE)
+			f.try32 = true;
+		else
+			f.try64 = f.try32 = true;
+	}
+	const enum pt_kpgd_method only = in->only;
+	if (!only || only == PT_KPGD_VMCOREINFO)
+		strategy_vmcoreinfo(&f);
+	if ((!only && !any_verified(&f)) || only == PT_KPGD_SYMBOLS) {
+		if (nl)
+			strategy_symbols(&f, layouts, nl);
+		else
+			logf_(&f, "symbols: %s", in->symbols ? "the symbol file gives no usable layout" : "no symbol file");
+	}
+	if ((!only && !any_verified(&f)) || only == PT_KPGD_KASLR) {
+		if (nl)
+			strategy_kaslr(&f, layouts, nl);
+		else
+			logf_(&f, "kaslr: needs symbols");
+	}
+	if ((!only && !any_verified(&f)) || only == PT_KPGD_IDENTITY)
+		strategy_identity(&f, layouts, nl);
+	if ((!only && !any_verified(&f)) || only == PT_KPGD_BRUTE)
+		strategy_brute(&f, layouts, nl);
+
+	if (f.ncands) {
+		qsort(f.cands, f.ncands, sizeof(*f.cands), cand_cmp);
+		size_t keepn = in->max_candidates ? in->max_candidates : 8;
+		while (f.ncands > keepn)
+			free(f.cands[--f.ncands].facts);
+		/* Byte-identical copies of the answer (same mode, same score): the lowest address is
+		 * taken and the copies are named; translations through any of them agree. */
+		for (size_t i = 1; i < f.ncands && f.cands[0].verified; i++) {
+			struct pt_kpgd_candidate *a = &f.cands[0], *b = &f.cands[i];
+			const uint8_t *ta = bytes_at(&f, a->kpgd & ~(PAGE - 1), PAGE);
+			const uint8_t *tb = bytes_at(&f, b->kpgd & ~(PAGE - 1), PAGE);
+			if (!b->verified || b->score != a->score || b->mode != a->mode || !ta || !tb ||
+			    memcmp(ta, tb, PAGE) != 0 || b->kpgd > a->kpgd)
+				continue;
+			struct pt_kpgd_candidate t = *a;
+			*a = *b;
+			*b = t;
+		}
+		for (size_t i = 1; i < f.ncands && f.cands[0].verified; i++) {
+			struct pt_kpgd_candidate *a = &f.cands[0], *b = &f.cands[i];
+			const uint8_t *ta = bytes_at(&f, a->kpgd & ~(PAGE - 1), PAGE);
+			const uint8_t *tb = bytes_at(&f, b->kpgd & ~(PAGE - 1), PAGE);
+			if (!b->verified || b->score != a->score || b->mode != a->mode || !ta || !tb ||
+			    memcmp(ta, tb, PAGE) != 0)
+				continue;
+			b->score--; /* a copy ranks below the table it copies */
+			struct pt_kpgd_fact *facts = realloc(a->facts, (a->nfacts + 1) * sizeof(*facts));
+			if (!facts) {
+				f.oom = true;
+				break;
+			}
+			a->facts = facts;
+			facts[a->nfacts].ok = true;
+			snprintf(facts[a->nfacts].text, sizeof(facts[a->nfacts].text), "0x%" PRIx64 " holds a "
+				 "byte-identical table (the lowest address is taken; both translate alike)", b->kpgd);
+			a->nfacts++;
+		}
+		/* Two verified answers that disagree: believe neither. */
+		if (f.ncands > 1 && f.cands[0].verified && f.cands[1].verified &&
+		    f.cands[0].score == f.cands[1].score && f.cands[0].kpgd != f.cands[1].kpgd) {
+			f.cands[0].verified = false;
+			logf_(&f, "ambiguous: 0x%" PRIx64 " and 0x%" PRIx64 " verify equally well", f.cands[0].kpgd,
+			      f.cands[1].kpgd);
+		}
+		describe_pti(&f, &f.cands[0], nl ? &layouts[0] : NULL);
+		describe_cr3(&f, &f.cands[0]);
+		res->found = true;
+		res->verified = f.cands[0].verified;
+	}
+	res->candidates = f.cands;
+	res->ncandidates = f.ncands;
+	free(f.banners);
+	if (f.oom) {
+		pt_kpgd_result_deinit(res);
+		return pt_error_set(err, "find-kpgd", UINT64_MAX, "out of memory");
+	}
+	return PT_OK;
+}
