@@ -526,11 +526,31 @@ static uint32_t access_error_bits(const struct pt_context *ctx, const struct pt_
 	return code;
 }
 
+#if defined(PTLAB_PLANTED_BUG)
+/* Test-only builds (tests/CMakeLists.txt: ptwalk_planted) compile a walker with one known bug, so
+ * the differential tests can prove they catch a real walker mistake. Never set in a product build.
+ *   1: U/S ignored for user-mode accesses (LibVMI's "only the present bit honoured");
+ *   2: XD ignored (the same, for NX). */
+static struct pt_rights planted_rights(const struct pt_rights *rights, bool user_access)
+{
+	struct pt_rights r = *rights;
+	if (PTLAB_PLANTED_BUG == 1 && user_access)
+		r.user = true;
+	if (PTLAB_PLANTED_BUG == 2)
+		r.nx = false;
+	return r;
+}
+#endif
+
 uint32_t pt_access_check(const struct pt_context *ctx, const struct pt_rights *rights,
 			 const struct pt_access *access)
 {
 	if (!ctx->desc)
 		return 0;
+#if defined(PTLAB_PLANTED_BUG)
+	const struct pt_rights planted = planted_rights(rights, access->cpl == 3 && !access->implicit);
+	rights = &planted;
+#endif
 	const uint32_t flags = ctx->flags;
 	const bool user_access = access->cpl == 3 && !access->implicit;
 	const bool write = access->kind == PT_ACCESS_WRITE;
