@@ -126,7 +126,11 @@ void ptl_usage_boot(FILE *out)
 	      "                       physical and virtual addresses move together\n"
 	      "  --kaslr SEED         pick both offsets from SEED, as the kernel's KASLR would\n"
 	      "  --la57               report LA57 in CPUID: the image builds 5-level tables\n"
-	      "  --sme, --pti         (not available yet for the current images)\n"
+	      "  --sme                report SME in CPUID 0x8000001F (C-bit 39) with SYSCFG's\n"
+	      "                       MemEncryptionModeEn set: CR3 and the kernel's entries carry\n"
+	      "                       the C-bit (the dump's note records it)\n"
+	      "  --pti                pass pti=on on the kernel command line: init_top_pgt gets\n"
+	      "                       its PTI user copy at +4 KiB mapping the entry text\n"
 	      "  --mem SIZE           physical memory, e.g. 256M, 1G or 0x10000000 (default 256M)\n"
 	      "  --budget N           instruction budget (default 10000000)\n"
 	      "  --json               print one JSON object on stdout\n"
@@ -138,6 +142,7 @@ void ptl_usage_boot(FILE *out)
 	      "Examples:\n"
 	      "  ptlab boot linux64 --out linux64.core --symbols-out linux64.map\n"
 	      "  ptlab boot linux64 --kaslr 7 --la57 --json\n"
+	      "  ptlab boot linux64 --sme --pti --out smepti.core --symbols-out smepti.map\n"
 	      "  ptlab boot linux64 --phys-load 0x4000000 --virt-offset 0x2000000 --out reloc.core\n",
 	      out);
 }
@@ -195,6 +200,10 @@ static void variant_name(const struct pt_emu_boot_opts *o, const struct pt_emu_b
 		ADD("%svirt-offset=0x%llx", used ? " " : "", (unsigned long long)r->virt_offset);
 	if (o->la57)
 		ADD("%sla57", used ? " " : "");
+	if (o->sme)
+		ADD("%ssme", used ? " " : "");
+	if (o->pti)
+		ADD("%spti", used ? " " : "");
 	if (used == 0)
 		ADD("default");
 #undef ADD

@@ -14,7 +14,8 @@ static const struct image_def manifest[] = {
 			.description = "decompressor (4 GiB identity map, long mode) then head_64 "
 				       "(early_top_pgt with the load_delta fix-up, init_top_pgt)",
 			.paging = PT_MODE_IA32E,
-			.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_VIRT_OFFSET | PT_EMU_OPT_LA57,
+			.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_VIRT_OFFSET | PT_EMU_OPT_LA57 |
+				   PT_EMU_OPT_SME | PT_EMU_OPT_PTI,
 		},
 		.entry = ENTRY_PROTECTED_32,
 		.first = &pt_blob_decomp64,
@@ -24,8 +25,13 @@ static const struct image_def manifest[] = {
 		.stop_blob = &pt_blob_kernel64,
 		.stop_symbol = "ptlab_stop",
 		.kernel_image_size = UINT64_C(512) << 20,
-		.expect = "CR3 = __pa(init_top_pgt); init_top_pgt[511] = early_top_pgt[511]; "
-			  "__START_KERNEL_map + i*2M -> i*2M + load_delta over 512 MiB",
+		.expect = "CR3 = __pa(init_top_pgt) (8 KiB aligned); init_top_pgt[511] = early_top_pgt[511]; "
+			  "__START_KERNEL_map + i*2M -> i*2M + load_delta over 512 MiB. --sme (CPUID "
+			  "0x8000001F C-bit 39, SYSCFG MemEncryptionModeEn): CR3 and every entry the kernel "
+			  "stage writes carry bit 39. --pti (command line pti=on): the user copy at "
+			  "init_top_pgt + 4 KiB has an empty user half and only entry 511, through "
+			  "pti_user_pgts, mapping the entry-text page(s) (entry_SYSCALL_64) with 4 KiB pages "
+			  "to the kernel table's frames",
 	},
 	{
 		.pub = {

@@ -11,8 +11,12 @@
  *   32-bit boot protocol wants (GDT, segments, CR0.PE, ESI = boot_params) and entered at
  *   startup_32; lowmem is aliased at PAGE_OFFSET; in that engine register reads store 32 bits
  *   (CR0/CR3/CR4, EIP, EFLAGS: read into zeroed 64-bit variables) and RIP/RFLAGS read nothing;
- * - CPUID is fixed at reset, so a hook answers the leaves the image checks (long mode, LA57;
- *   PAE, PSE, PGE for the 32-bit CPU);
+ * - CPUID is fixed at reset, so a hook answers the leaves the image checks (long mode, LA57,
+ *   SME; PAE, PSE, PGE for the 32-bit CPU);
+ * - RDMSR of an MSR Unicorn does not know reads 0 (and UC_HOOK_INSN cannot hook RDMSR), so with
+ *   --sme the code hook emulates RDMSR of SYSCFG and steps RIP past it;
+ * - with --sme the page-walk loads of tables whose entries carry the C-bit go to the physical
+ *   address C-bit | PA, so physical memory is aliased there as well (see SME_CBIT);
  * - exceptions never go through the IDT: a hook stops the run and reports vector and address.
  */
 #include <errno.h>
@@ -45,6 +49,27 @@ static const uint64_t PMD_SIZE = 0x200000;
 /* Unicorn's MAXPHYADDR (QEMU's TCG default of 40 physical-address bits). */
 static const unsigned EMU_MAXPHYADDR = 40;
 
+/* SME (--sme): the C-bit position CPUID 0x8000001F EBX[5:0] reports. Real AMD parts put it at 47
+ * (or 51) with MAXPHYADDR 48 (52), but Unicorn 2.0.1's MMU has a fixed MAXPHYADDR of 40 and knows
+ * nothing of SME: a C-bit at 40 or above is a reserved bit to it (every walk would #PF(RSVD)), so
+ * it must sit below 40. Bit 39 is the highest that works: to Unicorn it is an ordinary address
+ * bit, so the page-walk loads of tables reached through entries (and CR3) carrying it go to the
+ * physical address (1 << 39) | PA, where the machine maps the same host memory once more (the
+ * data accesses after a walk use the virtual address anyway, ../shared/notes/unicorn-2.0.1.md).
+ * The physical-address reduction EBX[11:6] is 1: with SME on, bit 39 is no longer an address
+ * bit, which leaves 39 (0x80000008 still reports the unreduced 40, as AMD's CPUs do). Memory is
+ * at most 4 GiB, far below 1 << 39. */
+static const unsigned SME_CBIT = 39;
+static const unsigned SME_PHYS_REDUCTION = 1;
+/* MSR_AMD64_SYSCFG and its MemEncryptionModeEn bit (AMD APM vol. 2, Secure Memory Encryption). */
+static const uint32_t MSR_SYSCFG = 0xc0010010;
+static const uint64_t SYSCFG_MEM_ENCRYPT = UINT64_C(1) << 23;
+
+/* The kernel command line the loader writes for --pti, and where (below the decompressor, above
+ * boot_params; Documentation/x86/boot.txt lets it sit anywhere below 0xA0000). */
+static const uint64_t CMDLINE_PA = 0x8000;
+static const char PTI_CMDLINE[] = "pti=on";
+
 /* boot_params (the "zero page", Documentation/x86/zero-page.txt) fields we fill. */
 enum {
 	BP_E820_ENTRIES = 0x1e8,
@@ -52,6 +77,7 @@ enum {
 	BP_HEADER = 0x202,
 	BP_VERSION = 0x206,
 	BP_CODE32_START = 0x214,
+	BP_CMD_LINE_PTR = 0x228,
 	BP_PREF_ADDRESS = 0x258,
 	BP_E820_TABLE = 0x2d0,
 	E820_RAM = 1,
@@ -121,6 +147,7 @@ struct run_state {
 	uc_engine *uc;
 	const struct pt_emu_boot_opts *opts;
 	bool native32;           /**< a UC_MODE_32 engine running an i386 kernel */
+	bool emulate_syscfg;     /**< --sme: RDMSR of SYSCFG answers MemEncryptionModeEn */
 	uint64_t insns;
 	uint64_t budget;
 	bool budget_spent;
@@ -167,16 +194,24 @@ static bool cpuid32(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32
 	}
 }
 
-/* The CPU the 64-bit images expect: long mode, NX, and LA57 when asked for. */
+/* The CPU the 64-bit images expect: long mode, NX, and LA57 when asked for; with --sme an AMD
+ * part reporting SME (AMD APM vol. 3, CPUID Fn8000_001F). */
 static bool cpuid64(const struct run_state *rs, uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b,
 		    uint32_t *c, uint32_t *d)
 {
+	const bool sme = rs->opts->sme;
 	switch (leaf) {
 	case 0:
 		*a = 0xd;
-		*b = 0x756e6547; /* "GenuineIntel" */
-		*d = 0x49656e69;
-		*c = 0x6c65746e;
+		if (sme) {
+			*b = 0x68747541; /* "AuthenticAMD" */
+			*d = 0x69746e65;
+			*c = 0x444d4163;
+		} else {
+			*b = 0x756e6547; /* "GenuineIntel" */
+			*d = 0x49656e69;
+			*c = 0x6c65746e;
+		}
 		return true;
 	case 7:
 		*a = 0;
@@ -185,7 +220,7 @@ static bool cpuid64(const struct run_state *rs, uint32_t leaf, uint32_t sub, uin
 		*d = 0;
 		return true;
 	case 0x80000000:
-		*a = 0x80000008;
+		*a = sme ? 0x8000001f : 0x80000008;
 		*b = *c = *d = 0;
 		return true;
 	case 0x80000001:
@@ -195,6 +230,12 @@ static bool cpuid64(const struct run_state *rs, uint32_t leaf, uint32_t sub, uin
 	case 0x80000008:
 		*a = EMU_MAXPHYADDR | ((rs->opts->la57 ? 57u : 48u) << 8);
 		*b = *c = *d = 0;
+		return true;
+	case 0x8000001f:
+		/* EAX[0] SME; EBX[5:0] C-bit position, EBX[11:6] physical-address reduction. */
+		*a = sme ? 1u : 0u;
+		*b = sme ? SME_CBIT | (SME_PHYS_REDUCTION << 6) : 0u;
+		*c = *d = 0;
 		return true;
 	default:
 		return false; /* Unicorn's own answer */
@@ -217,15 +258,35 @@ static int on_cpuid(uc_engine *uc, void *user)
 	return 1;
 }
 
+/* RDMSR of SYSCFG, emulated (Unicorn reads unknown MSRs as 0): EDX:EAX = MemEncryptionModeEn,
+ * RIP past the instruction. Other MSRs are left to Unicorn. */
+static void emulate_rdmsr_syscfg(uc_engine *uc, uint64_t address)
+{
+	uint8_t op[2];
+	uint32_t ecx = 0;
+	if (uc_mem_read(uc, address, op, sizeof(op)) != UC_ERR_OK || op[0] != 0x0f || op[1] != 0x32)
+		return;
+	uc_reg_read(uc, UC_X86_REG_ECX, &ecx);
+	if (ecx != MSR_SYSCFG)
+		return;
+	uint32_t lo = (uint32_t)SYSCFG_MEM_ENCRYPT, hi = (uint32_t)(SYSCFG_MEM_ENCRYPT >> 32);
+	uint64_t next = address + sizeof(op);
+	uc_reg_write(uc, UC_X86_REG_EAX, &lo);
+	uc_reg_write(uc, UC_X86_REG_EDX, &hi);
+	uc_reg_write(uc, UC_X86_REG_RIP, &next);
+}
+
 static void on_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
 	struct run_state *rs = user;
-	(void)address;
-	(void)size;
 	if (++rs->insns > rs->budget) {
 		rs->budget_spent = true;
 		uc_emu_stop(uc);
+		return;
 	}
+	/* Only with --sme, and only 2-byte instructions are read (RDMSR is 0F 32). */
+	if (rs->emulate_syscfg && size == 2)
+		emulate_rdmsr_syscfg(uc, address);
 }
 
 /* The program counter. A UC_MODE_32 engine answers EIP (4 bytes) and leaves RIP untouched. */
@@ -268,12 +329,17 @@ static void relocate(uint8_t *image, const struct pt_blob *blob, uint64_t virt_o
 }
 
 /* The zero page: e820 map, the kernel's address (pref_address, where our decompressor stand-in
- * finds it) and code32_start (the 32-bit entry the loader jumps to). */
+ * finds it), code32_start (the 32-bit entry the loader jumps to) and, when there is one, the
+ * kernel command line (cmd_line_ptr, a physical pointer to a NUL-terminated string). */
 static void write_boot_params(uint8_t *mem, uint64_t mem_size, uint64_t kernel_entry_pa,
-			      uint64_t code32_start)
+			      uint64_t code32_start, const char *cmdline)
 {
 	uint8_t *bp = mem + BOOT_PARAMS_PA;
 	memset(bp, 0, 4096);
+	if (cmdline) {
+		memcpy(mem + CMDLINE_PA, cmdline, strlen(cmdline) + 1);
+		put_le(bp + BP_CMD_LINE_PTR, CMDLINE_PA, 4);
+	}
 	put_le(bp + BP_BOOT_FLAG, 0xaa55, 2);
 	memcpy(bp + BP_HEADER, "HdrS", 4);
 	put_le(bp + BP_VERSION, 0x020f, 2);
@@ -378,9 +444,9 @@ static enum pt_status resolve_layout(const struct image_def *def, const struct p
 	if (o->la57 && !(def->pub.options & PT_EMU_OPT_LA57))
 		return pt_error_set(err, img, UINT64_MAX, "this image does not take --la57");
 	if (o->sme && !(def->pub.options & PT_EMU_OPT_SME))
-		return pt_error_set(err, img, UINT64_MAX, "--sme is not available for this image yet");
+		return pt_error_set(err, img, UINT64_MAX, "this image does not take --sme");
 	if (o->pti && !(def->pub.options & PT_EMU_OPT_PTI))
-		return pt_error_set(err, img, UINT64_MAX, "--pti is not available for this image yet");
+		return pt_error_set(err, img, UINT64_MAX, "this image does not take --pti");
 	if (o->has_kaslr_seed && (o->phys_load || o->has_virt_offset))
 		return pt_error_set(err, img, UINT64_MAX, "--kaslr picks both offsets: drop --phys-load/--virt-offset");
 	if (def->entry == ENTRY_NATIVE_32)
@@ -431,8 +497,10 @@ static enum pt_status uc_fail(struct pt_error *err, const char *img, const char 
 }
 
 /* The 64-bit engine for images entered through the shim: physical memory at uc address = PA, the
- * kernel again at its run-time virtual address, a stack under boot_params for the shim. */
-static enum pt_status setup_engine64(struct pt_emu_machine *m, uc_engine *uc, struct pt_error *err)
+ * kernel again at its run-time virtual address, with --sme physical memory again at the C-bit,
+ * a stack under boot_params for the shim. */
+static enum pt_status setup_engine64(struct pt_emu_machine *m, uc_engine *uc, bool sme,
+				     struct pt_error *err)
 {
 	const struct image_def *def = m->def;
 	const char *img = def->pub.name;
@@ -445,6 +513,13 @@ static enum pt_status setup_engine64(struct pt_emu_machine *m, uc_engine *uc, st
 		uint64_t size = round_up(def->kernel->memsz, 4096);
 		if ((e = uc_mem_map_ptr(uc, va, size, UC_PROT_ALL, m->mem + m->result.phys_load)) != UC_ERR_OK)
 			return uc_fail(err, img, "alias the kernel at its virtual address", e);
+	}
+	if (sme) {
+		/* Physical memory again at C-bit | PA, where Unicorn's page walk loads tables that
+		 * entries (and CR3) carrying the C-bit point to (see SME_CBIT). */
+		e = uc_mem_map_ptr(uc, UINT64_C(1) << SME_CBIT, m->mem_size, UC_PROT_ALL, m->mem);
+		if (e != UC_ERR_OK)
+			return uc_fail(err, img, "alias physical memory at the SME C-bit", e);
 	}
 	uint64_t rsp = BOOT_PARAMS_PA - 16;
 	uc_reg_write(uc, UC_X86_REG_RSP, &rsp);
@@ -522,7 +597,7 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 	const struct image_def *def = m->def;
 	const char *img = def->pub.name;
 	const bool native32 = def->entry == ENTRY_NATIVE_32;
-	struct run_state rs = { .opts = opts, .native32 = native32,
+	struct run_state rs = { .opts = opts, .native32 = native32, .emulate_syscfg = !native32 && opts->sme,
 				.budget = opts->insn_budget ? opts->insn_budget : DEFAULT_BUDGET };
 	enum pt_status st = PT_EINVAL;
 	uc_engine *uc = NULL;
@@ -532,7 +607,7 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 	if ((e = uc_open(UC_ARCH_X86, native32 ? UC_MODE_32 : UC_MODE_64, &uc)) != UC_ERR_OK)
 		return uc_fail(err, img, "open", e);
 	rs.uc = uc;
-	st = native32 ? setup_engine32(m, uc, err) : setup_engine64(m, uc, err);
+	st = native32 ? setup_engine32(m, uc, err) : setup_engine64(m, uc, opts->sme, err);
 	if (st != PT_OK)
 		goto out;
 	if ((e = uc_hook_add(uc, &h_cpuid, UC_HOOK_INSN, (void *)on_cpuid, &rs, 1, 0, UC_X86_INS_CPUID)) ||
@@ -594,6 +669,9 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 	}
 	cpu->efer = efer.value;
 	cpu->maxphyaddr = EMU_MAXPHYADDR;
+	/* With SYSCFG.MemEncryptionModeEn set the C-bit is live: the walker (and the PTLAB note of
+	 * the dump) strip it. */
+	cpu->cbit = opts->sme ? (uint8_t)SME_CBIT : 0;
 	m->result.stop_rip = rip;
 	st = PT_OK;
 out:
@@ -634,7 +712,8 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 	pt_flat_mem_init(&m->flat, m->mem, mem_size);
 
 	/* Physical layout: the shim at 4 KiB (the boot GDT at 20 KiB for a native 32-bit entry),
-	 * boot_params at 28 KiB, the first stage at 1 MiB, the kernel at its load address. */
+	 * boot_params at 28 KiB, the command line (--pti) at 32 KiB, the first stage at 1 MiB, the
+	 * kernel at its load address. */
 	uint64_t kernel_entry = 0, start;
 	if (def->kernel) {
 		place_blob(m->mem, m->result.phys_load, def->kernel);
@@ -645,12 +724,13 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 	if (def->entry == ENTRY_NATIVE_32) {
 		/* Straight into startup_32 at its physical address (code32_start). */
 		start = kernel_entry;
-		write_boot_params(m->mem, mem_size, kernel_entry, start);
+		write_boot_params(m->mem, mem_size, kernel_entry, start, NULL);
 	} else {
 		place_blob(m->mem, SHIM_PA, &pt_blob_entry32);
 		place_blob(m->mem, def->first_pa, def->first);
 		uint64_t first_entry = def->first_pa + (def->first->entry - def->first->base_va);
-		write_boot_params(m->mem, mem_size, kernel_entry, first_entry);
+		write_boot_params(m->mem, mem_size, kernel_entry, first_entry,
+				  opts->pti ? PTI_CMDLINE : NULL);
 		uint64_t slot;
 		blob_symbol(&pt_blob_entry32, "boot_params_slot", &slot);
 		put_le(m->mem + slot, BOOT_PARAMS_PA, 4);
@@ -714,7 +794,8 @@ enum pt_status pt_emu_write_core(const struct pt_emu_machine *m, const char *pat
 				 struct pt_error *err)
 {
 	/* All of RAM in one PT_LOAD, as QEMU's dump-guest-memory writes it, so that "not in dump"
-	 * keeps meaning "outside RAM". The PTLAB note adds EFER and MAXPHYADDR. */
+	 * keeps meaning "outside RAM". The PTLAB note adds EFER, MAXPHYADDR and the SME C-bit
+	 * (result.cpu.cbit), so that translate/maps strip it. */
 	const struct pt_core_segment seg = { 0, m->mem_size, m->mem };
 	const struct pt_core_desc desc = {
 		.machine = m->result.paging == PT_MODE_LEGACY || m->result.paging == PT_MODE_PAE ? 3 : 62,

@@ -254,6 +254,15 @@ static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *u
 		return 0;
 	dump_bytes(e->oracle->mem, pa, bytes, size);
 	value = get_le(bytes, size);
+	/* SME: the memory controller decodes the C-bit; the dump's entries reach the MMU without
+	 * it. Only the dump's bytes: the plug below is the harness's own entry, whose address has
+	 * the C-bit's position set when the C-bit is below 40 (the harness sits just under 2^40). */
+	if (e->cbit_mask != 0 && size >= 4 && e->esize == 8) {
+		uint64_t aligned = pa & ~UINT64_C(7);
+		unsigned shift = (unsigned)(pa - aligned) * 8;
+		if (pa + size <= aligned + 8)
+			put_le(bytes, value & ~(e->cbit_mask >> shift), size);
+	}
 	/* The plug: the harness's top-level entry, visible only outside the probe. */
 	if (e->plug_active && e->phase != PH_PROBE && pa < e->plug_pa + e->esize &&
 	    e->plug_pa < pa + size) {
@@ -275,13 +284,6 @@ static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *u
 		} else {
 			e->reads_overflow = true;
 		}
-	}
-	/* SME: the memory controller decodes the C-bit; entries reach the MMU without it. */
-	if (e->cbit_mask != 0 && size >= 4 && e->esize == 8) {
-		uint64_t aligned = pa & ~UINT64_C(7);
-		unsigned shift = (unsigned)(pa - aligned) * 8;
-		if (pa + size <= aligned + 8)
-			presented &= ~(e->cbit_mask >> shift);
 	}
 	return presented;
 }

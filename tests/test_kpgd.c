@@ -6,7 +6,10 @@
  * addresses, the vmlinux ELF, VMCOREINFO, none). Then hostile edits of those dumps: a corrupt
  * entry in the real table, 30 decoy tables, a stray mapping below the kernel text, the SME
  * C-bit, a CR3 that holds another table, a truncated dump, another kernel's map. And LA57: the
- * kpgd is the PML5, not the PML4 under PML5[511].
+ * kpgd is the PML5, not the PML4 under PML5[511]. The --sme boots (C-bit 39 in every entry the
+ * kernel stage wrote and in CR3) give the right kpgd and report the C-bit, from the CPU state or
+ * voted from the table; the --pti boots report the user copy at kpgd + 4 KiB, also when CR3
+ * holds it, and the user copy is never taken for the kpgd.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -389,7 +392,7 @@ static void test_each_strategy(void **state)
 	find(&in, &res);
 	assert_true(res.verified);
 	assert_int_equal(res.candidates[0].method, PT_KPGD_SYMBOLS);
-	assert_false(res.candidates[0].has_user_pgd); /* level4_kernel_pgt at +4 KiB is no PTI copy */
+	assert_false(res.candidates[0].has_user_pgd); /* without pti=on the +4 KiB page stays empty */
 	pt_kpgd_result_deinit(&res);
 	unboot(&b);
 }
@@ -673,7 +676,8 @@ static void test_core_file(void **state)
 	unboot(&b);
 }
 
-/** PTI: a user copy at kpgd + 4 KiB with its own entry-text tables is reported, also as CR3. */
+/** PTI: a user copy planted at kpgd + 4 KiB (in a boot without pti=on) with its own tables is
+ * reported, also as CR3; not without the entry-text symbols to check it with. */
 static void test_pti_user_copy(void **state)
 {
 	(void)state;
@@ -681,19 +685,22 @@ static void test_pti_user_copy(void **state)
 	boot(&b, &(struct pt_emu_boot_opts){ .phys_load = 0x3000000 });
 	const uint64_t k = cr3_root(&b);
 	assert_int_equal(k % 8192, 0);
-	const uint64_t user = k + 4096; /* level4_kernel_pgt: unused in 4-level mode */
+	const uint64_t user = k + 4096; /* init_top_pgt's user-copy page, empty without pti=on */
 	const uint64_t pud = 0x6000000;  /* the user copy's own PUD: level3_kernel_pgt copied */
 	memcpy(b.mem + pud, b.mem + sym_pa(&b, "level3_kernel_pgt"), 4096);
 	memset(b.mem + user, 0, 4096);
 	wr64(&b, user + 8 * 511, pud | 0x67);
-	struct pt_symtab *syms = pt_symtab_create();
+	/* The image's map names entry_SYSCALL_64 and __entry_text_start; `bare` is the map without
+	 * them. */
+	struct pt_symtab *bare = pt_symtab_create();
 	for (size_t i = 0; i < pt_symtab_count(b.map); i++) {
 		const struct pt_symbol *s = pt_symtab_at(b.map, i);
-		pt_symtab_add(syms, s->name, s->value, s->type);
+		if (strcmp(s->name, "entry_SYSCALL_64") != 0 && strncmp(s->name, "__entry_text_", 13) != 0)
+			pt_symtab_add(bare, s->name, s->value, s->type);
 	}
-	pt_symtab_add(syms, "entry_SYSCALL_64", sym(&b, "ptlab_stop"), 'T');
+	assert_int_equal(pt_symtab_count(bare) + 3, pt_symtab_count(b.map));
 	struct pt_kpgd_inputs in;
-	inputs(&in, &b, syms);
+	inputs(&in, &b, b.map);
 	struct pt_kpgd_result res;
 	find(&in, &res);
 	assert_true(res.verified);
@@ -707,12 +714,164 @@ static void test_pti_user_copy(void **state)
 	assert_int_equal(res.candidates[0].kpgd, k);
 	assert_int_equal(res.cr3_relation, PT_KPGD_CR3_USER_COPY);
 	pt_kpgd_result_deinit(&res);
-	/* without the entry-text symbol nothing is claimed */
-	inputs(&in, &b, b.map);
+	/* without the entry-text symbols nothing is claimed */
+	inputs(&in, &b, bare);
 	find(&in, &res);
+	assert_true(res.verified);
 	assert_false(res.candidates[0].has_user_pgd);
 	pt_kpgd_result_deinit(&res);
-	pt_symtab_destroy(syms);
+	pt_symtab_destroy(bare);
+	unboot(&b);
+}
+
+/* ---- the --sme and --pti boots ------------------------------------------------------------------- */
+
+static const unsigned SME_CBIT = 39; /* what the machine's CPUID 0x8000001F reports */
+
+/** The C-bit the finder reports for the answer. */
+static void expect_cbit(struct booted *b, const struct pt_kpgd_inputs *in, unsigned cbit, const char *what)
+{
+	struct pt_kpgd_result res;
+	find(in, &res);
+	if (!res.verified || res.candidates[0].kpgd != cr3_root(b) || res.candidates[0].cbit != cbit) {
+		dump_result(&res);
+		fail_msg("%s: want kpgd 0x%llx with C-bit %u, got 0x%llx with %u (verified %d)", what,
+			 (unsigned long long)cr3_root(b), cbit,
+			 res.found ? (unsigned long long)res.candidates[0].kpgd : 0,
+			 res.found ? res.candidates[0].cbit : 0, res.verified);
+	}
+	pt_kpgd_result_deinit(&res);
+}
+
+/** SME boots: every source finds the table (CR3 carries the C-bit), and the C-bit is reported
+ * from the CPU state, voted from the table without it, and carried by the dump's PTLAB note. */
+static void test_sme_boots(void **state)
+{
+	(void)state;
+	const struct pt_emu_boot_opts opts[] = {
+		{ .mem_size = 64 << 20, .sme = true },
+		{ .mem_size = 64 << 20, .sme = true, .la57 = true, .has_kaslr_seed = true, .kaslr_seed = 7 },
+		{ .mem_size = 64 << 20, .sme = true, .has_kaslr_seed = true, .kaslr_seed = 3 },
+		{ .mem_size = 64 << 20, .sme = true, .phys_load = 0x200000 },
+		{ .mem_size = 64 << 20, .sme = true, .pti = true, .la57 = true },
+	};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		struct booted b;
+		boot(&b, &opts[i]);
+		assert_int_equal(b.r.cpu.cbit, SME_CBIT);
+		assert_true(b.r.cpu.cr3 >> SME_CBIT & 1);
+		expect_all_sources(&b, "sme");
+		struct pt_kpgd_inputs in;
+		inputs(&in, &b, b.map);
+		expect_cbit(&b, &in, SME_CBIT, "sme, System.map, C-bit from the CPU state");
+		in.cpu.cbit = 0; /* the C-bit unknown: voted from the table's entries */
+		expect_cbit(&b, &in, SME_CBIT, "sme, System.map, C-bit voted");
+		in.only = PT_KPGD_BRUTE;
+		expect_cbit(&b, &in, SME_CBIT, "sme, brute force, C-bit voted");
+		inputs(&in, &b, NULL);
+		in.has_cpu = false;
+		expect_cbit(&b, &in, SME_CBIT, "sme, no symbols, no CPU state");
+		unboot(&b);
+	}
+	/* The ELF core: the PTLAB note carries the C-bit, as the CLI reads it. */
+	struct booted b;
+	boot(&b, &(struct pt_emu_boot_opts){ .mem_size = 64 << 20, .sme = true, .has_kaslr_seed = true,
+					     .kaslr_seed = 21 });
+	char path[64];
+	snprintf(path, sizeof(path), "kpgd-sme-%d.core", (int)getpid());
+	struct pt_error err;
+	assert_int_equal(pt_emu_write_core(b.m, path, &err), PT_OK);
+	struct pt_dump *dump;
+	assert_int_equal(pt_dump_open(path, NULL, &dump, &err), PT_OK);
+	struct pt_kpgd_inputs in = { 0 };
+	pt_kpgd_inputs_from_dump(&in, dump);
+	assert_true(in.has_cpu);
+	assert_int_equal(in.cpu.cbit, SME_CBIT);
+	assert_int_equal(in.cpu.cr3, b.r.cpu.cr3);
+	in.symbols = b.map;
+	expect_cbit(&b, &in, SME_CBIT, "sme, ELF core");
+	struct pt_kpgd_result res;
+	find(&in, &res);
+	assert_int_equal(res.cr3_relation, PT_KPGD_CR3_SAME);
+	assert_int_equal(res.candidates[0].virt_offset, b.r.virt_offset);
+	assert_int_equal(res.candidates[0].phys_offset, b.r.phys_offset);
+	pt_kpgd_result_deinit(&res);
+	pt_dump_close(dump);
+	unlink(path);
+	unboot(&b);
+}
+
+/** The PTI user copy reported (symbols name entry_SYSCALL_64), or not claimed without them. */
+static void expect_user_copy(struct booted *b, const struct pt_kpgd_inputs *in, bool want, const char *what)
+{
+	struct pt_kpgd_result res;
+	find(in, &res);
+	const struct pt_kpgd_candidate *c = res.found ? &res.candidates[0] : NULL;
+	if (!c || !res.verified || c->kpgd != cr3_root(b) || c->has_user_pgd != want ||
+	    (want && c->user_pgd != c->kpgd + 4096)) {
+		dump_result(&res);
+		fail_msg("%s: want kpgd 0x%llx %s user copy; got 0x%llx has_user_pgd %d user_pgd 0x%llx", what,
+			 (unsigned long long)cr3_root(b), want ? "with its" : "without a",
+			 c ? (unsigned long long)c->kpgd : 0, c ? c->has_user_pgd : 0,
+			 c ? (unsigned long long)c->user_pgd : 0);
+	}
+	pt_kpgd_result_deinit(&res);
+}
+
+/** PTI boots: the kpgd (never its user copy) with every source, the user copy at kpgd + 4 KiB
+ * reported with symbols, and a CR3 holding the user copy recognised as such. */
+static void test_pti_boots(void **state)
+{
+	(void)state;
+	const struct pt_emu_boot_opts opts[] = {
+		{ .mem_size = 64 << 20, .pti = true },
+		{ .mem_size = 64 << 20, .pti = true, .la57 = true },
+		{ .mem_size = 64 << 20, .pti = true, .has_kaslr_seed = true, .kaslr_seed = 9 },
+		{ .mem_size = 64 << 20, .pti = true, .la57 = true, .has_kaslr_seed = true, .kaslr_seed = 42 },
+		{ .mem_size = 64 << 20, .pti = true, .phys_load = 0x2000000 },
+		{ .mem_size = 64 << 20, .pti = true, .sme = true, .has_kaslr_seed = true, .kaslr_seed = 5 },
+	};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		struct booted b;
+		boot(&b, &opts[i]);
+		const uint64_t k = cr3_root(&b);
+		assert_int_equal(k % 8192, 0);
+		expect_all_sources(&b, "pti");
+		struct pt_kpgd_inputs in;
+		inputs(&in, &b, b.map);
+		expect_user_copy(&b, &in, true, "pti, System.map");
+		inputs(&in, &b, b.kallsyms);
+		expect_user_copy(&b, &in, true, "pti, kallsyms");
+		inputs(&in, &b, b.runtime);
+		expect_user_copy(&b, &in, true, "pti, run-time kallsyms");
+		inputs(&in, &b, b.map);
+		in.only = PT_KPGD_BRUTE;
+		in.has_cpu = false;
+		expect_user_copy(&b, &in, true, "pti, brute force, System.map, no CPU state");
+		inputs(&in, &b, NULL);
+		expect_user_copy(&b, &in, false, "pti, no symbols"); /* no entry text to check: no claim */
+		in.has_cpu = false;
+		in.only = PT_KPGD_BRUTE;
+		expect_user_copy(&b, &in, false, "pti, brute force, no symbols, no CPU state");
+		/* CR3 holding the user copy (user mode, or the entry trampoline before its switch) */
+		inputs(&in, &b, b.map);
+		in.cpu.cr3 = b.r.cpu.cr3 | 0x1000;
+		struct pt_kpgd_result res;
+		find(&in, &res);
+		assert_true(res.verified);
+		assert_int_equal(res.candidates[0].kpgd, k);
+		assert_true(res.candidates[0].has_user_pgd);
+		assert_int_equal(res.candidates[0].user_pgd, k + 4096);
+		assert_int_equal(res.cr3_relation, PT_KPGD_CR3_USER_COPY);
+		pt_kpgd_result_deinit(&res);
+		unboot(&b);
+	}
+	/* without pti=on: no user copy */
+	struct booted b;
+	boot(&b, &(struct pt_emu_boot_opts){ .mem_size = 64 << 20, .la57 = true });
+	struct pt_kpgd_inputs in;
+	inputs(&in, &b, b.map);
+	expect_user_copy(&b, &in, false, "no pti, System.map");
 	unboot(&b);
 }
 
@@ -835,6 +994,8 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_core_file),
 		cmocka_unit_test(test_pti_user_copy),
+		cmocka_unit_test(test_sme_boots),
+		cmocka_unit_test(test_pti_boots),
 		cmocka_unit_test(test_direct_map),
 		cmocka_unit_test(test_bad_inputs),
 	};
