@@ -35,6 +35,8 @@ enum {
 
 static const char *prog = "pack";
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
 static void die(const char *fmt, ...)
 {
 	va_list ap;

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz/input.c: decoding and sanitising the fuzz input format (see input.h), and the sparse
+ * physical memory the targets read through.
+ */
+#include "input.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Noreturn void fz_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("fuzz invariant failed: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	abort();
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* ---- sparse memory ------------------------------------------------------------------ */
+
+static const void *fz_mem_ptr(const struct pt_mem *mem, uint64_t pa, size_t len)
+{
+	struct fz_mem *m = mem->opaque;
+	const uint64_t base = pa & ~(uint64_t)(FZ_PAGE - 1);
+
+	m->reads++;
+	if (len == 0 || len > FZ_PAGE || (pa - base) + len > FZ_PAGE)
+		return NULL; /* every page is its own range: nothing spans two */
+	for (unsigned i = 0; i < m->npages; i++)
+		if (m->pa[i] == base)
+			return m->page[i] + (pa - base);
+	return NULL;
+}
+
+void fz_mem_init(struct fz_mem *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->mem.ptr = fz_mem_ptr;
+	m->mem.opaque = m;
+}
+
+void fz_mem_reset(struct fz_mem *m)
+{
+	for (unsigned i = 0; i < m->npages; i++)
+		free(m->page[i]);
+	m->npages = 0;
+	m->reads = 0;
+}
+
+uint8_t *fz_mem_page(struct fz_mem *m, uint64_t pa)
+{
+	const uint64_t base = pa & ~(uint64_t)(FZ_PAGE - 1);
+
+	for (unsigned i = 0; i < m->npages; i++)
+		if (m->pa[i] == base)
+			return m->page[i];
+	if (m->npages == FZ_MAX_PAGES)
+		return NULL;
+	uint8_t *p = calloc(1, FZ_PAGE);
+	if (p == NULL)
+		fz_fail("out of memory");
+	m->pa[m->npages] = base;
+	m->page[m->npages] = p;
+	m->npages++;
+	return p;
+}
+
+/* ---- the header -------------------------------------------------------------------- */
+
+static uint64_t sign_extend(uint64_t va, unsigned bits)
+{
+	const uint64_t sign = UINT64_C(1) << (bits - 1);
+	va &= (sign << 1) - 1;
+	return (va ^ sign) - sign;
+}
+
+void fz_parse(const uint8_t *data, size_t size, const struct fz_parse_opts *opts,
+	      struct fz_input *in, struct fz_mem *m)
+{
+	uint8_t h[FZ_HEADER_SIZE] = { 0 };
+
+	memcpy(h, data, size < FZ_HEADER_SIZE ? size : FZ_HEADER_SIZE);
+	memset(in, 0, sizeof(*in));
+
+	/* Mode first: CR0.PG, CR4.PAE/LA57 and EFER.LME/LMA follow from it (SDM Table 4-1), so
+	 * LMA always implies PAE and PG. */
+	in->mode = (enum pt_mode)(h[0] % 5);
+	const bool x64 = in->mode == PT_MODE_IA32E || in->mode == PT_MODE_LA57;
+	struct pt_cpu_state *c = &in->cpu;
+	c->maxphyaddr = opts && opts->force_maxphyaddr ? opts->force_maxphyaddr
+						       : (uint8_t)(32 + h[1] % 21);
+	/* The SME C-bit (0 = none, else 12..62) tags 8-byte entries only: none in 32-bit paging. */
+	c->cbit = (opts && opts->no_cbit) || !(h[2] & 1) || in->mode == PT_MODE_LEGACY
+			  ? 0 : (uint8_t)(12 + (h[2] >> 1) % 51);
+	in->access.cpl = h[3] % 4;
+	in->access.kind = (h[4] & 3) == 3 ? PT_ACCESS_READ : (enum pt_access_kind)(h[4] & 3);
+	in->access.implicit = (h[4] & 4) && in->access.kind == PT_ACCESS_READ;
+	in->options = h[5];
+
+	c->cr0 = (get_le(h + 8, 8) & PT_BIT(CR0_BIT_WP)) | 1 /* PE */;
+	if (in->mode != PT_MODE_OFF)
+		c->cr0 |= PT_BIT(CR0_BIT_PG);
+	uint64_t cr4 = get_le(h + 24, 8) & (PT_BIT(CR4_BIT_PSE) | PT_BIT(CR4_BIT_SMEP) |
+					     PT_BIT(CR4_BIT_SMAP) | PT_BIT(CR4_BIT_PKE) |
+					     PT_BIT(CR4_BIT_PCIDE));
+	if (!x64)
+		cr4 &= ~PT_BIT(CR4_BIT_PCIDE); /* setting PCIDE outside IA-32e mode is #GP */
+	if (in->mode >= PT_MODE_PAE)
+		cr4 |= PT_BIT(CR4_BIT_PAE);
+	if (in->mode == PT_MODE_LA57)
+		cr4 |= PT_BIT(CR4_BIT_LA57);
+	c->cr4 = cr4;
+	c->efer = get_le(h + 32, 8) & PT_BIT(EFER_BIT_NXE);
+	if (x64)
+		c->efer |= PT_BIT(EFER_BIT_LME) | PT_BIT(EFER_BIT_LMA);
+	c->rflags = get_le(h + 40, 8) & PT_BIT(RFLAGS_BIT_AC);
+	c->pkru = (uint32_t)get_le(h + 48, 4);
+
+	/* CR3: a MOV to CR3 #GPs on address bits at or above MAXPHYADDR; 32-bit modes hold 32. */
+	const uint64_t pa_mask = (UINT64_C(1) << c->maxphyaddr) - 1;
+	uint64_t cr3 = get_le(h + 16, 8);
+	c->cr3 = x64 ? (cr3 & pa_mask) : (cr3 & UINT32_MAX);
+
+	for (unsigned i = 0; i < FZ_NVA; i++) {
+		uint64_t va = get_le(h + 56 + 8 * i, 8);
+		if (!x64)
+			va &= UINT32_MAX;
+		else if (in->options & FZ_OPT_CANONICAL)
+			va = sign_extend(va, in->mode == PT_MODE_LA57 ? 57 : 48);
+		in->va[i] = va;
+	}
+
+	if (m != NULL && size > FZ_HEADER_SIZE)
+		fz_parse_memory(data + FZ_HEADER_SIZE, size - FZ_HEADER_SIZE, c->maxphyaddr, m);
+}
+
+void fz_parse_memory(const uint8_t *data, size_t size, unsigned maxphyaddr, struct fz_mem *m)
+{
+	const uint64_t pa_mask = (UINT64_C(1) << maxphyaddr) - 1;
+	size_t off = 0;
+
+	while (off + 8 <= size) {
+		const uint64_t addr = get_le(data + off, 8) & pa_mask;
+		off += 8;
+		if (addr & 1) {
+			uint8_t v[8] = { 0 };
+			memcpy(v, data + off, size - off < 8 ? size - off : 8);
+			off += size - off < 8 ? size - off : 8;
+			uint8_t *p = fz_mem_page(m, addr);
+			if (p != NULL)
+				memcpy(p + (addr & (FZ_PAGE - 1) & ~UINT64_C(7)), v, 8);
+		} else {
+			const size_t n = size - off < FZ_PAGE ? size - off : FZ_PAGE;
+			uint8_t *p = fz_mem_page(m, addr);
+			if (p != NULL) {
+				memset(p, 0, FZ_PAGE);
+				memcpy(p, data + off, n);
+			}
+			off += n;
+		}
+	}
+}
+
+void fz_encode_header(const struct fz_input *in, uint8_t out[FZ_HEADER_SIZE])
+{
+	memset(out, 0, FZ_HEADER_SIZE);
+	out[0] = (uint8_t)in->mode;
+	out[1] = (uint8_t)(in->cpu.maxphyaddr - 32);
+	out[2] = in->cpu.cbit ? (uint8_t)(((in->cpu.cbit - 12) << 1) | 1) : 0;
+	out[3] = in->access.cpl;
+	out[4] = (uint8_t)(in->access.kind | (in->access.implicit ? 4 : 0));
+	out[5] = in->options;
+	put_le(out + 8, in->cpu.cr0, 8);
+	put_le(out + 16, in->cpu.cr3, 8);
+	put_le(out + 24, in->cpu.cr4, 8);
+	put_le(out + 32, in->cpu.efer, 8);
+	put_le(out + 40, in->cpu.rflags, 8);
+	put_le(out + 48, in->cpu.pkru, 4);
+	for (unsigned i = 0; i < FZ_NVA; i++)
+		put_le(out + 56 + 8 * i, in->va[i], 8);
+}
