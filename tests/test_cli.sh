@@ -387,6 +387,8 @@ run "$PTLAB" translate "$WORK/reloc.core" 0xffffffff83000000
 check_rc "translate the booted dump" 0
 check_line "booted dump: _text + slide -> load address" '0xffffffff83000000 -> 0x4000000  2M page (level 2)  rwx kernel  [entries: L4 0x4004ff8=0x4006067 L3 0x4006ff0=0x4007063 L2 0x40070c0=0x40001e3]'
 if grep -Eq '^ffffffff81000000 T _text$' "$WORK/reloc.map" && grep -Eq '^0000000001000000 A phys_startup_64$' "$WORK/reloc.map"; then ok; else bad "boot: System.map lacks _text or phys_startup_64"; fi
+# The build writes each image's System.map too: the same bytes as boot --symbols-out.
+if cmp -s "$(dirname "$PTLAB")/boot_images/kernel64.System.map" "$WORK/reloc.map"; then ok; else bad "build-time kernel64.System.map differs from boot --symbols-out"; fi
 rm -f "$WORK/reloc.core"
 run "$PTLAB" boot linux64 --phys-load 0x1001000
 check_usage "boot: misaligned --phys-load" "--phys-load"

@@ -517,6 +517,27 @@ static void test_bad_options_and_budget(void **state)
 			  "does not take --sme");
 	expect_boot_error(&(struct pt_emu_boot_opts){ .image = "linux64-decompressor", .pti = true },
 			  "does not take --pti");
+	/* A fault in the boot code names the vector, the exact error code and where: bit 51 (above
+	 * MAXPHYADDR 40) in the static level3_kernel_pgt[510] makes the jump to the high VA fault
+	 * with #PF P|RSVD on the instruction fetch (no I/D: EFER.NXE and SMEP are off). */
+	{
+		struct pt_emu_machine *m0;
+		struct pt_emu_boot_result r0;
+		struct pt_error err;
+		assert_int_equal(pt_emu_boot(&(struct pt_emu_boot_opts){ 0 }, &m0, &r0, &err), PT_OK);
+		uint64_t l3 = 0, high = 0;
+		assert_true(pt_emu_symbol(m0, "level3_kernel_pgt", &l3));
+		assert_true(pt_emu_symbol(m0, "high", &high));
+		pt_emu_destroy(m0);
+		const uint64_t entry_pa = 0x1000000 + (l3 - LINK_TEXT) + 510 * 8 + 6;
+		const struct pt_emu_patch bad = { entry_pa, 0x08, 1 }; /* byte 6, bit 3: bit 51 */
+		char want[96];
+		snprintf(want, sizeof(want), "vector 14, error code 0x9, at 0x%llx (high)",
+			 (unsigned long long)high);
+		expect_boot_error(&(struct pt_emu_boot_opts){ .patches = &bad, .npatches = 1 }, want);
+		const struct pt_emu_patch outside = { UINT64_C(1) << 40, 0, 8 };
+		expect_boot_error(&(struct pt_emu_boot_opts){ .patches = &outside, .npatches = 1 }, "not in memory");
+	}
 	/* A starved budget stops inside the boot code, naming where. */
 	expect_boot_error(&(struct pt_emu_boot_opts){ .insn_budget = 500 }, "budget of 500");
 }

@@ -163,6 +163,14 @@ const struct pt_emu_image *pt_emu_image_at(size_t index);
 /** Look an image up by name; NULL when unknown. */
 const struct pt_emu_image *pt_emu_image_find(const char *name);
 
+/** Bytes to write over physical memory after the images are placed, before the run (fault
+ *  injection: a corrupt static entry, a hostile table). */
+struct pt_emu_patch {
+	uint64_t pa;
+	uint64_t value;  /**< little-endian */
+	unsigned size;   /**< 1..8 bytes */
+};
+
 /** How to boot. Zero-initialise, then set what differs from the defaults. */
 struct pt_emu_boot_opts {
 	const char *image;       /**< NULL: the default image */
@@ -174,6 +182,8 @@ struct pt_emu_boot_opts {
 	uint64_t kaslr_seed;     /**< pick phys_load and virt_offset from this seed */
 	bool la57, sme, pti;
 	uint64_t insn_budget;    /**< 0: 10 million */
+	const struct pt_emu_patch *patches; /**< applied in order; NULL for none */
+	size_t npatches;
 };
 
 /** What a boot produced. */
