@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz/afl_mutator.c: the AFL++ custom-mutator shim around fz_mutate (fuzz/mutator.c), for the
- * paging targets (walk, walk_diff, maps):
+ * paging targets (walk, walk_diff, maps), or around fz_mutate_symbols (fuzz/symmutator.c) for the
+ * symbols target when PTLAB_AFL_MUTATOR=symbols:
  *   AFL_CUSTOM_MUTATOR_LIBRARY=build-afl-asan/fuzz/libptlab-afl-mutator.so afl-fuzz ...
  * AFL++ keeps its own mutations too (unless AFL_CUSTOM_MUTATOR_ONLY=1).
  */
@@ -15,6 +16,7 @@ struct afl_state;
 
 struct shim {
 	unsigned seed;
+	int symbols; /* PTLAB_AFL_MUTATOR=symbols: symbol-table text, else paging inputs */
 	uint8_t *buf;
 	size_t cap;
 };
@@ -28,8 +30,11 @@ void afl_custom_deinit(void *data);
 void *afl_custom_init(struct afl_state *afl, unsigned int seed)
 {
 	struct shim *s = calloc(1, sizeof(*s));
-	if (s != NULL)
+	if (s != NULL) {
+		const char *kind = getenv("PTLAB_AFL_MUTATOR");
 		s->seed = seed;
+		s->symbols = kind != NULL && strcmp(kind, "symbols") == 0;
+	}
 	return s;
 }
 
@@ -50,12 +55,15 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_
 	}
 	memcpy(s->buf, buf, buf_size);
 	*out_buf = s->buf;
+	if (s->symbols)
+		return fz_mutate_symbols(s->buf, buf_size, max_size, s->seed++);
 	return fz_mutate(s->buf, buf_size, max_size, s->seed++);
 }
 
 const char *afl_custom_describe(void *data, size_t max_description_len)
 {
-	return "ptlab-pte";
+	const struct shim *s = data;
+	return s != NULL && s->symbols ? "ptlab-symbols" : "ptlab-pte";
 }
 
 void afl_custom_deinit(void *data)

@@ -10,4 +10,8 @@
  *  returns the new size. Deterministic in `seed`. */
 size_t fz_mutate(uint8_t *data, size_t size, size_t max_size, unsigned seed);
 
+/** The same for symbol-table text (fuzz/symmutator.c): one line-level change (shift addresses,
+ *  drop, duplicate, reorder or corrupt a line). */
+size_t fz_mutate_symbols(uint8_t *data, size_t size, size_t max_size, unsigned seed);
+
 #endif
