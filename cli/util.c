@@ -545,8 +545,8 @@ static void explain_bad_state(const struct ptl_session *s, const struct ptl_ctx_
 		origin(where, sizeof(where), s, o->has_maxphyaddr, "maxphyaddr", "MAXPHYADDR",
 		       c->maxphyaddr);
 		ptl_error("%s: MAXPHYADDR %u is not in 32..52", where, c->maxphyaddr);
-	} else if (c->cbit != 0 && (c->cbit < 12 || c->cbit > 62)) {
-		ptl_error("%s: SME C-bit position %u is not in 12..62", s->path, c->cbit);
+	} else if (c->cbit != 0 && (c->cbit < 32 || c->cbit > 62)) {
+		ptl_error("%s: SME C-bit position %u is not in 32..62", s->path, c->cbit);
 	} else if (pg && lma && !pae) {
 		origin(where, sizeof(where), s, o->has_efer, "efer", "EFER", c->efer);
 		ptl_error("%s: EFER.LMA is set but CR4.PAE is clear (CR4 0x%llx)", where,

@@ -1301,7 +1301,7 @@ enum pt_status pt_oracle_probe(struct pt_oracle *o, const struct pt_cpu_state *c
 		return PT_EINVAL;
 
 	/* CR3 -> the top table (SDM Tables 4-3, 4-7, 4-12). */
-	e->cbit_mask = (e->esize == 8 && cpu->cbit >= 12 && cpu->cbit <= 62) ?
+	e->cbit_mask = (e->esize == 8 && cpu->cbit >= 32 && cpu->cbit <= 62) ?
 			       UINT64_C(1) << cpu->cbit : 0;
 	switch (mode) {
 	case PT_MODE_LEGACY:

@@ -111,9 +111,10 @@ void fz_parse(const uint8_t *data, size_t size, const struct fz_parse_opts *opts
 	struct pt_cpu_state *c = &in->cpu;
 	c->maxphyaddr = opts && opts->force_maxphyaddr ? opts->force_maxphyaddr
 						       : (uint8_t)(32 + h[1] % 21);
-	/* The SME C-bit (0 = none, else 12..62) tags 8-byte entries only: none in 32-bit paging. */
+	/* The SME C-bit (0 = none, else 32..62: never an address bit of a 32-bit CR3 or PDPT
+	 * pointer, see pt_context_init) tags 8-byte entries only: none in 32-bit paging. */
 	c->cbit = (opts && opts->no_cbit) || !(h[2] & 1) || in->mode == PT_MODE_LEGACY
-			  ? 0 : (uint8_t)(12 + (h[2] >> 1) % 51);
+			  ? 0 : (uint8_t)(32 + (h[2] >> 1) % 31);
 	in->access.cpl = h[3] % 4;
 	in->access.kind = (h[4] & 3) == 3 ? PT_ACCESS_READ : (enum pt_access_kind)(h[4] & 3);
 	in->access.implicit = (h[4] & 4) && in->access.kind == PT_ACCESS_READ;
@@ -188,7 +189,7 @@ void fz_encode_header(const struct fz_input *in, uint8_t out[FZ_HEADER_SIZE])
 	memset(out, 0, FZ_HEADER_SIZE);
 	out[0] = (uint8_t)in->mode;
 	out[1] = (uint8_t)(in->cpu.maxphyaddr - 32);
-	out[2] = in->cpu.cbit ? (uint8_t)(((in->cpu.cbit - 12) << 1) | 1) : 0;
+	out[2] = in->cpu.cbit ? (uint8_t)(((in->cpu.cbit - 32) << 1) | 1) : 0;
 	out[3] = in->access.cpl;
 	out[4] = (uint8_t)(in->access.kind | (in->access.implicit ? 4 : 0));
 	out[5] = in->options;

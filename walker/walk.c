@@ -245,7 +245,10 @@ enum pt_status pt_context_init(struct pt_context *ctx, const struct pt_cpu_state
 	memset(ctx, 0, sizeof(*ctx));
 	if (cpu->maxphyaddr < 32 || cpu->maxphyaddr > 52)
 		return PT_EINVAL;
-	if (cpu->cbit != 0 && (cpu->cbit < 12 || cpu->cbit > 62))
+	/* The SME C-bit (CPUID 0x8000001F EBX[5:0]) sits above every physical address the CPU forms:
+	 * never below bit 32 (it would be an address bit of a 32-bit CR3 or a 32-bit PDPT pointer;
+	 * real parts report 47 or 51). A lower position is not a CPU state. */
+	if (cpu->cbit != 0 && (cpu->cbit < 32 || cpu->cbit > 62))
 		return PT_EINVAL;
 	ctx->maxphyaddr = cpu->maxphyaddr;
 	ctx->cbit_mask = cpu->cbit ? PT_BIT(cpu->cbit) : 0;

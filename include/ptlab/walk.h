@@ -156,7 +156,7 @@ struct pt_cpu_state {
 	uint64_t rflags;     /**< only AC matters */
 	uint32_t pkru;       /**< protection-key rights for user pages (CR4.PKE) */
 	uint8_t maxphyaddr;  /**< physical-address width M, 32..52 (CPUID 0x80000008 EAX[7:0]) */
-	uint8_t cbit;        /**< SME C-bit position (CPUID 0x8000001F EBX[5:0]); 0 = none */
+	uint8_t cbit;        /**< SME C-bit position (CPUID 0x8000001F EBX[5:0]), 32..62; 0 = none */
 };
 /** The state of a fresh x86-64 kernel: 4-level paging, WP, NXE, MAXPHYADDR 52, CR3 = `cr3`. */
 void pt_cpu_state_default(struct pt_cpu_state *cpu, uint64_t cr3);
@@ -217,7 +217,7 @@ struct pt_fault {
  * Fold a CPU state into a context. For PAE the four PDPTEs are loaded from `mem` and checked
  * as a MOV to CR3 does: a present PDPTE with a reserved bit set is #GP (SDM 4.4.1).
  * Returns PT_OK; PT_FAULT (fault_ret filled, #GP); PT_NOT_IN_DUMP (*table_pa_ret = the PDPT);
- * PT_EINVAL (impossible state: LMA without PAE, MAXPHYADDR out of 32..52, C-bit not above 11...).
+ * PT_EINVAL (impossible state: LMA without PAE, MAXPHYADDR out of 32..52, C-bit outside 32..62...).
  * `mem` may be NULL for non-PAE modes. fault_ret and table_pa_ret may be NULL.
  */
 enum pt_status pt_context_init(struct pt_context *ctx, const struct pt_cpu_state *cpu,
