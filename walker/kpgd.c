@@ -178,19 +178,6 @@ static void fact(struct work *w, bool ok, const char *fmt, ...)
 	va_end(ap);
 }
 
-/** Printable prefix of the bytes at `p` (for banner evidence): up to `max` chars, up to a newline. */
-static void printable(char *buf, size_t buflen, const uint8_t *p, size_t avail, size_t max)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < avail && i < max && n + 1 < buflen; i++) {
-		uint8_t c = p[i];
-		if (c == 0 || c == '\n')
-			break;
-		buf[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	buf[n] = 0;
-}
-
 /* ---- the finder ---------------------------------------------------------------------------------- */
 
 /** What a symbol source says about the kernel's layout (one per PAGE_OFFSET tried on i386). */
@@ -378,6 +365,21 @@ static const uint8_t *bytes_at(const struct finder *f, uint64_t pa, size_t len)
 	return f->mem->ptr(f->mem, pa, len);
 }
 
+/** Printable prefix of the bytes at physical address `pa` (for banner evidence): up to `max`
+ *  chars, up to a newline, and only as far as the dump holds them, read byte by byte (the text
+ *  may end a dump range, or straddle two). */
+static void printable_at(const struct finder *f, uint64_t pa, char *buf, size_t buflen, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < max && n + 1 < buflen; i++) {
+		const uint8_t *p = bytes_at(f, pa + i, 1);
+		if (!p || *p == 0 || *p == '\n')
+			break;
+		buf[n++] = (*p >= 0x20 && *p < 0x7f) ? (char)*p : '?';
+	}
+	buf[n] = 0;
+}
+
 static bool banner_at(const struct finder *f, uint64_t pa)
 {
 	const uint8_t *p = bytes_at(f, pa, BANNER_LEN);
@@ -508,10 +510,7 @@ static void verify_syms(struct finder *f, const struct layout *L, const struct p
 		const uint8_t *b = mapped ? bytes_at(f, pa, 1) : NULL;
 		w->ok_banner = mapped && pa == bpa && banner_at(f, pa);
 		if (w->ok_banner) {
-			size_t avail = 0;
-			while (avail < 96 && bytes_at(f, pa + avail, 1))
-				avail++;
-			printable(text, sizeof(text), bytes_at(f, pa, avail), avail, 72);
+			printable_at(f, pa, text, sizeof(text), 72);
 			fact(w, true, "linux_banner 0x%" PRIx64 " -> 0x%" PRIx64 " holds \"%s\"", bva, pa, text);
 			/* With the vmlinux: the bytes are the image's. */
 			const uint8_t *img = pt_symtab_bytes(L->syms, L->banner_sym, BANNER_LEN + 16);
@@ -526,7 +525,7 @@ static void verify_syms(struct finder *f, const struct layout *L, const struct p
 			fact(w, false, "linux_banner 0x%" PRIx64 " -> 0x%" PRIx64 ", not 0x%" PRIx64
 			     " (_text + its image offset)", bva, pa, bpa);
 		} else {
-			printable(text, sizeof(text), b, b ? 1 : 0, 1);
+			printable_at(f, pa, text, sizeof(text), b ? 1 : 0);
 			fact(w, false, "linux_banner 0x%" PRIx64 " -> 0x%" PRIx64 ": no \"Linux version\" there",
 			     bva, pa);
 		}
@@ -1158,7 +1157,7 @@ static void strategy_identity(struct finder *f, const struct layout *Ls, size_t 
 	fact_table_shape(&w, f, &ctx);
 	fact(&w, true, "the table maps its own address 0x%" PRIx64 " to itself (identity)", root);
 	char text[96];
-	printable(text, sizeof(text), bytes_at(f, banner_pa, 64), 64, 60);
+	printable_at(f, banner_pa, text, sizeof(text), 60);
 	fact(&w, true, "the banner at 0x%" PRIx64 " is identity-mapped: \"%s\"", banner_pa, text);
 	bool text_ok = true, unmapped = true;
 	if (L) {
@@ -1480,7 +1479,7 @@ static void brute_without_syms(struct finder *f, const struct screen_list *s, bo
 			work_init(&w, PT_KPGD_BRUTE, modes[m], s->pages[i]);
 			fact_table_shape(&w, f, &ctx);
 			char text[96];
-			printable(text, sizeof(text), bytes_at(f, bpa, 64), 64, 60);
+			printable_at(f, bpa, text, sizeof(text), 60);
 			w.ok_banner = true;
 			fact(&w, true, "the kernel half maps 0x%" PRIx64 " -> 0x%" PRIx64 ": \"%s\"", bva, bpa, text);
 			/* The same kernel mapping maps the table itself. */
