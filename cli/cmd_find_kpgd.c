@@ -330,14 +330,9 @@ int ptl_cmd_find_kpgd(int argc, char *argv[])
 			return ptl_getopt_error(cmd_name, opt, argv);
 		}
 	}
-	if (ctx_opts.help) {
-		ptl_usage_find_kpgd(stdout);
-		return PTL_EXIT_OK;
-	}
-	if (argc - optind < 1)
-		return ptl_usage_error(cmd_name, "missing DUMP");
-	if (argc - optind > 1)
-		return ptl_usage_error(cmd_name, "unexpected argument '%s'", argv[optind + 1]);
+	const int done = ptl_one_dump_args(cmd_name, &ctx_opts, ptl_usage_find_kpgd, argc, argv);
+	if (done >= 0)
+		return done;
 	const char *path = argv[optind];
 
 	struct pt_error err;

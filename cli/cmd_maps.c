@@ -131,15 +131,7 @@ static int parse_args(int argc, char *argv[], struct ptl_ctx_opts *opts, struct 
 			return ptl_getopt_error(cmd_name, opt, argv);
 		}
 	}
-	if (opts->help) {
-		ptl_usage_maps(stdout);
-		return PTL_EXIT_OK;
-	}
-	if (argc - optind < 1)
-		return ptl_usage_error(cmd_name, "missing DUMP");
-	if (argc - optind > 1)
-		return ptl_usage_error(cmd_name, "unexpected argument '%s'", argv[optind + 1]);
-	return -1;
+	return ptl_one_dump_args(cmd_name, opts, ptl_usage_maps, argc, argv);
 }
 
 /* ---- Text --------------------------------------------------------------------------------- */

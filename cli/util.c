@@ -415,6 +415,20 @@ static int parse_small(const char *cmd, const char *name, const char *arg, uint6
 	return 1;
 }
 
+int ptl_one_dump_args(const char *cmd, const struct ptl_ctx_opts *opts, void (*usage)(FILE *out),
+		      int argc, char *argv[])
+{
+	if (opts->help) {
+		usage(stdout);
+		return PTL_EXIT_OK;
+	}
+	if (argc - optind < 1)
+		return ptl_usage_error(cmd, "missing DUMP");
+	if (argc - optind > 1)
+		return ptl_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+	return -1;
+}
+
 int ptl_ctx_option(const char *cmd, struct ptl_ctx_opts *opts, int opt, const char *arg)
 {
 	switch (opt) {

@@ -152,6 +152,14 @@ struct ptl_ctx_opts {
  */
 int ptl_ctx_option(const char *cmd, struct ptl_ctx_opts *opts, int opt, const char *arg);
 
+/**
+ * The end of a one-DUMP command's option parsing: with --help print `usage` and return
+ * PTL_EXIT_OK; without exactly one argument left (argv[optind] = DUMP) return a usage error;
+ * else -1 (go on).
+ */
+int ptl_one_dump_args(const char *cmd, const struct ptl_ctx_opts *opts, void (*usage)(FILE *out),
+		      int argc, char *argv[]);
+
 /* ---- A dump opened with its paging context -------------------------------------------- */
 
 /** A dump, the CPU state chosen for it and the folded context. */
