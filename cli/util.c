@@ -641,5 +641,9 @@ void ptl_json_context(struct ptl_json *json, const struct ptl_session *s)
 	ptl_json_u64(json, s->cpl);
 	ptl_json_key(json, "cpu_source");
 	ptl_json_string(json, ptl_cpu_source_name(s->source));
+	if (s->ctx.mode == PT_MODE_PAE && s->cpu.pdpte_written_by_dumper) {
+		ptl_json_key(json, "pdpte_bits_ignored");
+		ptl_json_hex(json, s->cpu.pdpte_written_by_dumper);
+	}
 	ptl_json_object_end(json);
 }

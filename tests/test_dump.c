@@ -476,14 +476,16 @@ static void test_qemu_efer_inference(void **state)
 	assert_int_equal(out.efer, 0);
 	pt_dump_close(d);
 
-	/* EM_386 with PAE paging: still no long mode */
+	/* EM_386 with PAE paging: no long mode, NXE taken as set; the PDPTE Accessed bit QEMU
+	 * writes is declared */
 	in = std_cpu();
 	write_std_core(path, 3, &in, false, NULL);
 	d = open_ok(path);
 	assert_int_equal(pt_dump_elf_machine(d), 3);
 	assert_int_equal(pt_dump_cpu(d, &out), PT_CPU_QEMU);
 	assert_int_equal(out.cr4, in.cr4);
-	assert_int_equal(out.efer, 0);
+	assert_int_equal(out.efer, UINT64_C(1) << 11);
+	assert_int_equal(out.pdpte_written_by_dumper, PT_QEMU_PDPTE_A);
 	assert_int_equal(out.maxphyaddr, 52);
 	pt_dump_close(d);
 }

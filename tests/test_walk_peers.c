@@ -483,6 +483,37 @@ static void test_libvmi_pae_nonpresent_pdpte_translates_to_pa0(void **state)
 	ptb_deinit(&b);
 }
 
+/* ---- QEMU dumps of PAE guests: QEMU wrote Accessed into the PDPTE ------------------------ */
+
+/* QEMU's PAE walker sets bit 5 of the PDPTE it uses, a reserved bit there (SDM Table 4-8), so a
+ * MOV to CR3 over the dumped bytes would #GP; the CPU's PDPTE registers never held it (seen on
+ * Debian's 686-pae under QEMU 7.2). A QEMU dump reader says so (pdpte_written_by_dumper), and
+ * only that bit is forgiven. */
+static void test_qemu_pae_pdpte_accessed_bit(void **state)
+{
+	struct ptb b;
+	struct pt_cpu_state cpu;
+	struct pt_context ctx;
+	struct pt_fault fault;
+	struct outcome o;
+
+	(void)state;
+	ptb_init(&b, PT_MODE_PAE, MEM_SIZE, TABLES_PA);
+	ptb_map(&b, 0xc0001000, 0x345000, 1, URW, PTB_TABLE_FLAGS);
+	ptb_set_bits(&b, 0xc0001000, 3, PT_QEMU_PDPTE_A);
+	mk_cpu(&cpu, &b, PT_MODE_PAE, F_WP | F_NXE, 36, 0);
+	assert_int_equal(pt_context_init(&ctx, &cpu, ptb_mem(&b), &fault, NULL), PT_FAULT);
+	assert_int_equal(fault.vector, PT_VEC_GP);
+	assert_int_equal(fault.entry_pa, b.root + 8 * 3);
+	cpu.pdpte_written_by_dumper = PT_QEMU_PDPTE_A;
+	o = xlate(&b, &cpu, 0xc0001abc, PT_ACCESS_READ, 0);
+	assert_pa(&o, 0x345abc);
+	/* another reserved PDPTE bit (6) is still a #GP */
+	ptb_set_bits(&b, 0xc0001000, 3, UINT64_C(1) << 6);
+	assert_int_equal(pt_context_init(&ctx, &cpu, ptb_mem(&b), &fault, NULL), PT_FAULT);
+	ptb_deinit(&b);
+}
+
 /* ---- LibVMI: legacy 32-bit walks the directory at PA 0 ---------------------------------- */
 
 static void test_libvmi_legacy_walks_directory_at_pa0(void **state)
@@ -700,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_drgn_missing_page_table_is_not_a_fault),
 		cmocka_unit_test(test_volatility_pat_bit_on_large_pages),
 		cmocka_unit_test(test_volatility_no_pse36),
+		cmocka_unit_test(test_qemu_pae_pdpte_accessed_bit),
 		cmocka_unit_test(test_volatility_ps_on_pml4e_taken_as_large_page),
 		cmocka_unit_test(test_libvmi_legacy_4mib_page_reports_pa_equals_va),
 	};

@@ -486,11 +486,19 @@ static void notes_to_cpu(struct pt_dump *d, const struct notes *notes)
 		c->cr0 = le64(p + QEMU_CR0);
 		c->cr3 = le64(p + QEMU_CR0 + 3 * 8);
 		c->cr4 = le64(p + QEMU_CR0 + 4 * 8);
-		/* EFER is not in QEMUCPUState: a 64-bit guest with paging on is in long mode. */
+		/* EFER is not in QEMUCPUState: a 64-bit guest with paging on is in long mode; NXE is
+		 * taken as set (the default of the design), also for a 32-bit PAE guest, whose kernel
+		 * writes XD only when the CPU has NX and it enabled EFER.NXE (QEMU's i386 `info
+		 * registers` showed EFER=0x800 for Debian's 686-pae). */
 		c->efer = 0;
-		if (d->machine == EM_X86_64 && (c->cr0 & PT_BIT(CR0_BIT_PG)) &&
-		    (c->cr4 & PT_BIT(CR4_BIT_PAE)))
-			c->efer = PT_BIT(EFER_BIT_LMA) | PT_BIT(EFER_BIT_LME) | PT_BIT(EFER_BIT_NXE);
+		if ((c->cr0 & PT_BIT(CR0_BIT_PG)) && (c->cr4 & PT_BIT(CR4_BIT_PAE))) {
+			c->efer = PT_BIT(EFER_BIT_NXE);
+			if (d->machine == EM_X86_64)
+				c->efer |= PT_BIT(EFER_BIT_LMA) | PT_BIT(EFER_BIT_LME);
+		}
+		/* QEMU's PAE walker sets the Accessed bit in the PDPTE it uses (hardware never
+		 * writes PDPTEs); the PDPTE the CPU loaded had it clear. */
+		c->pdpte_written_by_dumper = PT_QEMU_PDPTE_A;
 		c->pkru = 0;
 		c->maxphyaddr = DEFAULT_MAXPHYADDR;
 		c->cbit = 0;

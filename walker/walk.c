@@ -328,7 +328,7 @@ enum pt_status pt_context_init(struct pt_context *ctx, const struct pt_cpu_state
 			return PT_NOT_IN_DUMP;
 		}
 		for (unsigned i = 0; i < 4; i++) {
-			uint64_t raw = load_le(pdpt + 8 * i, 8);
+			uint64_t raw = load_le(pdpt + 8 * i, 8) & ~cpu->pdpte_written_by_dumper;
 			uint64_t value = raw & ~ctx->cbit_mask;
 			ctx->pdpte[i] = raw;
 			if ((value & PTE_P) && (value & ctx->rsvd[3][0])) {

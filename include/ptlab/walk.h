@@ -157,7 +157,14 @@ struct pt_cpu_state {
 	uint32_t pkru;       /**< protection-key rights for user pages (CR4.PKE) */
 	uint8_t maxphyaddr;  /**< physical-address width M, 32..52 (CPUID 0x80000008 EAX[7:0]) */
 	uint8_t cbit;        /**< SME C-bit position (CPUID 0x8000001F EBX[5:0]), 32..62; 0 = none */
+	/** PAE: bits of the in-memory PDPTEs that the dump's writer set after the CR3 load and that
+	 *  the CPU's PDPTE registers (loaded at MOV to CR3, SDM 4.4.1) therefore never held; they
+	 *  are cleared as the PDPTEs are loaded. QEMU's walker sets the Accessed bit (5) in PAE
+	 *  PDPTEs, a reserved bit there (Table 4-8), so a QEMU dump reader sets PT_QEMU_PDPTE_A. */
+	uint64_t pdpte_written_by_dumper;
 };
+/** The bit QEMU writes into PAE PDPTEs (the Accessed bit of other entries). */
+#define PT_QEMU_PDPTE_A (UINT64_C(1) << 5)
 /** The state of a fresh x86-64 kernel: 4-level paging, WP, NXE, MAXPHYADDR 52, CR3 = `cr3`. */
 void pt_cpu_state_default(struct pt_cpu_state *cpu, uint64_t cr3);
 /** Set CR0/CR4/EFER to the usual values for `mode` (keeps CR3, MAXPHYADDR, C-bit). */
