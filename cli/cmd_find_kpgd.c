@@ -19,6 +19,7 @@ enum kpgd_opt {
 	OPT_METHOD,
 	OPT_CANDIDATES,
 	OPT_NO_PROGRESS,
+	OPT_NO_KALLSYMS,
 };
 
 static const struct option long_options[] = {
@@ -31,6 +32,7 @@ static const struct option long_options[] = {
 	{ "method", required_argument, NULL, OPT_METHOD },
 	{ "candidates", required_argument, NULL, OPT_CANDIDATES },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "no-kallsyms", no_argument, NULL, OPT_NO_KALLSYMS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -42,6 +44,10 @@ void ptl_usage_find_kpgd(FILE *out)
 	      "evidence. Strategies, cheapest first, each verified by walking the table:\n"
 	      "VMCOREINFO, symbol-direct, KASLR (linux_banner located physically), the early-boot\n"
 	      "identity map, brute force over every page. The dump's CR3 is compared, never trusted.\n"
+	      "Without FILE, or when FILE lacks the table's symbol (i386 kallsyms has text symbols\n"
+	      "only), the kernel's own kallsyms tables are recovered from memory and used like a\n"
+	      "/proc/kallsyms of the running kernel (run-time addresses; the link-time _text from\n"
+	      "KERNELOFFSET in Linux's VMCOREINFO text in memory, else assumed and said so).\n"
 	      "\n"
 	      "  -s, --symbols FILE   System.map, /proc/kallsyms text or a vmlinux ELF\n"
 	      "  --method M           run one strategy only: vmcoreinfo, symbols, kaslr, identity,\n"
@@ -51,20 +57,23 @@ void ptl_usage_find_kpgd(FILE *out)
 	      "  --maxphyaddr BITS    physical-address width, 32..52 (default: the note, else 52)\n"
 	      "  --raw-dump           read DUMP as a flat physical image whatever its magic\n"
 	      "  --no-progress        no progress line on stderr during a long scan\n"
+	      "  --no-kallsyms        do not look for the kernel's kallsyms tables in memory\n"
 	      "  --json               one JSON object on stdout: {\"kpgd\",\"paging\",\"virt_offset\",\n"
 	      "                       \"phys_offset\",\"method\",\"verified\",\"evidence\":[...],...}\n"
 	      "  -h, --help           print this help\n"
 	      "\n"
 	      "virt_offset = run-time VA of _text minus its link-time VA (the KASLR slide);\n"
-	      "phys_offset = run-time PA of _text minus its link-time PA. Without symbols the\n"
-	      "offsets are unknown (null) and candidates are ranked by what they map.\n"
+	      "phys_offset = run-time PA of _text minus its link-time PA. Without any symbols (no\n"
+	      "FILE and no kallsyms tables in memory) the offsets are unknown (null) and candidates\n"
+	      "are ranked by what they map.\n"
 	      "Exit: 0 found and verified, 1 not found or not verified, 2 bad input.\n"
 	      "\n"
 	      "Examples:\n"
 	      "  ptlab boot linux64 --kaslr 7 --out k.core --symbols-out k.map\n"
 	      "  ptlab find-kpgd k.core --symbols k.map\n"
 	      "  ptlab find-kpgd k.core --symbols /boot/vmlinux-6.1.0-56-amd64 --json\n"
-	      "  ptlab find-kpgd memory.raw            # no symbols: ranked candidates\n",
+	      "  ptlab find-kpgd vmcore                # the kernel's own kallsyms tables from memory\n"
+	      "  ptlab find-kpgd memory.raw --no-kallsyms   # no symbols: ranked candidates\n",
 	      out);
 }
 
@@ -94,6 +103,32 @@ static void on_progress(void *arg, uint64_t done, uint64_t total)
 		p->tty ? "\r" : "", total ? 100.0 * (double)done / (double)total : 100.0,
 		(unsigned long long)(done >> 20), (unsigned long long)(total >> 20), rate, p->tty ? "" : "\n");
 	fflush(stderr);
+}
+
+/** One line on the kernel's kallsyms tables searched for in memory (nothing when not searched). */
+static void print_kallsyms_text(const struct pt_kpgd_result *r)
+{
+	const struct pt_kallsyms_info *k = &r->kallsyms;
+	if (!r->kallsyms_searched)
+		return;
+	if (!k->found) {
+		printf("kallsyms    not in memory (%s)\n", k->why);
+		return;
+	}
+	printf("kallsyms    %llu symbols (%llu distinct names) recovered from the kernel's own tables\n"
+	       "            (run-time addresses, %.3f s): names 0x%llx, markers 0x%llx,\n"
+	       "            token_table 0x%llx, token_index 0x%llx, offsets 0x%llx, relative_base 0x%llx = 0x%llx",
+	       (unsigned long long)k->num_syms,
+	       (unsigned long long)(r->kallsyms_symtab ? pt_symtab_count(r->kallsyms_symtab) : 0), k->seconds,
+	       (unsigned long long)k->pa_names,
+	       (unsigned long long)k->pa_markers, (unsigned long long)k->pa_token_table,
+	       (unsigned long long)k->pa_token_index, (unsigned long long)k->pa_offsets,
+	       (unsigned long long)k->pa_relative_base, (unsigned long long)k->relative_base);
+	if (k->has_seqs)
+		printf(", seqs_of_names 0x%llx", (unsigned long long)k->pa_seqs);
+	printf("\n");
+	if (r->vmcoreinfo_in_memory)
+		printf("vmcoreinfo  Linux's VMCOREINFO text in memory at 0x%llx\n", (unsigned long long)r->vmcoreinfo_pa);
 }
 
 static void print_text(const struct pt_kpgd_result *r, const struct pt_symtab *syms)
@@ -144,6 +179,7 @@ static void print_text(const struct pt_kpgd_result *r, const struct pt_symtab *s
 			printf(", %llu lines skipped", (unsigned long long)st->skipped);
 		printf("\n");
 	}
+	print_kallsyms_text(r);
 	printf("strategies:\n");
 	for (size_t i = 0; i < r->nlog; i++)
 		printf("  %s\n", r->log[i]);
@@ -161,6 +197,72 @@ static void json_facts(struct ptl_json *j, const struct pt_kpgd_candidate *c)
 		ptl_json_object_end(j);
 	}
 	ptl_json_array_end(j);
+}
+
+static void json_hex_or_null(struct ptl_json *j, bool has, uint64_t v)
+{
+	if (has)
+		ptl_json_hex(j, v);
+	else
+		ptl_json_null(j);
+}
+
+/** "kallsyms": null when not searched, else what was found and where (physical addresses). */
+static void json_kallsyms(struct ptl_json *j, const struct pt_kpgd_result *r)
+{
+	const struct pt_kallsyms_info *k = &r->kallsyms;
+	ptl_json_key(j, "kallsyms");
+	if (!r->kallsyms_searched) {
+		ptl_json_null(j);
+		return;
+	}
+	ptl_json_object_begin(j);
+	ptl_json_key(j, "found");
+	ptl_json_bool(j, k->found);
+	ptl_json_key(j, "symbols");
+	ptl_json_u64(j, k->num_syms);
+	ptl_json_key(j, "names");
+	ptl_json_u64(j, r->kallsyms_symtab ? pt_symtab_count(r->kallsyms_symtab) : 0);
+	ptl_json_key(j, "run_time");
+	ptl_json_bool(j, k->found && k->run_time);
+	ptl_json_key(j, "relative_base");
+	json_hex_or_null(j, k->found, k->relative_base);
+	ptl_json_key(j, "ptr_size");
+	ptl_json_u64(j, k->ptr_size);
+	ptl_json_key(j, "absolute_percpu");
+	ptl_json_bool(j, k->absolute_percpu);
+	ptl_json_key(j, "tables");
+	if (k->found) {
+		ptl_json_object_begin(j);
+		ptl_json_key(j, "offsets");
+		ptl_json_hex(j, k->pa_offsets);
+		ptl_json_key(j, "relative_base");
+		ptl_json_hex(j, k->pa_relative_base);
+		ptl_json_key(j, "num_syms");
+		ptl_json_hex(j, k->pa_num_syms);
+		ptl_json_key(j, "names");
+		ptl_json_hex(j, k->pa_names);
+		ptl_json_key(j, "markers");
+		ptl_json_hex(j, k->pa_markers);
+		ptl_json_key(j, "seqs_of_names");
+		json_hex_or_null(j, k->has_seqs, k->pa_seqs);
+		ptl_json_key(j, "token_table");
+		ptl_json_hex(j, k->pa_token_table);
+		ptl_json_key(j, "token_index");
+		ptl_json_hex(j, k->pa_token_index);
+		ptl_json_object_end(j);
+	} else {
+		ptl_json_null(j);
+	}
+	ptl_json_key(j, "why");
+	if (k->found)
+		ptl_json_null(j);
+	else
+		ptl_json_string(j, k->why);
+	ptl_json_key(j, "seconds");
+	fprintf(j->out, "%.6f", k->seconds);
+	j->after_key = false;
+	ptl_json_object_end(j);
 }
 
 static void print_json(const struct pt_kpgd_result *r, const char *dump_path, const struct pt_symtab *syms)
@@ -253,6 +355,9 @@ static void print_json(const struct pt_kpgd_result *r, const char *dump_path, co
 	} else {
 		ptl_json_null(&j);
 	}
+	json_kallsyms(&j, r);
+	ptl_json_key(&j, "vmcoreinfo_in_memory");
+	json_hex_or_null(&j, r->vmcoreinfo_in_memory, r->vmcoreinfo_pa);
 	ptl_json_key(&j, "candidates");
 	ptl_json_array_begin(&j);
 	for (size_t i = 0; i < r->ncandidates; i++) {
@@ -298,7 +403,7 @@ int ptl_cmd_find_kpgd(int argc, char *argv[])
 	const char *symbols_path = NULL;
 	enum pt_kpgd_method method = PT_KPGD_AUTO;
 	uint64_t ncand = 8;
-	bool no_progress = false;
+	bool no_progress = false, no_kallsyms = false;
 	int opt;
 
 	opterr = 0;
@@ -325,6 +430,9 @@ int ptl_cmd_find_kpgd(int argc, char *argv[])
 			break;
 		case OPT_NO_PROGRESS:
 			no_progress = true;
+			break;
+		case OPT_NO_KALLSYMS:
+			no_kallsyms = true;
 			break;
 		default:
 			return ptl_getopt_error(cmd_name, opt, argv);
@@ -360,6 +468,7 @@ int ptl_cmd_find_kpgd(int argc, char *argv[])
 	in.symbols = syms;
 	in.only = method;
 	in.max_candidates = (unsigned)ncand;
+	in.no_kallsyms = no_kallsyms;
 	if (ctx_opts.has_cbit || ctx_opts.has_maxphyaddr) {
 		if (!in.has_cpu) {
 			/* only C-bit / MAXPHYADDR matter to the finder: a state without paging */

@@ -49,6 +49,19 @@ static const uint64_t HYPOTHESIS_BUDGET = 20000;
 static const uint64_t RANGE_BUDGET = 1000000;
 /** Bytes between progress reports of the scan. */
 static const uint64_t SCAN_CHUNK = UINT64_C(64) << 20;
+/**
+ * PAE PDPTE bit 5 (the accessed bit of other levels). Table 4-8 reserves it and Linux writes
+ * PDPTEs as address | _PAGE_PRESENT, yet QEMU's software MMU (TCG) sets it when it walks a
+ * PDPTE, as it does at every level: the i386 PAE dumps QEMU writes have it in swapper_pg_dir.
+ * A CPU loads the PDPTEs at MOV to CR3 (4.4.1), before any such write, so the finder reads the
+ * PDPT as the CPU loaded it: this bit cleared (and says so in the evidence).
+ */
+static const uint64_t PDPTE_ACCESSED = PT_QEMU_PDPTE_A;
+/** Tables screened around the kernel's kallsyms tables (text-only symbols), each side. */
+static const uint64_t TEXTONLY_WINDOW64 = UINT64_C(256) << 20;
+static const uint64_t TEXTONLY_WINDOW32 = UINT64_C(64) << 20;
+/** Share of a symbol file's names that must sit where the kernel's own table puts them. */
+static const unsigned AGREE_PERCENT = 95;
 
 const char *pt_kpgd_method_name(enum pt_kpgd_method method)
 {
@@ -152,7 +165,8 @@ static int frame_fits(uint64_t frame, uint64_t phys_end)
 struct work {
 	struct pt_kpgd_candidate c;
 	struct pt_kpgd_fact facts[16];
-	bool ok_text, ok_banner, ok_self, ok_linear;
+	bool ok_text, ok_banner, ok_self, ok_linear, ok_tables, ok_vmci;
+	bool vmci_said;          /**< the VMCOREINFO text in memory named the table (ok_vmci: this one) */
 	unsigned window_slots;   /**< 2 MiB slots of the kernel window mapped consistently */
 };
 
@@ -197,6 +211,11 @@ struct layout {
 	const char *osrelease;     /**< from VMCOREINFO, to recognise the banner by content */
 	uint64_t image_span;       /**< bytes from _text that must map linearly (to the furthest of
 				        the banner and the table) */
+	/* the kernel's own kallsyms tables, recovered from memory: the source holds run-time
+	 * addresses and the tables' physical addresses place the image */
+	const struct pt_kallsyms_info *ks;
+	uint64_t etext_off;        /**< _etext - _text (0 unknown): the tables lie past the text */
+	uint64_t end_off;          /**< _end - _text (0 unknown: the kernel window bounds the image) */
 };
 
 struct finder {
@@ -224,6 +243,13 @@ struct finder {
 	bool banners_scanned;
 	uint64_t *banners;
 	size_t nbanners;
+	/* Linux's VMCOREINFO text found in memory (consistent with the recovered kallsyms) */
+	const char *mvi;
+	size_t mvi_len;
+	uint64_t mvi_pa;
+	bool koff_known;          /**< mvi has KERNELOFFSET (x86-64) */
+	uint64_t koff;
+	char agree[232];          /**< the symbol file checked against the recovered table ("" none) */
 };
 
 static void logf_(struct finder *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -292,6 +318,11 @@ static bool any_verified(const struct finder *f)
 
 /* ---- contexts and walks ---------------------------------------------------------------------------- */
 
+static const uint8_t *bytes_at(const struct finder *f, uint64_t pa, size_t len)
+{
+	return f->mem->ptr(f->mem, pa, len);
+}
+
 /** The C-bit a table's entries carry, voted over its present entries (0 = none). */
 static uint8_t table_cbit(const struct finder *f, enum pt_mode mode, uint64_t root)
 {
@@ -317,6 +348,28 @@ static uint8_t table_cbit(const struct finder *f, enum pt_mode mode, uint64_t ro
 	return (uint8_t)(votes[best] ? best : 0);
 }
 
+/** A 32-byte PDPT served from a copy (the PDPTEs as the CPU loaded them). */
+/**
+ * pt_context_init over the dump; a PAE PDPT that faults at the load is loaded once more as a
+ * QEMU dump reader loads it (pdpte_written_by_dumper: the accessed bit QEMU writes is cleared),
+ * whatever wrote the dump. *stripped_ret (may be NULL) says when that was needed.
+ */
+static enum pt_status load_context(const struct finder *f, const struct pt_cpu_state *cpu, struct pt_context *ctx,
+				   bool *stripped_ret)
+{
+	if (stripped_ret)
+		*stripped_ret = false;
+	enum pt_status st = pt_context_init(ctx, cpu, f->mem, NULL, NULL);
+	if (st != PT_FAULT || ctx->mode != PT_MODE_PAE || (cpu->pdpte_written_by_dumper & PDPTE_ACCESSED))
+		return st; /* only a PAE PDPTE load faults at init */
+	struct pt_cpu_state forgiving = *cpu;
+	forgiving.pdpte_written_by_dumper |= PDPTE_ACCESSED;
+	st = pt_context_init(ctx, &forgiving, f->mem, NULL, NULL);
+	if (st == PT_OK && stripped_ret)
+		*stripped_ret = true;
+	return st;
+}
+
 /** A context for the table at `root` in `mode` (C-bit detected when the CPU state has none). */
 static bool make_ctx(const struct finder *f, enum pt_mode mode, uint64_t root, struct pt_context *ctx)
 {
@@ -327,7 +380,7 @@ static bool make_ctx(const struct finder *f, enum pt_mode mode, uint64_t root, s
 	cpu.cbit = table_cbit(f, mode, root);
 	if ((mode == PT_MODE_LEGACY || mode == PT_MODE_PAE) && root > UINT32_MAX)
 		return false;
-	return pt_context_init(ctx, &cpu, f->mem, NULL, NULL) == PT_OK;
+	return load_context(f, &cpu, ctx, NULL) == PT_OK;
 }
 
 /** Walk `va`: true with *pa_ret when it maps (and the page is in the dump). */
@@ -358,11 +411,6 @@ static bool walk_pa(const struct finder *f, const struct pt_context *ctx, uint64
 			snprintf(why, whylen, "cannot be walked");
 	}
 	return false;
-}
-
-static const uint8_t *bytes_at(const struct finder *f, uint64_t pa, size_t len)
-{
-	return f->mem->ptr(f->mem, pa, len);
 }
 
 /** Printable prefix of the bytes at physical address `pa` (for banner evidence): up to `max`
@@ -400,7 +448,8 @@ static void fact_table_shape(struct work *w, const struct finder *f, const struc
 	}
 	unsigned present = 0, rsvd = 0, outside = 0, user = 0;
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t raw = esize == 8 ? le64(t + 8 * i) : le32(t + 4 * i);
+		/* PAE: the PDPTEs as the CPU loaded them (see load_context) */
+		uint64_t raw = ctx->mode == PT_MODE_PAE ? ctx->pdpte[i] : esize == 8 ? le64(t + 8 * i) : le32(t + 4 * i);
 		struct pt_entry_info info;
 		pt_entry_decode(ctx, top, raw, &info);
 		if (!info.present)
@@ -414,15 +463,48 @@ static void fact_table_shape(struct work *w, const struct finder *f, const struc
 			user++;
 	}
 	w->c.cbit = ctx->cbit_mask ? (uint8_t)__builtin_ctzll(ctx->cbit_mask) : 0;
-	char cb[48] = "";
+	char cb[128] = "";
 	if (w->c.cbit)
 		snprintf(cb, sizeof(cb), ", SME C-bit %u stripped", w->c.cbit);
+	unsigned accessed = 0;
+	for (unsigned i = 0; ctx->mode == PT_MODE_PAE && i < 4; i++)
+		accessed += (le64(t + 8 * i) & PTE_P) && (le64(t + 8 * i) & PDPTE_ACCESSED) &&
+			    !(ctx->pdpte[i] & PDPTE_ACCESSED);
+	if (accessed)
+		snprintf(cb, sizeof(cb), "; %u PDPTE(s) carry bit 5 (A, reserved), which QEMU's TCG writes "
+			 "after CR3 load: read without it", accessed);
 	fact(w, present > 0 && rsvd + outside < present,
 	     "%s table 0x%" PRIx64 ": %u present entries (%u in the user half), %u with reserved bits, "
 	     "%u pointing outside the dump%s", pt_mode_name(ctx->mode), base, present, user, rsvd, outside, cb);
 }
 
 /* ---- verification with symbols ------------------------------------------------------------------- */
+
+static bool vmci_lookup(const char *text, size_t len, const char *key, char *buf, size_t buflen);
+static bool parse_num(const char *s, int base, bool allow_neg, uint64_t *v);
+
+/**
+ * Linux's VMCOREINFO text found in memory names the table (SYMBOL(init_top_pgt) or
+ * SYMBOL(swapper_pg_dir), a run-time address): does it name `kva`? false (no fact) when it
+ * says nothing.
+ */
+static bool fact_vmci_kpgd(struct work *w, const struct finder *f, uint64_t kva)
+{
+	static const char *const keys[] = { "init_top_pgt", "swapper_pg_dir", "init_level4_pgt" };
+	char key[48], buf[64];
+	uint64_t v;
+	for (size_t i = 0; f->mvi && i < 3; i++) {
+		snprintf(key, sizeof(key), "SYMBOL(%s)", keys[i]);
+		if (!vmci_lookup(f->mvi, f->mvi_len, key, buf, sizeof(buf)) || !parse_num(buf, 16, false, &v))
+			continue;
+		w->ok_vmci = v == kva;
+		w->vmci_said = true;
+		fact(w, w->ok_vmci, "Linux's VMCOREINFO text in memory (PA 0x%" PRIx64 ") says %s=0x%" PRIx64 "%s",
+		     f->mvi_pa, keys[i], v, w->ok_vmci ? ": this table" : ", not this table");
+		return true;
+	}
+	return false;
+}
 
 /** Run-time VA and PA of a symbol under a hypothesis. */
 static uint64_t sym_va(const struct layout *L, uint64_t text_va, uint64_t value)
@@ -556,9 +638,14 @@ static void verify_syms(struct finder *f, const struct layout *L, const struct p
 			fact(w, false, "%s 0x%" PRIx64 " %s", L->kpgd_name, kva, why);
 	}
 
-	/* 4. the image maps linearly, 2 MiB at a time, from _text to the furthest symbol checked */
+	/* 4. the image maps linearly, 2 MiB at a time, from _text to the furthest symbol checked
+	 *    (and to the kallsyms tables when they were found in memory) */
+	uint64_t span = L->image_span;
+	if (L->ks && L->ks->pa_token_index > text_pa && L->ks->pa_token_index - text_pa < KERNEL_WINDOW &&
+	    L->ks->pa_token_index - text_pa > span)
+		span = L->ks->pa_token_index - text_pa;
 	unsigned lin_ok = 0, lin_n = 0;
-	for (uint64_t off = 0; off <= L->image_span && lin_n < 512; off += PMD_SIZE) {
+	for (uint64_t off = 0; off <= span && lin_n < 512; off += PMD_SIZE) {
 		lin_n++;
 		if (walk_pa(f, ctx, text_va + off, &pa, NULL, 0) && pa == text_pa + off)
 			lin_ok++;
@@ -566,6 +653,31 @@ static void verify_syms(struct finder *f, const struct layout *L, const struct p
 	w->ok_linear = lin_ok == lin_n;
 	fact(w, w->ok_linear, "%u of %u 2 MiB steps from _text map linearly to 0x%" PRIx64 "+", lin_ok,
 	     lin_n, text_pa);
+
+	/* 4b. the kernel's own kallsyms tables were found in memory by their content alone: this
+	 *     hypothesis must put them inside its image (past _etext, before _end) and map them
+	 *     there. Independent of every page table: it is what places the image physically. */
+	if (L->ks) {
+		const struct pt_kallsyms_info *ks = L->ks;
+		const uint64_t off = ks->pa_names - text_pa;
+		const uint64_t end = L->end_off ? L->end_off : KERNEL_WINDOW;
+		const bool inside = ks->pa_names >= text_pa && off >= L->etext_off && off < end;
+		w->ok_tables = inside && walk_pa(f, ctx, text_va + off, &pa, why, sizeof(why)) && pa == ks->pa_names;
+		if (inside)
+			fact(w, w->ok_tables, "the kernel's kallsyms tables, found in memory by content (%" PRIu64
+			     " symbols, names at PA 0x%" PRIx64 "), are _text + 0x%" PRIx64 " in this image%s: "
+			     "0x%" PRIx64 " %s", ks->num_syms, ks->pa_names, off,
+			     L->etext_off ? " (past _etext)" : "", text_va + off,
+			     w->ok_tables ? "maps there" : "does not map there");
+		else
+			fact(w, false, "the kernel's kallsyms tables (names at PA 0x%" PRIx64 ") are not inside an "
+			     "image at 0x%" PRIx64 " (_etext at +0x%" PRIx64 ", end at +0x%" PRIx64 ")",
+			     ks->pa_names, text_pa, L->etext_off, end);
+		if (L->has_kpgd)
+			fact_vmci_kpgd(w, f, sym_va(L, text_va, L->kpgd_sym));
+		if (f->agree[0])
+			fact(w, true, "%s", f->agree);
+	}
 
 	/* 5. how much of the kernel window agrees with this slide (a stray alias agrees in one slot) */
 	const uint64_t win_base = L->is64 ? L->map_base : L->map_base;
@@ -590,7 +702,11 @@ static void verify_syms(struct finder *f, const struct layout *L, const struct p
 	w->c.phys_base = L->is64 ? text_pa - (text_va - START_KERNEL_MAP) : 0;
 	if (L->link_assumed)
 		fact(w, true, "link-time _text taken as 0x%" PRIx64 " (CONFIG_PHYSICAL_START 16 MiB): the %s "
-		     "gives no absolute symbol", L->text_link, L->source);
+		     "gives no absolute symbol%s", L->text_link, L->source,
+		     L->ks ? " and memory holds no KERNELOFFSET" : "");
+	else if (L->ks && L->is64 && f->koff_known)
+		fact(w, true, "link-time _text 0x%" PRIx64 " = run-time _text - KERNELOFFSET 0x%" PRIx64
+		     " (Linux's VMCOREINFO text in memory)", L->text_link, f->koff);
 
 	/* direct map: page_offset_base holds its base (KASLR moves it) */
 	uint64_t pob;
@@ -605,7 +721,8 @@ static void verify_syms(struct finder *f, const struct layout *L, const struct p
 	}
 
 	w->c.verified = w->ok_text && w->ok_linear && w->ok_banner &&
-			(!L->has_kpgd || w->ok_self);
+			(!L->has_kpgd || w->ok_self) && (!L->ks || w->ok_tables) &&
+			(!w->vmci_said || w->ok_vmci);
 	int facts_ok = 0;
 	for (size_t i = 0; i < w->c.nfacts; i++)
 		facts_ok += w->facts[i].ok;
@@ -767,7 +884,12 @@ static bool try_hypothesis(struct finder *f, const struct layout *L, enum pt_kpg
 
 static bool vmci_get(const struct finder *f, const char *key, char *buf, size_t buflen)
 {
-	const char *p = f->in->vmcoreinfo, *end = p + f->in->vmcoreinfo_len;
+	return vmci_lookup(f->in->vmcoreinfo, f->in->vmcoreinfo_len, key, buf, buflen);
+}
+
+static bool vmci_lookup(const char *text, size_t len, const char *key, char *buf, size_t buflen)
+{
+	const char *p = text, *end = p + len;
 	size_t klen = strlen(key);
 	while (p && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -1106,7 +1228,7 @@ static void strategy_identity(struct finder *f, const struct layout *Ls, size_t 
 	}
 	struct pt_context ctx;
 	struct pt_cpu_state cpu = f->in->cpu;
-	if (pt_context_init(&ctx, &cpu, f->mem, NULL, NULL) != PT_OK) {
+	if (load_context(f, &cpu, &ctx, NULL) != PT_OK) {
 		logf_(f, "identity: the CPU state's table cannot be loaded");
 		return;
 	}
@@ -1266,8 +1388,9 @@ static bool plausible_top32(const uint8_t *t, uint64_t phys_end, bool pae)
 			uint64_t e = le64(t + 8 * i);
 			if (!(e & 1))
 				continue;
-			/* PDPTE: bits 2:1, 8:5 and 63:52 reserved (SDM Table 4-8) */
-			if ((e & 0x1e6) || (e >> 52) || (e & FRAME52) >= phys_end)
+			/* PDPTE: bits 2:1, 8:5 and 63:52 reserved (SDM Table 4-8); bit 5 tolerated
+			 * (PDPTE_ACCESSED: QEMU's TCG writes it) */
+			if ((e & (0x1e6 & ~PDPTE_ACCESSED)) || (e >> 52) || (e & FRAME52) >= phys_end)
 				return false;
 			present++;
 		}
@@ -1348,8 +1471,8 @@ static void brute_with_syms(struct finder *f, const struct layout *Ls, size_t nl
 	size_t nverified = 0;
 	for (size_t li = 0; li < nl; li++) {
 		const struct layout *L = &Ls[li];
-		if (L->is64 != is64)
-			continue;
+		if (L->is64 != is64 || (L->ks && !L->has_kpgd))
+			continue; /* text only with the kallsyms tables: strategy_textonly's, with its checks */
 		const uint64_t link_pa = L->text_link - L->map_base;
 		for (size_t i = 0; i < s->n; i++) {
 			enum pt_mode modes[2];
@@ -1565,7 +1688,9 @@ static void strategy_brute(struct finder *f, const struct layout *Ls, size_t nl)
 	logf_(f, "brute-force: screened 0x%" PRIx64 " bytes in %.3f s: %" PRIu64 " 64-bit and %" PRIu64
 	      " 32-bit table shapes%s", f->res->bytes_scanned, f->res->scan_seconds, s64.total, s32.total,
 	      s64.full || s32.full ? " (only the first 4096 of each kept)" : "");
-	if (nl) {
+	/* Text-only symbols recovered from memory are strategy_textonly's (brute_with_syms skips
+	 * them): alone, the brute force ranks the tables as without symbols. */
+	if (nl && !(Ls[0].ks && !Ls[0].has_kpgd)) {
 		if (f->try64)
 			brute_with_syms(f, Ls, nl, &s64, true);
 		if (f->try32)
@@ -1579,6 +1704,304 @@ static void strategy_brute(struct finder *f, const struct layout *Ls, size_t nl)
 out:
 	free(s64.pages);
 	free(s32.pages);
+}
+
+/* ---- the kernel's own kallsyms tables, recovered from memory ------------------------------------ */
+
+/**
+ * Linux's VMCOREINFO text in memory: vmcoreinfo_data is a zeroed page of its own whose text
+ * starts with "OSRELEASE=" (crash_save_vmcoreinfo_init writes that line first, at boot, with
+ * the SYMBOL() lines and on x86-64 KERNELOFFSET). Only a copy whose SYMBOL(_stext) is the
+ * recovered table's _stext is believed (a stale page of another kernel is not).
+ */
+static void find_vmcoreinfo_in_memory(struct finder *f, const struct pt_symtab *rec)
+{
+	static const char KEY[] = "OSRELEASE=";
+	uint64_t stext = 0;
+	const bool has_stext = pt_symtab_value(rec, "_stext", &stext);
+	unsigned pages = 0;
+	for (size_t ri = 0; ri < f->in->nranges && !f->mvi; ri++) {
+		const struct pt_dump_range *r = &f->in->ranges[ri];
+		const uint8_t *base = bytes_at(f, r->pa, (size_t)r->size);
+		if (!base)
+			continue;
+		for (uint64_t pa = (r->pa + PAGE - 1) & ~(PAGE - 1); pa + sizeof(KEY) <= r->pa + r->size; pa += PAGE) {
+			const char *t = (const char *)base + (pa - r->pa);
+			if (memcmp(t, KEY, sizeof(KEY) - 1) != 0)
+				continue;
+			pages++;
+			uint64_t avail = r->pa + r->size - pa;
+			size_t len = strnlen(t, (size_t)(avail < PAGE ? avail : PAGE));
+			char buf[64];
+			uint64_t v;
+			if (!has_stext || !vmci_lookup(t, len, "SYMBOL(_stext)", buf, sizeof(buf)) ||
+			    !parse_num(buf, 16, false, &v) || v != stext)
+				continue;
+			f->mvi = t;
+			f->mvi_len = len;
+			f->mvi_pa = pa;
+			f->koff_known = vmci_lookup(t, len, "KERNELOFFSET", buf, sizeof(buf)) &&
+					parse_num(buf, 16, false, &f->koff);
+			break;
+		}
+	}
+	f->res->vmcoreinfo_in_memory = f->mvi != NULL;
+	f->res->vmcoreinfo_pa = f->mvi_pa;
+	if (f->mvi) {
+		char koff[48] = "no KERNELOFFSET";
+		if (f->koff_known)
+			snprintf(koff, sizeof(koff), "KERNELOFFSET=0x%" PRIx64, f->koff);
+		logf_(f, "vmcoreinfo in memory: Linux's VMCOREINFO text at PA 0x%" PRIx64 " (SYMBOL(_stext) "
+		      "agrees with the kallsyms tables): %s", f->mvi_pa, koff);
+	} else if (pages) {
+		logf_(f, "vmcoreinfo in memory: %u page(s) start with OSRELEASE=, none agrees with the kallsyms "
+		      "tables' _stext: not used", pages);
+	} else {
+		logf_(f, "vmcoreinfo in memory: no page starts with OSRELEASE=");
+	}
+}
+
+static void recover_kallsyms(struct finder *f)
+{
+	struct pt_kpgd_result *res = f->res;
+	struct pt_error err;
+	res->kallsyms_searched = true;
+	if (pt_kallsyms_recover(f->mem, f->in->ranges, f->in->nranges, NULL, &res->kallsyms_symtab, &res->kallsyms,
+				&err) != PT_OK) {
+		f->oom = true;
+		return;
+	}
+	const struct pt_kallsyms_info *ks = &res->kallsyms;
+	if (!ks->found) {
+		logf_(f, "kallsyms: the kernel's tables are not in memory (%s; 0x%" PRIx64 " bytes in %.3f s)",
+		      ks->why, ks->bytes_scanned, ks->seconds);
+		return;
+	}
+	logf_(f, "kallsyms: %" PRIu64 " symbols recovered from the kernel's own tables in %.3f s: names at PA 0x%"
+	      PRIx64 ", markers 0x%" PRIx64 ", token table 0x%" PRIx64 ", token index 0x%" PRIx64 ", offsets 0x%"
+	      PRIx64 ", relative_base 0x%" PRIx64 " = 0x%" PRIx64 " (run-time addresses)", ks->num_syms,
+	      ks->seconds, ks->pa_names, ks->pa_markers, ks->pa_token_table, ks->pa_token_index, ks->pa_offsets,
+	      ks->pa_relative_base, ks->relative_base);
+	find_vmcoreinfo_in_memory(f, res->kallsyms_symtab);
+}
+
+/** _text as a symbol source gives it (the names layouts_from_syms accepts). */
+static bool source_text(const struct pt_symtab *syms, uint64_t *v)
+{
+	return pt_symtab_value(syms, "_text", v) || pt_symtab_value(syms, "startup_64", v) ||
+	       pt_symtab_value(syms, "startup_32", v) || pt_symtab_value(syms, "_stext", v);
+}
+
+/**
+ * Does a symbol file describe the kernel whose tables were recovered? Every name both hold must
+ * sit at the same distance from _text (the file may be link-time, the tables run-time).
+ */
+static bool file_agrees(struct finder *f, const struct pt_symtab *file, const struct pt_symtab *rec, char *text,
+			size_t textlen)
+{
+	uint64_t ft, rt;
+	if (!source_text(file, &ft) || !source_text(rec, &rt))
+		return false;
+	const uint64_t delta = rt - ft;
+	size_t common = 0, agree = 0;
+	for (size_t i = 0; i < pt_symtab_count(file); i++) {
+		const struct pt_symbol *s = pt_symtab_at(file, i);
+		if (s->type == 'A' || s->type == 'a')
+			continue; /* absolute: not relocated */
+		const struct pt_symbol *r = pt_symtab_lookup(rec, s->name);
+		if (!r)
+			continue;
+		common++;
+		agree += r->value - s->value == delta;
+	}
+	const bool ok = common > 0 && agree * 100 >= common * AGREE_PERCENT;
+	snprintf(text, textlen, "%s: %zu of the %zu names it shares with the kernel's own kallsyms tables sit "
+		 "at +0x%" PRIx64 " (the slide), %zu symbols in the file", pt_symtab_path(file), agree, common, delta,
+		 pt_symtab_count(file));
+	logf_(f, "kallsyms: %s%s", text, ok ? "" : ": another kernel's symbols, not used");
+	return ok;
+}
+
+/**
+ * Layouts from the recovered table: run-time addresses. The link-time _text comes from the
+ * symbol file when one agrees with the table (`file`, its layouts), else from Linux's own
+ * statement (KERNELOFFSET in the VMCOREINFO text in memory, x86-64), else it is assumed:
+ * PAGE_OFFSET or __START_KERNEL_map + CONFIG_PHYSICAL_START's default 16 MiB.
+ */
+static size_t layouts_recovered(struct finder *f, const struct layout *file, size_t nfile, struct layout *out,
+				size_t max)
+{
+	const struct pt_symtab *rec = f->res->kallsyms_symtab;
+	size_t n = layouts_from_syms(f, rec, out, max);
+	uint64_t v;
+	for (size_t i = 0; i < n; i++) {
+		struct layout *L = &out[i];
+		L->ks = &f->res->kallsyms;
+		L->source = nfile ? "kallsyms in memory (the symbol file agrees)" : "kallsyms in memory";
+		L->etext_off = pt_symtab_value(rec, "_etext", &v) && v > L->file_text ? v - L->file_text : 0;
+		L->end_off = pt_symtab_value(rec, "_end", &v) && v > L->file_text ? v - L->file_text : 0;
+		const struct layout *F = NULL;
+		for (size_t j = 0; j < nfile && !F; j++)
+			if (file[j].is64 == L->is64 && file[j].map_base == L->map_base)
+				F = &file[j];
+		if (F) {
+			L->text_link = F->text_link;
+			L->link_assumed = F->link_assumed;
+		} else if (L->is64 && f->koff_known) {
+			L->text_link = L->file_text - f->koff;
+			L->link_assumed = false;
+		} else {
+			L->text_link = L->map_base + DEFAULT_PHYSICAL_START;
+			L->link_assumed = true;
+		}
+	}
+	return n;
+}
+
+/**
+ * Present entries of a table's user half (0: the kernel's own table, init_mm's): the lower 256
+ * of 512 on x86-64, the entries below PAGE_OFFSET (`split`) on i386.
+ */
+static unsigned user_entries(const struct finder *f, const struct pt_context *ctx, uint64_t split)
+{
+	unsigned user = 0;
+	if (ctx->mode == PT_MODE_PAE) {
+		for (unsigned i = 0; i < 4 && (uint64_t)i << 30 < split; i++)
+			user += ctx->pdpte[i] & 1; /* one PDPTE per GiB */
+		return user;
+	}
+	const uint8_t *t = bytes_at(f, ctx->root & ~(PAGE - 1), PAGE);
+	if (!t)
+		return UINT32_MAX;
+	if (ctx->desc->entry_size == 8) {
+		for (unsigned e = 0; e < 256; e++)
+			user += le64(t + 8 * e) & 1;
+	} else {
+		for (unsigned e = 0; e < 1024 && (uint64_t)e << 22 < split; e++)
+			user += le32(t + 4 * e) & 1; /* one PDE per 4 MiB */
+	}
+	return user;
+}
+
+/**
+ * Symbols without the table's name (i386 lacks KALLSYMS_ALL: text symbols only). The kallsyms
+ * tables found in memory place the kernel image; the candidates are CR3's table and the tables
+ * screened around the kallsyms tables. A candidate must map _text (run-time) to an image that
+ * holds those tables, lie itself inside that image and map its own address there, and have an
+ * empty user half (init_mm's table, not a process's). On i386, _text's VA - PA must also be the
+ * layout's PAGE_OFFSET: the kernel sits in the linear lowmem mapping.
+ */
+static void strategy_textonly(struct finder *f, const struct layout *Ls, size_t nl)
+{
+	const struct layout *L0 = &Ls[0];
+	if (!L0->ks) {
+		logf_(f, "symbols (text only): no %s in the %s, and the kernel's kallsyms tables are not in memory "
+		      "to place the image", L0->kpgd_name, L0->source);
+		return;
+	}
+	const uint64_t anchor = L0->ks->pa_names;
+	const uint64_t win = L0->is64 ? TEXTONLY_WINDOW64 : TEXTONLY_WINDOW32;
+	const uint64_t lo = anchor > win ? anchor - win : 0, hi = anchor + win;
+	struct screen_list s = { 0 };
+	s.pages = calloc(MAX_SCREENED + 1, sizeof(uint64_t));
+	if (!s.pages) {
+		f->oom = true;
+		return;
+	}
+	/* CR3 first (a tie-breaker, checked like the others), then the screened pages */
+	if (f->in->has_cpu && (f->in->cpu.cr0 & PT_BIT(CR0_BIT_PG))) {
+		uint64_t cbit = f->in->cpu.cbit ? UINT64_C(1) << f->in->cpu.cbit : 0;
+		s.pages[s.n++] = (f->in->cpu.cr3 & ~cbit) & FRAME52;
+	}
+	for (size_t ri = 0; ri < f->in->nranges; ri++) {
+		const struct pt_dump_range *r = &f->in->ranges[ri];
+		uint64_t a = (r->pa > lo ? r->pa : lo), b = r->pa + r->size < hi ? r->pa + r->size : hi;
+		a = (a + PAGE - 1) & ~(PAGE - 1);
+		if (a >= b || b - a < PAGE)
+			continue;
+		const uint64_t len = (b - a) & ~(PAGE - 1);
+		const uint8_t *p = bytes_at(f, a, (size_t)len);
+		if (!p)
+			continue;
+		if (L0->is64) {
+			pt_kpgd_screen64(p, a, len, f->phys_end, screen_add, &s);
+		} else {
+			for (uint64_t off = 0; off + PAGE <= len && a + off < (UINT64_C(1) << 32); off += PAGE)
+				if (plausible_top32(p + off, f->phys_end, false) || plausible_top32(p + off, f->phys_end, true))
+					screen_add(&s, a + off);
+		}
+	}
+	size_t nverified = 0, nmapped = 0;
+	struct work best;
+	bool have_best = false;
+	for (size_t li = 0; li < nl; li++) {
+		const struct layout *L = &Ls[li];
+		const uint64_t text_va = L->file_text; /* run-time: the tables were relocated at boot */
+		for (size_t i = 0; i < s.n; i++) {
+			if (i > 0 && s.pages[i] == s.pages[0])
+				continue; /* CR3's table, already tried */
+			enum pt_mode modes[2];
+			size_t nm = modes_for(f, L->is64, modes);
+			for (size_t m = 0; m < nm; m++) {
+				const uint64_t kpgd = s.pages[i];
+				struct pt_context ctx;
+				uint64_t text_pa;
+				if (f->budget == 0)
+					break;
+				if (!make_ctx(f, modes[m], kpgd, &ctx) || !walk_pa(f, &ctx, text_va, &text_pa, NULL, 0))
+					continue;
+				if (!L->is64 && text_va - text_pa != L->map_base)
+					continue; /* another PAGE_OFFSET's layout */
+				if (text_pa > anchor)
+					continue; /* the tables lie after _text */
+				f->budget--;
+				nmapped++;
+				struct work w;
+				work_init(&w, PT_KPGD_SYMBOLS, modes[m], kpgd);
+				verify_syms(f, L, &ctx, text_va, text_pa, &w);
+				/* the table inside the image, mapping its own address there */
+				const uint64_t end = L->end_off ? L->end_off : (L->is64 ? KERNEL_WINDOW : win);
+				const uint64_t koff = kpgd - text_pa;
+				const uint64_t kva = text_va + koff;
+				uint64_t pa;
+				const bool inside = kpgd >= text_pa && koff < end;
+				w.ok_self = inside && walk_pa(f, &ctx, kva, &pa, NULL, 0) && pa == kpgd;
+				if (inside)
+					fact(&w, w.ok_self, "the table lies in the kernel image (_text + 0x%" PRIx64 ") and %s",
+					     koff, w.ok_self ? "maps its own address there to itself" : "does not map its own address");
+				else
+					fact(&w, false, "the table 0x%" PRIx64 " is not inside the kernel image at 0x%" PRIx64,
+					     kpgd, text_pa);
+				const unsigned user = user_entries(f, &ctx, L->map_base);
+				fact(&w, user == 0, "user half: %u present entries%s", user,
+				     user ? " (a process's or an early table)" : " (the kernel's own table, init_mm's)");
+				fact_vmci_kpgd(&w, f, kva);
+				const bool cr3 = f->in->has_cpu && i == 0;
+				if (cr3)
+					fact(&w, true, "the dump's CR3 holds this table (a tie-breaker only)");
+				if (!L->is64)
+					fact(&w, true, "_text 0x%" PRIx64 " - 0x%" PRIx64 " = PAGE_OFFSET 0x%" PRIx64 ": i386 "
+					     "KASLR moves virtual and physical addresses together", text_va, text_pa, L->map_base);
+				w.c.verified = w.c.verified && w.ok_self && user == 0 && (!w.vmci_said || w.ok_vmci);
+				w.c.score += (w.ok_self ? 1000 : 0) + (user == 0 ? 500 : 0) + (cr3 ? 1 : 0);
+				if (w.c.verified) {
+					nverified++;
+					keep(f, &w);
+				}
+				if (!have_best || w.c.verified > best.c.verified ||
+				    (w.c.verified == best.c.verified && w.c.score > best.c.score)) {
+					best = w;
+					best.c.facts = best.facts;
+					have_best = true;
+				}
+			}
+		}
+	}
+	logf_(f, "symbols (text only): %zu table(s) tried (CR3 and those within 0x%" PRIx64 " of the kallsyms "
+	      "tables), %zu map the run-time _text, %zu verified%s%s", s.n, win, nmapped, nverified,
+	      have_best && !best.c.verified ? ": best fails: " : "",
+	      have_best && !best.c.verified ? first_failure(&best) : "");
+	free(s.pages);
 }
 
 /* ---- after the answer: PTI user copy, CR3 ------------------------------------------------------ */
@@ -1670,6 +2093,12 @@ static void describe_cr3(struct finder *f, const struct pt_kpgd_candidate *c)
 			shares = le64(a + 8 * 511) == le64(b + 8 * 511) && (le64(a + 8 * 511) & 1);
 		else if (a && b && c->mode == PT_MODE_LEGACY)
 			shares = memcmp(a + 3072, b + 3072, 1024) == 0;
+		else if (c->mode == PT_MODE_PAE) {
+			/* PDPTE 3 (the top GiB, the kernel's for every split), as loaded: see load_context */
+			const uint8_t *pa = bytes_at(f, cr3 + 24, 8), *pb = bytes_at(f, c->kpgd + 24, 8);
+			shares = pa && pb && (le64(pa) & PTE_P) &&
+				 (le64(pa) & ~PDPTE_ACCESSED) == (le64(pb) & ~PDPTE_ACCESSED);
+		}
 		res->cr3_relation = shares ? PT_KPGD_CR3_PROCESS : PT_KPGD_CR3_OTHER;
 	}
 }
@@ -1698,6 +2127,7 @@ void pt_kpgd_result_deinit(struct pt_kpgd_result *res)
 	for (size_t i = 0; i < res->nlog; i++)
 		free(res->log[i]);
 	free(res->log);
+	pt_symtab_destroy(res->kallsyms_symtab);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -1725,15 +2155,37 @@ enum pt_status pt_kpgd_find(const struct pt_kpgd_inputs *in, struct pt_kpgd_resu
 		if (pt_context_init(&cctx, &cpu, NULL, NULL, NULL) == PT_OK || cctx.mode == PT_MODE_PAE)
 			f.cpu_mode = cctx.mode;
 	}
-	/* Which architecture: the symbols, the dump's machine, the CPU mode; else both. */
 	struct layout layouts[3];
 	size_t nl = 0;
-	if (in->symbols) {
+	if (in->symbols)
 		nl = layouts_from_syms(&f, in->symbols, layouts, 3);
-		if (nl) {
-			f.try64 = layouts[0].is64;
-			f.try32 = !layouts[0].is64;
+	const enum pt_kpgd_method only = in->only;
+	if (!only || only == PT_KPGD_VMCOREINFO)
+		strategy_vmcoreinfo(&f);
+	/* No symbol file, or one without the table's symbol (text only): the kernel's own kallsyms
+	 * tables, recovered from memory, stand in for a /proc/kallsyms of the running kernel. */
+	const bool uses_syms = !only || only == PT_KPGD_SYMBOLS || only == PT_KPGD_KASLR || only == PT_KPGD_BRUTE;
+	if (uses_syms && !in->no_kallsyms && !any_verified(&f) && (nl == 0 || !layouts[0].has_kpgd)) {
+		recover_kallsyms(&f);
+		if (res->kallsyms_symtab) {
+			struct layout rec[3];
+			size_t nr = 0;
+			if (nl == 0)
+				nr = layouts_recovered(&f, NULL, 0, rec, 3);
+			else if (file_agrees(&f, in->symbols, res->kallsyms_symtab, f.agree, sizeof(f.agree)))
+				nr = layouts_recovered(&f, layouts, nl, rec, 3);
+			else
+				f.agree[0] = 0;
+			if (nr) {
+				memcpy(layouts, rec, nr * sizeof(*rec));
+				nl = nr;
+			}
 		}
+	}
+	/* Which architecture: the symbols, the dump's machine, the CPU mode; else both. */
+	if (nl) {
+		f.try64 = layouts[0].is64;
+		f.try32 = !layouts[0].is64;
 	}
 	if (!f.try64 && !f.try32) {
 		if (in->elf_machine == 62 || f.cpu_mode == PT_MODE_IA32E || f.cpu_mode == PT_MODE_LA57)
@@ -1743,12 +2195,11 @@ enum pt_status pt_kpgd_find(const struct pt_kpgd_inputs *in, struct pt_kpgd_resu
 		else
 			f.try64 = f.try32 = true;
 	}
-	const enum pt_kpgd_method only = in->only;
-	if (!only || only == PT_KPGD_VMCOREINFO)
-		strategy_vmcoreinfo(&f);
 	if ((!only && !any_verified(&f)) || only == PT_KPGD_SYMBOLS) {
-		if (nl)
+		if (nl && layouts[0].has_kpgd)
 			strategy_symbols(&f, layouts, nl);
+		else if (nl)
+			strategy_textonly(&f, layouts, nl);
 		else
 			logf_(&f, "symbols: %s", in->symbols ? "the symbol file gives no usable layout" : "no symbol file");
 	}

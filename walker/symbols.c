@@ -60,6 +60,8 @@ const char *pt_symtab_format_name(enum pt_symtab_format format)
 		return "kallsyms";
 	case PT_SYMS_ELF:
 		return "vmlinux ELF";
+	case PT_SYMS_MEMORY:
+		return "kallsyms in memory";
 	case PT_SYMS_NONE:
 		break;
 	}
@@ -110,6 +112,22 @@ void pt_symtab_destroy(struct pt_symtab *tab)
 	}
 	free(tab->path);
 	free(tab);
+}
+
+struct pt_symtab *pt_symtab_create_named(const char *name, enum pt_symtab_format format)
+{
+	struct pt_symtab *tab = pt_symtab_create();
+	char *path = tab && name ? strdup(name) : NULL;
+	if (!tab || (name && !path)) {
+		pt_symtab_destroy(tab);
+		return NULL;
+	}
+	if (path) {
+		free(tab->path);
+		tab->path = path;
+	}
+	tab->format = format;
+	return tab;
 }
 
 /** Copy a name into the arena; NULL on out of memory. */

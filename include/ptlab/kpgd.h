@@ -15,10 +15,18 @@
  *  4. The early-boot identity map: the table in CR3 identity-maps the located kernel image and
  *     nothing maps it at its virtual address yet (the decompressor stage). CR3 is only a
  *     candidate here, checked like any other.
+ *  4b. Text-only symbols (i386 without KALLSYMS_ALL: no swapper_pg_dir, no linux_banner): the
+ *     kernel image is located by its own kallsyms tables, found in memory by content; the
+ *     tables near them (and CR3) are candidates, verified by what they map.
  *  5. Brute force: every page of the dump is screened for top-level-table shape (tolerating
  *     corrupt and non-present entries, the SME C-bit and 5-level tables); candidates are
  *     verified with the symbols, or without symbols ranked by evidence ("Linux version" banner
  *     mapped in the kernel half, the table mapping itself through the same kernel mapping).
+ *
+ * Without a symbol file (or with one that lacks the table's symbol), the kernel's own kallsyms
+ * tables are recovered from memory (pt_kallsyms_recover) and used as a /proc/kallsyms read from
+ * the running kernel: run-time addresses, the link-time _text taken from Linux's VMCOREINFO
+ * text in memory (KERNELOFFSET) when it is there, else assumed (and said so).
  *
  * Verification walks the candidate with the shared walker (pt_walk, pt_entry_decode) and needs
  * independent facts to agree: _text maps to the kernel's physical address, linux_banner maps to
@@ -60,7 +68,8 @@ struct pt_kpgd_inputs {
 	const struct pt_mem *mem;            /**< physical memory (required) */
 	const struct pt_dump_range *ranges;  /**< what `mem` holds, sorted (required for scans) */
 	size_t nranges;
-	const struct pt_symtab *symbols;     /**< NULL: none */
+	const struct pt_symtab *symbols;     /**< NULL: none (the kernel's kallsyms tables are then looked
+					          for in memory, unless no_kallsyms) */
 	const char *vmcoreinfo;              /**< NULL: none (key=value lines) */
 	size_t vmcoreinfo_len;
 	bool has_cpu;                        /**< cpu holds the dump's CPU state */
@@ -72,6 +81,7 @@ struct pt_kpgd_inputs {
 	/** Called during the brute-force scan (may be NULL): bytes screened so far, of total. */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
+	bool no_kallsyms;                    /**< never look for the kernel's kallsyms tables in memory */
 };
 
 /** Fill mem, ranges, VMCOREINFO, the CPU state and the ELF machine from an opened dump. */
@@ -90,10 +100,12 @@ struct pt_kpgd_candidate {
 	enum pt_mode mode;          /**< legacy, pae, ia32e or la57 */
 	enum pt_kpgd_method method;
 	bool verified;              /**< every required fact holds */
-	bool offsets_known;         /**< virt_offset/phys_offset are meaningful (symbols were given) */
+	bool offsets_known;         /**< virt_offset/phys_offset are meaningful (symbols were given, or
+				         recovered from the kernel's kallsyms tables in memory) */
 	uint64_t virt_offset;       /**< run-time VA of _text minus its link-time VA */
 	uint64_t phys_offset;       /**< run-time PA of _text minus its link-time PA */
-	bool link_assumed;          /**< the link-time _text was assumed (a kallsyms-style map) */
+	bool link_assumed;          /**< the link-time _text was assumed (a kallsyms-style map, or the
+				         tables recovered from memory with no KERNELOFFSET there) */
 	uint64_t text_va, text_pa;  /**< run-time _text (offsets_known), or the banner's mapping */
 	uint64_t phys_base;         /**< __pa(x) = x - __START_KERNEL_map + phys_base (64-bit) */
 	uint8_t cbit;               /**< SME C-bit position used (0 = none) */
@@ -130,6 +142,13 @@ struct pt_kpgd_result {
 	uint64_t bytes_scanned;     /**< brute force: bytes of the dump screened */
 	uint64_t screened;          /**< pages that passed the screen */
 	double scan_seconds;
+	bool kallsyms_searched;     /**< the kernel's kallsyms tables were looked for in memory */
+	struct pt_kallsyms_info kallsyms;  /**< what the search found (kallsyms.found) and where */
+	struct pt_symtab *kallsyms_symtab; /**< the recovered table (run-time addresses; owned by the
+					        result, freed by pt_kpgd_result_deinit), or NULL */
+	bool vmcoreinfo_in_memory;  /**< Linux's VMCOREINFO text (vmcoreinfo_data) found in memory and
+				         consistent with the recovered table */
+	uint64_t vmcoreinfo_pa;     /**< where */
 };
 
 /**

@@ -33,8 +33,9 @@ enum pt_symtab_format {
 	PT_SYMS_MAP = 1,    /**< System.map-style text with absolute symbols */
 	PT_SYMS_KALLSYMS = 2, /**< the same text without absolute symbols (/proc/kallsyms-style) */
 	PT_SYMS_ELF = 3,    /**< a vmlinux ELF's .symtab */
+	PT_SYMS_MEMORY = 4, /**< the kernel's own kallsyms tables, recovered from memory */
 };
-/** "built", "System.map", "kallsyms" or "vmlinux ELF". */
+/** "built", "System.map", "kallsyms", "vmlinux ELF" or "kallsyms in memory". */
 const char *pt_symtab_format_name(enum pt_symtab_format format);
 
 /** One symbol. */
@@ -75,6 +76,11 @@ enum pt_status pt_symtab_load_buffer(const void *data, size_t len, const char *n
 
 /** An empty table to fill with pt_symtab_add (e.g. from VMCOREINFO). NULL on out of memory. */
 struct pt_symtab *pt_symtab_create(void);
+/**
+ * An empty table with a name (returned by pt_symtab_path, used in messages) and the format to
+ * report, to fill with pt_symtab_add. NULL on out of memory.
+ */
+struct pt_symtab *pt_symtab_create_named(const char *name, enum pt_symtab_format format);
 /** Add a symbol; a name already present is counted as a duplicate. false on out of memory. */
 bool pt_symtab_add(struct pt_symtab *tab, const char *name, uint64_t value, char type);
 /** Free. NULL is ignored. */
@@ -102,6 +108,50 @@ unsigned pt_symtab_elf_class(const struct pt_symtab *tab);
  * loaded section with file contents (SHT_PROGBITS, SHF_ALLOC) holds all of them; else NULL.
  */
 const void *pt_symtab_bytes(const struct pt_symtab *tab, uint64_t va, size_t len);
+
+/* ---- The kernel's own kallsyms tables, recovered from memory (walker/kallsyms.c) ---------- */
+
+/** Where to look (may be NULL: all of memory, a running kernel's). */
+struct pt_kallsyms_opts {
+	uint64_t pa_start, pa_end; /**< scan [pa_start, pa_end) only; pa_end 0 = no end */
+	bool link_time;            /**< the memory holds a vmlinux image, not a running kernel */
+};
+
+/** What pt_kallsyms_recover found, and where. */
+struct pt_kallsyms_info {
+	bool found;                /**< the table was recovered */
+	bool run_time;             /**< addresses are run-time (relocated at boot: a dump of a running
+				        kernel), else link-time (opts->link_time) */
+	uint64_t num_syms;         /**< kallsyms_num_syms */
+	uint64_t skipped;          /**< entries not kept (names longer than 512 characters) */
+	uint64_t relative_base;    /**< kallsyms_relative_base as stored */
+	unsigned ptr_size;         /**< 8 (64-bit kernel) or 4 (32-bit) */
+	unsigned marker_size;      /**< 4 (u32 markers) or 8 (unsigned long, older kernels) */
+	bool absolute_percpu;      /**< KALLSYMS_ABSOLUTE_PERCPU: offsets >= 0 are absolute values */
+	bool has_seqs;             /**< kallsyms_seqs_of_names is present (6.2+ and backports) */
+	bool offsets_after_index;  /**< 6.4+ order: offsets and relative_base after token_index */
+	/** Physical addresses of the tables (pa_seqs 0 without seqs_of_names). */
+	uint64_t pa_offsets, pa_relative_base, pa_num_syms, pa_names, pa_markers, pa_seqs,
+		 pa_token_table, pa_token_index;
+	uint64_t names_size;       /**< bytes of kallsyms_names */
+	uint64_t shapes;           /**< token tables checked in full */
+	uint64_t bytes_scanned;
+	double seconds;
+	char why[160];             /**< not found: why the last candidate failed */
+};
+
+/**
+ * Find the kernel's kallsyms tables in physical memory (`mem`, holding `ranges`, sorted) and
+ * decode every symbol. The locator needs no symbol: the token index, the token table, the markers,
+ * num_syms and every names entry must agree with each other and the offsets must give sorted
+ * addresses (see kallsyms.c). Addresses are as the tables hold them: run-time for a dump of a
+ * running kernel. Returns PT_OK with *tab_ret (release with pt_symtab_destroy; format
+ * PT_SYMS_MEMORY) when found, PT_OK with *tab_ret NULL and info_ret->why when not, PT_EINVAL
+ * (err) for unusable inputs or out of memory. A table crossing the end of a range is not found.
+ */
+enum pt_status pt_kallsyms_recover(const struct pt_mem *mem, const struct pt_dump_range *ranges, size_t nranges,
+				   const struct pt_kallsyms_opts *opts, struct pt_symtab **tab_ret,
+				   struct pt_kallsyms_info *info_ret, struct pt_error *err);
 
 #ifdef __cplusplus
 }
