@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ptlab/emu.h"
+#include "ptlab/symbols.h"
 #include "util.h"
 
 /* ---- ptlab images ------------------------------------------------------------------------ */
@@ -114,10 +115,17 @@ int ptl_cmd_images(int argc, char *argv[])
 void ptl_usage_boot(FILE *out)
 {
 	fputs("Usage: ptlab boot IMAGE [options]\n"
+	      "       ptlab boot vmlinux:PATH --symbols MAP [options]\n"
 	      "Run a boot image's own code in Unicorn over synthetic physical memory to its stop\n"
 	      "point; print CR3, the paging mode and the offsets; optionally write an ELF core of\n"
 	      "physical memory + CPU state (QEMU's layout plus a PTLAB note) and the System.map.\n"
+	      "vmlinux:PATH runs a real x86-64 kernel's own startup_64, __startup_64 and\n"
+	      "x86_64_start_kernel (entered through the built-in decompressor stage, early page\n"
+	      "faults delivered through the kernel's IDT) and stops at start_kernel; it takes\n"
+	      "--phys-load, --la57, --mem and --budget.\n"
 	      "\n"
+	      "  --symbols MAP        vmlinux: the kernel's symbols (kallsyms map, System.map or a\n"
+	      "                       vmlinux with .symtab; link-time addresses)\n"
 	      "  --out DUMP           write the ELF core here\n"
 	      "  --symbols-out MAP    write the image's System.map (link-time addresses) here\n"
 	      "  --phys-load PA       load the kernel at this physical address: 2 MiB-aligned for\n"
@@ -132,7 +140,7 @@ void ptl_usage_boot(FILE *out)
 	      "  --pti                pass pti=on on the kernel command line: init_top_pgt gets\n"
 	      "                       its PTI user copy at +4 KiB mapping the entry text\n"
 	      "  --mem SIZE           physical memory, e.g. 256M, 1G or 0x10000000 (default 256M)\n"
-	      "  --budget N           instruction budget (default 10000000)\n"
+	      "  --budget N           instruction budget (default 10000000; vmlinux 200000000)\n"
 	      "  --json               print one JSON object on stdout\n"
 	      "  -h, --help           print this help\n"
 	      "\n"
@@ -143,7 +151,8 @@ void ptl_usage_boot(FILE *out)
 	      "  ptlab boot linux64 --out linux64.core --symbols-out linux64.map\n"
 	      "  ptlab boot linux64 --kaslr 7 --la57 --json\n"
 	      "  ptlab boot linux64 --sme --pti --out smepti.core --symbols-out smepti.map\n"
-	      "  ptlab boot linux64 --phys-load 0x4000000 --virt-offset 0x2000000 --out reloc.core\n",
+	      "  ptlab boot linux64 --phys-load 0x4000000 --virt-offset 0x2000000 --out reloc.core\n"
+	      "  ptlab boot vmlinux:vmlinux-6.1.0-56-amd64 --symbols kallsyms --la57 --out real.core\n",
 	      out);
 }
 
@@ -174,6 +183,7 @@ static bool parse_size(const char *text, uint64_t *value_ret)
 enum boot_opt {
 	OPT_OUT = 256,
 	OPT_SYMBOLS_OUT,
+	OPT_SYMBOLS,
 	OPT_PHYS_LOAD,
 	OPT_VIRT_OFFSET,
 	OPT_KASLR,
@@ -214,6 +224,7 @@ int ptl_cmd_boot(int argc, char *argv[])
 	static const struct option long_options[] = {
 		{ "out", required_argument, NULL, OPT_OUT },
 		{ "symbols-out", required_argument, NULL, OPT_SYMBOLS_OUT },
+		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 		{ "phys-load", required_argument, NULL, OPT_PHYS_LOAD },
 		{ "virt-offset", required_argument, NULL, OPT_VIRT_OFFSET },
 		{ "kaslr", required_argument, NULL, OPT_KASLR },
@@ -227,7 +238,7 @@ int ptl_cmd_boot(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pt_emu_boot_opts o;
-	const char *out = NULL, *symbols_out = NULL;
+	const char *out = NULL, *symbols_out = NULL, *symbols_in = NULL;
 	bool json = false;
 	int opt;
 
@@ -242,6 +253,7 @@ int ptl_cmd_boot(int argc, char *argv[])
 			return PTL_EXIT_OK;
 		case OPT_OUT: out = optarg; break;
 		case OPT_SYMBOLS_OUT: symbols_out = optarg; break;
+		case OPT_SYMBOLS: symbols_in = optarg; break;
 		case OPT_PHYS_LOAD: num = &o.phys_load; what = "phys-load"; break;
 		case OPT_VIRT_OFFSET: num = &o.virt_offset; what = "virt-offset"; o.has_virt_offset = true; break;
 		case OPT_KASLR: num = &o.kaslr_seed; what = "kaslr"; o.has_kaslr_seed = true; break;
@@ -265,21 +277,39 @@ int ptl_cmd_boot(int argc, char *argv[])
 	if (optind + 1 < argc)
 		return ptl_usage_error("boot", "unexpected argument '%s'", argv[optind + 1]);
 	o.image = argv[optind];
-	if (!pt_emu_image_find(o.image))
+	const bool vmlinux = strncmp(o.image, PT_EMU_VMLINUX_PREFIX, strlen(PT_EMU_VMLINUX_PREFIX)) == 0;
+	if (!vmlinux && !pt_emu_image_find(o.image))
 		return ptl_usage_error("boot", "no image '%s' (see 'ptlab images')", o.image);
+	if (vmlinux && !symbols_in)
+		return ptl_usage_error("boot", "%s needs --symbols MAP (a kallsyms map is enough)", o.image);
+	if (!vmlinux && symbols_in)
+		return ptl_usage_error("boot", "--symbols is for vmlinux:PATH (built-in images carry theirs)");
 	if (o.has_kaslr_seed && (o.phys_load || o.has_virt_offset))
 		return ptl_usage_error("boot", "--kaslr picks both offsets: drop --phys-load and --virt-offset");
 
 	struct pt_emu_machine *m = NULL;
 	struct pt_emu_boot_result r;
 	struct pt_error err;
+	struct pt_symtab *symtab = NULL;
+	if (symbols_in) {
+		if (pt_symtab_load(symbols_in, &symtab, &err) != PT_OK) {
+			ptl_error("%s", err.message);
+			return PTL_EXIT_USAGE;
+		}
+		o.symbols = symtab;
+	}
+	int ret = PTL_EXIT_OK;
 	enum pt_status st = pt_emu_boot(&o, &m, &r, &err);
 	if (st != PT_OK) {
 		ptl_error("%s", err.message);
-		/* Option values the image cannot take are usage errors; a failed boot is a failed check. */
-		return strstr(err.message, "--") ? PTL_EXIT_USAGE : PTL_EXIT_FAILED;
+		/* Option values the image cannot take, and unreadable inputs, are usage errors; a
+		 * failed boot is a failed check. */
+		const bool bad_input = strstr(err.message, "--") ||
+				       (vmlinux && (err.offset != UINT64_MAX || strstr(err.message, "symbols") ||
+						    strstr(err.message, "cannot open")));
+		ret = bad_input ? PTL_EXIT_USAGE : PTL_EXIT_FAILED;
+		goto done;
 	}
-	int ret = PTL_EXIT_OK;
 	if (out && pt_emu_write_core(m, out, &err) != PT_OK) {
 		ptl_error("%s", err.message);
 		ret = PTL_EXIT_USAGE;
@@ -324,6 +354,12 @@ int ptl_cmd_boot(int argc, char *argv[])
 		ptl_json_u64(&j, r.cpu.maxphyaddr);
 		ptl_json_key(&j, "instructions");
 		ptl_json_u64(&j, r.insns);
+		if (vmlinux) {
+			ptl_json_key(&j, "page_faults");
+			ptl_json_u64(&j, r.page_faults);
+			ptl_json_key(&j, "verify_cpu_passed");
+			r.verify_cpu_checked ? ptl_json_bool(&j, true) : ptl_json_null(&j);
+		}
 		ptl_json_key(&j, "microseconds");
 		ptl_json_u64(&j, (uint64_t)(r.seconds * 1e6));
 		ptl_json_object_end(&j);
@@ -338,6 +374,9 @@ int ptl_cmd_boot(int argc, char *argv[])
 		       (unsigned long long)r.virt_offset);
 		printf("run        %llu instructions in %.2f ms, stopped at 0x%llx\n",
 		       (unsigned long long)r.insns, r.seconds * 1e3, (unsigned long long)r.stop_rip);
+		if (vmlinux)
+			printf("kernel     %u page fault(s) delivered through its IDT; verify_cpu %s\n",
+			       r.page_faults, r.verify_cpu_checked ? "passed" : "not observed");
 		if (out)
 			printf("dump       %s\n", out);
 		if (symbols_out)
@@ -345,5 +384,6 @@ int ptl_cmd_boot(int argc, char *argv[])
 	}
 done:
 	pt_emu_destroy(m);
+	pt_symtab_destroy(symtab);
 	return ret;
 }

@@ -31,6 +31,9 @@
 #include "images.h"
 #include "le.h"
 #include "ptlab/emu.h"
+#include "ptlab/symbols.h"
+#include "ucblob.h"
+#include "vmlinux.h"
 
 static const uint64_t DEFAULT_MEM = UINT64_C(256) << 20;
 static const uint64_t DEFAULT_BUDGET = 10000000;
@@ -64,6 +67,10 @@ static const unsigned SME_PHYS_REDUCTION = 1;
 /* MSR_AMD64_SYSCFG and its MemEncryptionModeEn bit (AMD APM vol. 2, Secure Memory Encryption). */
 static const uint32_t MSR_SYSCFG = 0xc0010010;
 static const uint64_t SYSCFG_MEM_ENCRYPT = UINT64_C(1) << 23;
+/* IA32_EFER, and the writable bits Unicorn's WRMSR drops because its CPU model lacks SYSCALL
+ * and NX (SDM Vol. 3A 2.2.1: SCE, LME and NXE are writable; LMA is the CPU's). */
+static const uint32_t MSR_EFER = 0xc0000080;
+static const uint64_t EFER_PATCHED = (1u << 0) | (1u << 11); /* SCE, NXE */
 
 /* The kernel command line the loader writes for --pti, and where (below the decompressor, above
  * boot_params; Documentation/x86/boot.txt lets it sit anywhere below 0xA0000). */
@@ -83,8 +90,24 @@ enum {
 	E820_RAM = 1,
 };
 
+/* A real kernel (vmlinux:PATH): its budget, where the direct map starts (page_offset_base before
+ * KASLR's kernel_randomize_memory, which runs later, in setup_arch: __PAGE_OFFSET_BASE_L4 and
+ * _L5 of arch/x86/include/asm/page_64_types.h), and the kernel's stop symbol. */
+static const uint64_t VMLINUX_BUDGET = 200000000;
+static const uint64_t DIRECT_MAP_L4 = UINT64_C(0xffff888000000000);
+static const uint64_t DIRECT_MAP_L5 = UINT64_C(0xff11000000000000);
+static const char VMLINUX_STOP[] = "start_kernel";
+/* #PFs the machine delivers through the kernel's IDT before it calls the boot a loop. */
+static const uint32_t MAX_PAGE_FAULTS = 100000;
+
 struct pt_emu_machine {
 	const struct image_def *def;
+	/* vmlinux:PATH: the manifest entry made for it, the kernel and its symbols. */
+	bool is_vmlinux;
+	bool vm_la57;
+	struct image_def vm_def;
+	struct vmlinux_image vmlinux;
+	const struct pt_symtab *symbols;
 	uint8_t *mem;
 	uint64_t mem_size;
 	struct pt_flat_mem flat;
@@ -108,13 +131,30 @@ static uint64_t round_up(uint64_t v, uint64_t align)
 }
 
 /** The nearest symbol at or below `addr` (run-time address) of the image, for messages. */
-static void describe_address(const struct image_def *def, uint64_t addr, uint64_t phys_load,
-			     uint64_t virt_offset, char *buf, size_t buflen)
+static void describe_address(const struct pt_emu_machine *m, uint64_t addr, char *buf, size_t buflen)
 {
+	const struct image_def *def = m->def;
+	const uint64_t phys_load = m->result.phys_load, virt_offset = m->result.virt_offset;
 	const struct pt_blob *blobs[2] = { def->first, def->kernel };
 	const char *best = NULL;
 	uint64_t best_off = UINT64_MAX;
-	for (int b = 0; b < 2; b++) {
+	if (m->symbols) {
+		/* A real kernel: its symbol table, at the kernel's virtual and physical addresses. */
+		const uint64_t base_va = def->kernel->base_va, base_pa = def->kernel->base_pa;
+		for (size_t i = 0; i < pt_symtab_count(m->symbols); i++) {
+			const struct pt_symbol *s = pt_symtab_at(m->symbols, i);
+			if (s->type == 'A' || s->type == 'a' || s->value < base_va)
+				continue;
+			uint64_t cand[2] = { s->value + virt_offset, s->value - base_va + base_pa + m->result.phys_offset };
+			for (int k = 0; k < 2; k++) {
+				if (addr >= cand[k] && addr - cand[k] < best_off) {
+					best_off = addr - cand[k];
+					best = s->name;
+				}
+			}
+		}
+	}
+	for (int b = 0; b < 2 && !m->symbols; b++) {
 		const struct pt_blob *blob = blobs[b];
 		if (!blob)
 			continue;
@@ -149,6 +189,13 @@ struct run_state {
 	uc_engine *uc;
 	const struct pt_emu_boot_opts *opts;
 	bool native32;           /**< a UC_MODE_32 engine running an i386 kernel */
+	bool real_kernel;        /**< vmlinux:PATH: real CPUID profile, #PF through the IDT, WRMSR EFER */
+	uint64_t startup64_pa;   /**< real kernel: __startup_64's physical address (0 = unknown) */
+	bool verify_cpu_seen;    /**< RAX was read at __startup_64 (verify_cpu's return value) */
+	uint64_t verify_cpu_rax;
+	bool have_layout;        /**< real kernel: the context blob layout (EFER, exception state) */
+	struct uc_blob_layout layout;
+	bool efer_failed;        /**< EFER.NXE could not be set */
 	bool emulate_syscfg;     /**< --sme: RDMSR of SYSCFG answers MemEncryptionModeEn */
 	uint64_t insns;
 	uint64_t budget;
@@ -245,6 +292,31 @@ static bool cpuid64(const struct run_state *rs, uint32_t leaf, uint32_t sub, uin
 	}
 }
 
+/* The CPU a real x86-64 kernel sees: the 64-bit images' CPU (long mode, NX, LA57 when asked, no
+ * SME: vmlinux boots refuse --sme) with a full leaf 1, an Intel part under a hypervisor. Leaf 1
+ * has what verify_cpu requires (REQUIRED_MASK0: FPU PSE MSR PAE CX8 PGE CMOV FXSR SSE SSE2)
+ * plus what such a CPU has and Unicorn's TCG executes; CPUID.1:ECX[31] (hypervisor) is what a
+ * guest sees under QEMU or KVM, and tells the early microcode loader not to try
+ * (check_loader_disabled_bsp). Every other leaf is empty, as a CPU answers below its maximum
+ * leaves (and, on Intel, above the basic maximum: the highest basic leaf, 0xD, is empty). */
+static bool cpuid_real64(const struct run_state *rs, uint32_t leaf, uint32_t sub, uint32_t *a,
+			 uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	if (leaf == 1) {
+		*a = 0x50654; /* family 6, model 0x55, stepping 4 */
+		*b = (1u << 16) | (8u << 8); /* one logical CPU, CLFLUSH line 8 x 8 bytes, APIC id 0 */
+		/* SSE3 SSSE3 CX16 SSE4.1 SSE4.2 POPCNT, hypervisor */
+		*c = (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 23) | (1u << 31);
+		/* FPU VME DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV PAT PSE36 CLFSH MMX FXSR
+		 * SSE SSE2 */
+		*d = 0x0789fbff;
+		return true;
+	}
+	if (!cpuid64(rs, leaf, sub, a, b, c, d))
+		*a = *b = *c = *d = 0;
+	return true;
+}
+
 /* CPUID as the image's CPU answers it; leaves neither profile knows keep Unicorn's answer. */
 static int on_cpuid(uc_engine *uc, void *user)
 {
@@ -252,7 +324,10 @@ static int on_cpuid(uc_engine *uc, void *user)
 	uint32_t leaf = 0, sub = 0, a, b, c, d;
 	uc_reg_read(uc, UC_X86_REG_EAX, &leaf);
 	uc_reg_read(uc, UC_X86_REG_ECX, &sub);
-	if (!(rs->native32 ? cpuid32(leaf, &a, &b, &c, &d) : cpuid64(rs, leaf, sub, &a, &b, &c, &d)))
+	const bool known = rs->native32      ? cpuid32(leaf, &a, &b, &c, &d)
+			   : rs->real_kernel ? cpuid_real64(rs, leaf, sub, &a, &b, &c, &d)
+					     : cpuid64(rs, leaf, sub, &a, &b, &c, &d);
+	if (!known)
 		return 0;
 	uc_reg_write(uc, UC_X86_REG_EAX, &a);
 	uc_reg_write(uc, UC_X86_REG_EBX, &b);
@@ -279,6 +354,49 @@ static void emulate_rdmsr_syscfg(uc_engine *uc, uint64_t address)
 	uc_reg_write(uc, UC_X86_REG_RIP, &next);
 }
 
+/* Write `size` bytes of `value` at `off` of the engine's context blob: state Unicorn has no
+ * register id for (ucblob.h). */
+static bool patch_context(uc_engine *uc, size_t off, uint64_t value, unsigned size)
+{
+	uc_context *ctx = NULL;
+	if (uc_context_alloc(uc, &ctx) != UC_ERR_OK)
+		return false;
+	bool ok = off + size <= uc_context_size(uc) && uc_context_save(uc, ctx) == UC_ERR_OK;
+	if (ok) {
+		put_le((uint8_t *)ctx + off, value, size);
+		ok = uc_context_restore(uc, ctx) == UC_ERR_OK;
+	}
+	uc_context_free(ctx);
+	return ok;
+}
+
+/* A WRMSR to IA32_EFER about to run: Unicorn's WRMSR changes only the bits its CPU model
+ * supports, which leaves out SCE and NXE. A kernel told that NX exists sets NXE and then
+ * writes entries with bit 63 (early_pmd_flags), which are reserved-bit faults while NXE is
+ * clear. So SCE and NXE are set (or cleared) in the context as EAX asks, just before the
+ * instruction; Unicorn's WRMSR then keeps them and does the rest (LME). */
+static void prepare_efer_write(struct run_state *rs, uc_engine *uc, uint64_t address)
+{
+	uint8_t op[2];
+	uint32_t ecx = 0;
+	if (uc_mem_read(uc, address, op, sizeof(op)) != UC_ERR_OK || op[0] != 0x0f || op[1] != 0x30)
+		return;
+	uc_reg_read(uc, UC_X86_REG_ECX, &ecx);
+	if (ecx != MSR_EFER)
+		return;
+	uint64_t rax = 0;
+	uc_x86_msr efer = { .rid = MSR_EFER };
+	uc_reg_read(uc, UC_X86_REG_RAX, &rax);
+	uc_reg_read(uc, UC_X86_REG_MSR, &efer);
+	const uint64_t want = (efer.value & ~EFER_PATCHED) | (rax & EFER_PATCHED);
+	if (want == efer.value)
+		return;
+	if (!rs->have_layout || !patch_context(uc, rs->layout.efer, want, 8)) {
+		rs->efer_failed = true;
+		uc_emu_stop(uc);
+	}
+}
+
 static void on_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
 	struct run_state *rs = user;
@@ -290,6 +408,16 @@ static void on_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 	/* Only with --sme, and only 2-byte instructions are read (RDMSR is 0F 32). */
 	if (rs->emulate_syscfg && size == 2)
 		emulate_rdmsr_syscfg(uc, address);
+	if (!rs->real_kernel)
+		return;
+	/* startup_64 calls verify_cpu and then, without touching RAX, __startup_64: RAX there is
+	 * verify_cpu's verdict (0 = the CPU has what the kernel needs). */
+	if (address == rs->startup64_pa && !rs->verify_cpu_seen) {
+		rs->verify_cpu_seen = true;
+		uc_reg_read(uc, UC_X86_REG_RAX, &rs->verify_cpu_rax);
+	}
+	if (size == 2)
+		prepare_efer_write(rs, uc, address);
 }
 
 /* The program counter. A UC_MODE_32 engine answers EIP (4 bytes) and leaves RIP untouched. */
@@ -319,87 +447,13 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
 
 /* ---- the exception error code ------------------------------------------------------------- */
 
-struct calib_state {
-	uc_context *ctx;
-	bool faulted;
-};
-
-static void on_calib_interrupt(uc_engine *uc, uint32_t intno, void *user)
-{
-	struct calib_state *cs = user;
-	cs->faulted = intno == 13;
-	uc_context_save(uc, cs->ctx);
-	uc_emu_stop(uc);
-}
-
-/* Where Unicorn keeps the pending exception's error code in its context blob (the layout is
- * Unicorn's, the same for every engine of a build). Found as the notes describe: in a scratch
- * engine, `mov ds, cx` with two selectors beyond the GDT limit raises #GP(selector & ~3) twice;
- * the one 4-byte field that holds both codes is it. Only run when a boot faults. */
-static bool uc_errcode_offset(size_t *off_ret)
-{
-	static const uint8_t code[] = { 0x8e, 0xd9, 0x90 }; /* mov ds, cx; nop */
-	static const uint32_t sels[2] = { 0x123b, 0x2473 };
-	uint8_t *blobs[2] = { NULL, NULL };
-	uc_engine *uc = NULL;
-	uc_context *clean = NULL;
-	struct calib_state cs = { 0 };
-	uc_hook h;
-	size_t size = 0;
-	bool ok = false;
-
-	if (uc_open(UC_ARCH_X86, UC_MODE_64, &uc) != UC_ERR_OK)
-		return false;
-	if (uc_mem_map(uc, 0x1000, 0x1000, UC_PROT_ALL) != UC_ERR_OK ||
-	    uc_mem_write(uc, 0x1000, code, sizeof(code)) != UC_ERR_OK ||
-	    uc_context_alloc(uc, &cs.ctx) != UC_ERR_OK ||
-	    uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)on_calib_interrupt, &cs, 1, 0) != UC_ERR_OK)
-		goto out;
-	/* A GDT of one (null) descriptor: both selectors lie beyond its limit, so loading DS raises
-	 * #GP(selector) rather than reading a descriptor. */
-	uc_x86_mmr gdtr = { .base = 0x1800, .limit = 7 };
-	if (uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr) != UC_ERR_OK)
-		goto out;
-	size = uc_context_size(uc);
-	/* Unicorn never clears its exception-in-progress state: start each run from a clean one,
-	 * or the second #GP comes back as #DF. */
-	if (uc_context_alloc(uc, &clean) != UC_ERR_OK || uc_context_save(uc, clean) != UC_ERR_OK)
-		goto out;
-	for (unsigned i = 0; i < 2; i++) {
-		uint64_t rcx = sels[i];
-		cs.faulted = false;
-		uc_context_restore(uc, clean);
-		uc_reg_write(uc, UC_X86_REG_RCX, &rcx);
-		uc_emu_start(uc, 0x1000, 0x1000 + sizeof(code), 0, 10);
-		if (!cs.faulted || !(blobs[i] = malloc(size)))
-			goto out;
-		memcpy(blobs[i], cs.ctx, size);
-	}
-	for (size_t off = 4; off + 4 <= size; off += 4) {
-		if (get_le(blobs[0] + off, 4) == (sels[0] & ~3u) && get_le(blobs[1] + off, 4) == (sels[1] & ~3u)) {
-			*off_ret = off;
-			ok = true;
-			break;
-		}
-	}
-out:
-	free(blobs[0]);
-	free(blobs[1]);
-	if (cs.ctx)
-		uc_context_free(cs.ctx);
-	if (clean)
-		uc_context_free(clean);
-	uc_close(uc);
-	return ok;
-}
-
 /** The fault's error code as Unicorn pushed it, or false when it cannot be recovered. */
 static bool fault_error_code(const struct run_state *rs, uc_engine *uc, uint32_t *code_ret)
 {
-	size_t off;
-	if (!rs->fault_ctx || !uc_errcode_offset(&off) || off + 4 > uc_context_size(uc))
+	struct uc_blob_layout layout;
+	if (!rs->fault_ctx || !uc_blob_layout_get(&layout) || layout.error_code + 4 > uc_context_size(uc))
 		return false;
-	*code_ret = (uint32_t)get_le((const uint8_t *)rs->fault_ctx + off, 4);
+	*code_ret = (uint32_t)get_le((const uint8_t *)rs->fault_ctx + layout.error_code, 4);
 	return true;
 }
 
@@ -608,6 +662,13 @@ static enum pt_status setup_engine64(struct pt_emu_machine *m, uc_engine *uc, bo
 		if ((e = uc_mem_map_ptr(uc, va, size, UC_PROT_ALL, m->mem + m->result.phys_load)) != UC_ERR_OK)
 			return uc_fail(err, img, "alias the kernel at its virtual address", e);
 	}
+	if (m->is_vmlinux) {
+		/* A real kernel reads boot_params and builds page tables through the direct map
+		 * (__va) before start_kernel: physical memory again at page_offset_base. */
+		const uint64_t base = m->vm_la57 ? DIRECT_MAP_L5 : DIRECT_MAP_L4;
+		if ((e = uc_mem_map_ptr(uc, base, m->mem_size, UC_PROT_ALL, m->mem)) != UC_ERR_OK)
+			return uc_fail(err, img, "alias physical memory at the direct map", e);
+	}
 	if (sme) {
 		/* Physical memory again at C-bit | PA, where Unicorn's page walk loads tables that
 		 * entries (and CR3) carrying the C-bit point to (see SME_CBIT). */
@@ -684,6 +745,88 @@ static enum pt_status setup_engine32(struct pt_emu_machine *m, uc_engine *uc, st
 	return PT_OK;
 }
 
+/* ---- what the machine does for a real kernel --------------------------------------------- */
+
+enum { VECTOR_PF = 14 };
+static const uint64_t RFLAGS_TF = 1u << 8, RFLAGS_IF = 1u << 9, RFLAGS_NT = 1u << 14,
+		      RFLAGS_RF = 1u << 16, RFLAGS_VM = 1u << 17;
+
+/* A #PF delivered as the CPU delivers it in 64-bit mode (SDM Vol. 3A 6.14.1-6.14.2): the IDT
+ * gate of vector 14, no privilege change (the kernel runs at CPL 0; early handlers use no
+ * IST), RSP aligned down to 16, then SS, RSP, RFLAGS, CS, RIP of the faulting instruction and
+ * the error code pushed; an interrupt gate clears IF; TF, NT, RF and VM cleared. Unicorn
+ * reports the fault to UC_HOOK_INTR and never enters the handler: head_64's early handler
+ * (early_idt_handler_array, then early_make_pgtable) builds the missing mapping and IRETQs. */
+static enum pt_status deliver_page_fault(struct pt_emu_machine *m, struct run_state *rs, uc_engine *uc,
+					 uint64_t *pc, struct pt_error *err)
+{
+	const char *img = m->def->pub.name;
+	struct uc_blob_layout layout;
+	uint32_t code = 0;
+	char where[160];
+	describe_address(m, rs->fault_rip, where, sizeof(where));
+	if (!fault_error_code(rs, uc, &code) || !uc_blob_layout_get(&layout))
+		return pt_error_set(err, img, UINT64_MAX, "#PF at %s (CR2 0x%llx): its error code "
+				    "cannot be read from Unicorn", where, (unsigned long long)rs->fault_cr2);
+	if (++m->result.page_faults > MAX_PAGE_FAULTS)
+		return pt_error_set(err, img, UINT64_MAX, "more than %u page faults: the kernel's #PF "
+				    "handler loops (last at %s, CR2 0x%llx, error code 0x%x)",
+				    MAX_PAGE_FAULTS, where, (unsigned long long)rs->fault_cr2, code);
+
+	uc_x86_mmr idtr = { 0 };
+	uint8_t gate[16];
+	uc_reg_read(uc, UC_X86_REG_IDTR, &idtr);
+	if (idtr.limit < VECTOR_PF * 16 + 15 ||
+	    uc_mem_read(uc, idtr.base + VECTOR_PF * 16, gate, sizeof(gate)) != UC_ERR_OK)
+		return pt_error_set(err, img, UINT64_MAX, "#PF at %s (CR2 0x%llx, error code 0x%x) "
+				    "before the kernel loaded an IDT with a #PF gate (IDTR 0x%llx limit "
+				    "0x%x)", where, (unsigned long long)rs->fault_cr2, code,
+				    (unsigned long long)idtr.base, idtr.limit);
+	const unsigned type = gate[5] & 0xf, ist = gate[4] & 7;
+	if (!(gate[5] & 0x80) || (type != 0xe && type != 0xf) || ist != 0)
+		return pt_error_set(err, img, UINT64_MAX, "#PF at %s (CR2 0x%llx): IDT gate 14 at 0x%llx "
+				    "is not a present interrupt/trap gate without IST (bytes 4-5: "
+				    "0x%02x 0x%02x)", where, (unsigned long long)rs->fault_cr2,
+				    (unsigned long long)(idtr.base + VECTOR_PF * 16), gate[4], gate[5]);
+	const uint64_t handler = get_le(gate, 2) | (get_le(gate + 6, 2) << 16) | (get_le(gate + 8, 4) << 32);
+	const uint64_t selector = get_le(gate + 2, 2);
+
+	/* The exception is delivered now: nothing is in flight any more (else the next #PF is
+	 * promoted to #DF, ucblob.h). */
+	if (!patch_context(uc, layout.old_exception, UINT32_MAX, 4))
+		return pt_error_set(err, img, UINT64_MAX, "unicorn: cannot clear the exception in flight");
+
+	uint64_t rsp = 0, rflags = 0, cs = 0, ss = 0;
+	uc_reg_read(uc, UC_X86_REG_RSP, &rsp);
+	uc_reg_read(uc, UC_X86_REG_RFLAGS, &rflags);
+	uc_reg_read(uc, UC_X86_REG_CS, &cs);
+	uc_reg_read(uc, UC_X86_REG_SS, &ss);
+	const uint64_t top = rsp & ~UINT64_C(15);
+	uint8_t frame[48];
+	put_le(frame + 0, code, 8);
+	put_le(frame + 8, rs->fault_rip, 8);
+	put_le(frame + 16, cs & 0xffff, 8);
+	put_le(frame + 24, rflags, 8);
+	put_le(frame + 32, rsp, 8);
+	put_le(frame + 40, ss & 0xffff, 8);
+	if (uc_mem_write(uc, top - sizeof(frame), frame, sizeof(frame)) != UC_ERR_OK)
+		return pt_error_set(err, img, UINT64_MAX, "#PF at %s: the stack at 0x%llx is not in "
+				    "memory the machine maps", where, (unsigned long long)(top - sizeof(frame)));
+	uint64_t new_rsp = top - sizeof(frame);
+	uint64_t new_rflags = rflags & ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
+	if (type == 0xe)
+		new_rflags &= ~RFLAGS_IF;
+	uc_reg_write(uc, UC_X86_REG_RSP, &new_rsp);
+	uc_reg_write(uc, UC_X86_REG_RFLAGS, &new_rflags);
+	/* The stop address is walked again when a run ends and may have overwritten CR2. */
+	uc_reg_write(uc, UC_X86_REG_CR2, &rs->fault_cr2);
+	if (selector != (cs & 0xffff))
+		uc_reg_write(uc, UC_X86_REG_CS, &selector);
+	rs->faulted = false;
+	*pc = handler;
+	return PT_OK;
+}
+
 /* Run the image in Unicorn from `start` to `stop`; fills m->result.cpu. */
 static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opts *opts,
 			  uint64_t start, uint64_t stop, struct pt_error *err)
@@ -692,7 +835,9 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 	const char *img = def->pub.name;
 	const bool native32 = def->entry == ENTRY_NATIVE_32;
 	struct run_state rs = { .opts = opts, .native32 = native32, .emulate_syscfg = !native32 && opts->sme,
-				.budget = opts->insn_budget ? opts->insn_budget : DEFAULT_BUDGET };
+				.real_kernel = m->is_vmlinux,
+				.budget = opts->insn_budget ? opts->insn_budget
+					  : m->is_vmlinux ? VMLINUX_BUDGET : DEFAULT_BUDGET };
 	enum pt_status st = PT_EINVAL;
 	uc_engine *uc = NULL;
 	uc_hook h_cpuid, h_code, h_intr;
@@ -711,9 +856,33 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 		goto out;
 	}
 
+	rs.have_layout = rs.real_kernel && uc_blob_layout_get(&rs.layout);
+	uint64_t startup64;
+	if (m->is_vmlinux && pt_symtab_value(m->symbols, "__startup_64", &startup64) &&
+	    startup64 >= def->kernel->base_va && startup64 - def->kernel->base_va < def->kernel->memsz)
+		rs.startup64_pa = m->result.phys_load + (startup64 - def->kernel->base_va);
+
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	e = uc_emu_start(uc, start, stop, 0, 0);
+	/* A real kernel's run is a loop: Unicorn stops for what it does not do as a CPU would
+	 * (a WRMSR to EFER, a #PF to deliver through the kernel's IDT) and the machine does it. */
+	uint64_t pc = start;
+	for (;;) {
+		e = uc_emu_start(uc, pc, stop, 0, 0);
+		if (e != UC_ERR_OK || rs.budget_spent)
+			break;
+		if (rs.efer_failed) {
+			st = pt_error_set(err, img, UINT64_MAX, "unicorn: cannot set IA32_EFER.NXE (no "
+					  "EFER in the context blob)");
+			goto out;
+		}
+		if (rs.faulted && rs.real_kernel && rs.vector == VECTOR_PF) {
+			if ((st = deliver_page_fault(m, &rs, uc, &pc, err)) != PT_OK)
+				goto out;
+			continue;
+		}
+		break;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	m->result.seconds = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
 	m->result.insns = rs.insns;
@@ -721,7 +890,7 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 	uint64_t rip = read_pc(uc, native32);
 	char where[160];
 	if (rs.faulted) {
-		describe_address(def, rs.fault_rip, m->result.phys_load, m->result.virt_offset, where, sizeof(where));
+		describe_address(m, rs.fault_rip, where, sizeof(where));
 		uint32_t code = 0;
 		if (fault_error_code(&rs, uc, &code))
 			st = pt_error_set(err, img, UINT64_MAX,
@@ -734,22 +903,32 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 		goto out;
 	}
 	if (rs.budget_spent) {
-		describe_address(def, rip, m->result.phys_load, m->result.virt_offset, where, sizeof(where));
+		describe_address(m, rip, where, sizeof(where));
 		st = pt_error_set(err, img, UINT64_MAX,
 				  "instruction budget of %llu spent before the stop point, at %s",
 				  (unsigned long long)rs.budget, where);
 		goto out;
 	}
 	if (e != UC_ERR_OK) {
-		describe_address(def, rip, m->result.phys_load, m->result.virt_offset, where, sizeof(where));
+		describe_address(m, rip, where, sizeof(where));
 		st = pt_error_set(err, img, UINT64_MAX, "unicorn stopped at %s: %s", where, uc_strerror(e));
 		goto out;
 	}
 	if (rip != stop) {
-		describe_address(def, rip, m->result.phys_load, m->result.virt_offset, where, sizeof(where));
+		describe_address(m, rip, where, sizeof(where));
 		st = pt_error_set(err, img, UINT64_MAX, "boot code stopped at %s, not at %s", where,
 				  def->stop_symbol);
 		goto out;
+	}
+	if (rs.real_kernel) {
+		m->result.verify_cpu_checked = rs.verify_cpu_seen;
+		if (rs.verify_cpu_seen && rs.verify_cpu_rax != 0) {
+			st = pt_error_set(err, img, UINT64_MAX,
+					  "verify_cpu rejected the emulated CPU (returned %llu): the "
+					  "CPUID answers lack a feature the kernel requires",
+					  (unsigned long long)rs.verify_cpu_rax);
+			goto out;
+		}
 	}
 
 	struct pt_cpu_state *cpu = &m->result.cpu;
@@ -782,14 +961,91 @@ out:
 	return st;
 }
 
+/* vmlinux:PATH: load the kernel and make its manifest entry. It is entered like linux64, through
+ * the built-in decompressor stage (the 32-bit boot protocol, then the identity map and long
+ * mode the 64-bit boot protocol promises startup_64, with 5-level tables when CPUID reports
+ * LA57, since 6.1's __startup_64 takes 5-level paging from CR4.LA57 as the decompressor left
+ * it), and stops at start_kernel. */
+static enum pt_status vmlinux_prepare(struct pt_emu_machine *m, const struct pt_emu_boot_opts *opts,
+				      struct pt_error *err)
+{
+	const char *path = opts->image + strlen(PT_EMU_VMLINUX_PREFIX);
+	if (!*path)
+		return pt_error_set(err, opts->image, UINT64_MAX, "vmlinux: needs a path (vmlinux:PATH)");
+	/* A virtual slide needs the kernel's relocation table (vmlinux.relocs, which only the
+	 * bzImage carries, for the decompressor); SME and PTI are not modelled for a real kernel. */
+	if (opts->has_virt_offset || opts->has_kaslr_seed)
+		return pt_error_set(err, opts->image, UINT64_MAX, "--virt-offset/--kaslr: a vmlinux has no "
+				    "relocation table (the bzImage's vmlinux.relocs), so it runs at its "
+				    "link-time virtual address; use --phys-load");
+	if (opts->sme || opts->pti)
+		return pt_error_set(err, opts->image, UINT64_MAX, "--sme/--pti are for the built-in images");
+	if (!opts->symbols)
+		return pt_error_set(err, path, UINT64_MAX, "a real kernel needs its symbols for the stop "
+				    "point start_kernel (--symbols: a kallsyms map, System.map or vmlinux "
+				    "with .symtab)");
+	enum pt_status st = vmlinux_load(path, &m->vmlinux, err);
+	if (st != PT_OK)
+		return st;
+	const struct pt_blob *k = &m->vmlinux.blob;
+	const char *spath = pt_symtab_path(opts->symbols) ? pt_symtab_path(opts->symbols) : "symbols";
+	uint64_t stop = 0, startup = 0, banner = 0;
+	if (!pt_symtab_value(opts->symbols, VMLINUX_STOP, &stop) || stop < k->base_va ||
+	    stop - k->base_va >= k->memsz)
+		return pt_error_set(err, spath, UINT64_MAX, "no %s inside %s's image (0x%llx, 0x%llx "
+				    "bytes): not this kernel's symbols", VMLINUX_STOP, path,
+				    (unsigned long long)k->base_va, (unsigned long long)k->memsz);
+	/* The symbols must be this kernel's: startup_64 at the entry (phys_startup_64), and the
+	 * banner text at linux_banner when the table has data symbols (CONFIG_KALLSYMS_ALL). */
+	if (!pt_symtab_value(opts->symbols, "startup_64", &startup) ||
+	    startup - k->base_va != k->entry - k->base_pa)
+		return pt_error_set(err, spath, UINT64_MAX, "startup_64 is not at %s's entry point "
+				    "(VA 0x%llx): not this kernel's symbols", path,
+				    (unsigned long long)(k->base_va + (k->entry - k->base_pa)));
+	if (pt_symtab_value(opts->symbols, "linux_banner", &banner) &&
+	    (banner < k->base_va || banner - k->base_va > k->memsz - 14 ||
+	     memcmp(k->bytes + (banner - k->base_va), "Linux version ", 14) != 0))
+		return pt_error_set(err, spath, UINT64_MAX, "linux_banner 0x%llx does not hold \"Linux "
+				    "version\" in %s: not this kernel's symbols", (unsigned long long)banner,
+				    path);
+	m->symbols = opts->symbols;
+	m->is_vmlinux = true;
+	m->vm_la57 = opts->la57;
+	m->vm_def = (struct image_def){
+		.pub = {
+			.name = "vmlinux",
+			.description = "a real x86-64 kernel: its own startup_64, __startup_64 and "
+				       "x86_64_start_kernel, to start_kernel",
+			.paging = PT_MODE_IA32E,
+			.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_LA57,
+		},
+		.entry = ENTRY_PROTECTED_32,
+		.first = &pt_blob_decomp64,
+		.first_pa = 0x100000,
+		.kernel = k,
+		.default_phys_load = k->base_pa,
+		.stop_blob = NULL,
+		.stop_symbol = VMLINUX_STOP,
+		/* KERNEL_IMAGE_SIZE with KASLR (arch/x86/include/asm/page_64_types.h). */
+		.kernel_image_size = UINT64_C(1) << 30,
+		.expect = "CR3 = early_top_pgt; __START_KERNEL_map + x -> load address + x over the "
+			  "image; init_top_pgt[511] = early_top_pgt[511]",
+	};
+	m->def = &m->vm_def;
+	return PT_OK;
+}
+
 enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_machine **machine_ret,
 			   struct pt_emu_boot_result *result_ret, struct pt_error *err)
 {
 	*machine_ret = NULL;
-	const struct image_def *def = opts->image ? images_find(opts->image) : images_manifest(&(size_t){ 0 });
-	if (!def)
+	const bool vmlinux = opts->image && strncmp(opts->image, PT_EMU_VMLINUX_PREFIX,
+						     strlen(PT_EMU_VMLINUX_PREFIX)) == 0;
+	const struct image_def *def = vmlinux ? NULL
+				      : opts->image ? images_find(opts->image) : images_manifest(&(size_t){ 0 });
+	if (!def && !vmlinux)
 		return pt_error_set(err, opts->image, UINT64_MAX, "no such image (see 'ptlab images')");
-	const char *img = def->pub.name;
+	const char *img = vmlinux ? opts->image : def->pub.name;
 	const uint64_t mem_size = opts->mem_size ? opts->mem_size : DEFAULT_MEM;
 	if (mem_size < (UINT64_C(32) << 20) || mem_size > (UINT64_C(4) << 30) || mem_size % 4096)
 		return pt_error_set(err, img, UINT64_MAX,
@@ -799,11 +1055,16 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 	struct pt_emu_machine *m = calloc(1, sizeof(*m));
 	if (!m)
 		return pt_error_set(err, img, UINT64_MAX, "out of memory");
+	enum pt_status st;
+	if (vmlinux) {
+		if ((st = vmlinux_prepare(m, opts, err)) != PT_OK)
+			goto fail;
+		def = m->def;
+	}
 	m->def = def;
 	m->mem_size = mem_size;
 	m->result.image = &def->pub;
-	enum pt_status st = resolve_layout(def, opts, mem_size, &m->result.phys_load,
-					   &m->result.virt_offset, err);
+	st = resolve_layout(def, opts, mem_size, &m->result.phys_load, &m->result.virt_offset, err);
 	if (st != PT_OK)
 		goto fail;
 	m->mem = calloc(1, mem_size);
@@ -854,11 +1115,13 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 
 	/* The stop point, at its run-time address. */
 	uint64_t stop_sym;
-	if (!blob_symbol(def->stop_blob, def->stop_symbol, &stop_sym)) {
+	if (m->is_vmlinux) {
+		pt_symtab_value(m->symbols, def->stop_symbol, &stop_sym); /* checked by vmlinux_prepare */
+	} else if (!blob_symbol(def->stop_blob, def->stop_symbol, &stop_sym)) {
 		st = pt_error_set(err, img, UINT64_MAX, "stop symbol %s missing", def->stop_symbol);
 		goto fail;
 	}
-	uint64_t stop = def->stop_blob == def->kernel ? stop_sym + m->result.virt_offset
+	uint64_t stop = m->is_vmlinux || def->stop_blob == def->kernel ? stop_sym + m->result.virt_offset
 						      : def->first_pa + (stop_sym - def->first->base_va);
 
 	st = run(m, opts, start, stop, err);
@@ -889,6 +1152,7 @@ void pt_emu_destroy(struct pt_emu_machine *m)
 {
 	if (!m)
 		return;
+	vmlinux_unload(&m->vmlinux);
 	free(m->mem);
 	free(m);
 }
@@ -922,6 +1186,15 @@ enum pt_status pt_emu_write_core(const struct pt_emu_machine *m, const char *pat
 
 enum pt_status pt_emu_print_symbols(const struct pt_emu_machine *m, FILE *out)
 {
+	if (m->symbols) {
+		/* A real kernel: the table it was booted with, as a System.map. */
+		for (size_t i = 0; i < pt_symtab_count(m->symbols); i++) {
+			const struct pt_symbol *s = pt_symtab_at(m->symbols, i);
+			if (fprintf(out, "%016llx %c %s\n", (unsigned long long)s->value, s->type, s->name) < 0)
+				return PT_EINVAL;
+		}
+		return PT_OK;
+	}
 	const struct pt_blob *blob = m->def->kernel ? m->def->kernel : m->def->first;
 	/* An i386 System.map prints 8 hex digits, an x86-64 one 16. */
 	const int width = m->def->entry == ENTRY_NATIVE_32 ? 8 : 16;
@@ -947,6 +1220,8 @@ enum pt_status pt_emu_write_symbols(const struct pt_emu_machine *m, const char *
 
 bool pt_emu_symbol(const struct pt_emu_machine *m, const char *name, uint64_t *value_ret)
 {
+	if (m->symbols)
+		return pt_symtab_value(m->symbols, name, value_ret);
 	const struct pt_blob *blob = m->def->kernel ? m->def->kernel : m->def->first;
 	return blob_symbol(blob, name, value_ret);
 }

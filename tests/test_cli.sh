@@ -397,6 +397,29 @@ check_usage "boot: unknown image" "nope"
 run "$PTLAB" boot linux64 --budget 100
 check_rc "boot: starved budget" 1
 
+# vmlinux:PATH (a real kernel; the real tier boots Debian's): bad inputs name the file and offset.
+IMGDIR="$(dirname "$PTLAB")/boot_images"
+run "$PTLAB" boot "vmlinux:$IMGDIR/kernel64.elf"
+check_usage "boot vmlinux: no --symbols" "needs --symbols"
+run "$PTLAB" boot "vmlinux:$WORK/none" --symbols "$IMGDIR/kernel64.System.map"
+check_usage "boot vmlinux: missing file" "$WORK/none: cannot open"
+run "$PTLAB" boot "vmlinux:$IMGDIR/kernel64.System.map" --symbols "$IMGDIR/kernel64.System.map"
+check_usage "boot vmlinux: not ELF" "kernel64.System.map: offset 0x0: not an ELF file"
+run "$PTLAB" boot "vmlinux:$IMGDIR/kernel32.elf" --symbols "$IMGDIR/kernel64.System.map"
+check_usage "boot vmlinux: an i386 kernel" "kernel32.elf: offset 0x40: the lowest segment (PA 0x1000000, VA 0xc1000000) is not"
+$PY -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read(64)); b[4] = 1; open(sys.argv[2], "wb").write(b)' "$IMGDIR/kernel64.elf" "$WORK/class32.elf"
+run "$PTLAB" boot "vmlinux:$WORK/class32.elf" --symbols "$IMGDIR/kernel64.System.map"
+check_usage "boot vmlinux: ELFCLASS32" "class32.elf: offset 0x4: not a little-endian ELF64 file"
+head -c 80 "$IMGDIR/kernel64.elf" >"$WORK/short.elf"
+run "$PTLAB" boot "vmlinux:$WORK/short.elf" --symbols "$IMGDIR/kernel64.System.map"
+check_usage "boot vmlinux: truncated program headers" "short.elf: offset 0x20: program headers"
+run "$PTLAB" boot "vmlinux:$IMGDIR/kernel64.elf" --symbols "$IMGDIR/kernel64.System.map"
+check_usage "boot vmlinux: symbols without start_kernel" "no start_kernel inside"
+run "$PTLAB" boot "vmlinux:$IMGDIR/kernel64.elf" --symbols "$IMGDIR/kernel64.System.map" --kaslr 1
+check_usage "boot vmlinux: --kaslr" "--kaslr"
+run "$PTLAB" boot linux64 --symbols "$IMGDIR/kernel64.System.map"
+check_usage "boot: --symbols without vmlinux" "--symbols is for vmlinux"
+
 # ---- maps ----------------------------------------------------------------------------------
 
 run "$PTLAB" maps "$CORE"

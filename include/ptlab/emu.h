@@ -171,9 +171,20 @@ struct pt_emu_patch {
 	unsigned size;   /**< 1..8 bytes */
 };
 
+struct pt_symtab;
+
+/** The prefix of an image name that boots a real kernel: "vmlinux:PATH" (an x86-64 vmlinux ELF,
+ *  e.g. extracted from a distribution's vmlinuz by ci/real-kernels fetch). The kernel's own
+ *  startup_64, __startup_64 and x86_64_start_kernel run to start_kernel, entered through the
+ *  built-in decompressor stage (identity map, long mode, LA57 when asked); options --phys-load
+ *  and --la57. Needs `symbols` (start_kernel; a kallsyms map is enough). */
+#define PT_EMU_VMLINUX_PREFIX "vmlinux:"
+
 /** How to boot. Zero-initialise, then set what differs from the defaults. */
 struct pt_emu_boot_opts {
-	const char *image;       /**< NULL: the default image */
+	const char *image;       /**< NULL: the default image; "vmlinux:PATH" for a real kernel */
+	const struct pt_symtab *symbols; /**< vmlinux: the kernel's symbols (link-time addresses);
+					      must outlive the machine. Ignored otherwise. */
 	uint64_t mem_size;       /**< 0: 256 MiB */
 	uint64_t phys_load;      /**< 0: the image's default load address */
 	bool has_virt_offset;
@@ -181,7 +192,7 @@ struct pt_emu_boot_opts {
 	bool has_kaslr_seed;
 	uint64_t kaslr_seed;     /**< pick phys_load and virt_offset from this seed */
 	bool la57, sme, pti;
-	uint64_t insn_budget;    /**< 0: 10 million */
+	uint64_t insn_budget;    /**< 0: 10 million (vmlinux: 200 million) */
 	const struct pt_emu_patch *patches; /**< applied in order; NULL for none */
 	size_t npatches;
 };
@@ -196,6 +207,8 @@ struct pt_emu_boot_result {
 	uint64_t virt_offset;    /**< run-time minus link-time VA of _text */
 	uint64_t stop_rip;
 	uint64_t insns;          /**< instructions executed */
+	uint32_t page_faults;    /**< vmlinux: #PFs delivered through the kernel's IDT */
+	bool verify_cpu_checked; /**< vmlinux: verify_cpu's verdict was seen (EAX at __startup_64) */
 	double seconds;
 };
 

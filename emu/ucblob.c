@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/* Calibration of the uc_context blob layout (see ucblob.h). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicorn/unicorn.h>
+
+#include "le.h"
+#include "ucblob.h"
+
+static const uint32_t MSR_EFER = 0xc0000080;
+static const uint64_t EFER_NXE = UINT64_C(1) << 11;
+
+struct calib_state {
+	uc_context *ctx;
+	bool faulted;
+};
+
+static void on_calib_interrupt(uc_engine *uc, uint32_t intno, void *user)
+{
+	struct calib_state *cs = user;
+	cs->faulted = intno == 13;
+	uc_context_save(uc, cs->ctx);
+	uc_emu_stop(uc);
+}
+
+static uint64_t read_efer(uc_engine *uc)
+{
+	uc_x86_msr msr = { .rid = MSR_EFER, .value = 0 };
+	uc_reg_read(uc, UC_X86_REG_MSR, &msr);
+	return msr.value;
+}
+
+/* The 8-byte field equal to EFER whose patched value RDMSR returns. */
+static bool find_efer(uc_engine *uc, uc_context *scratch, const uint8_t *clean, size_t size,
+		      size_t *off_ret)
+{
+	const uint64_t efer = read_efer(uc);
+	for (size_t off = 0; off + 8 <= size; off += 4) {
+		if (get_le(clean + off, 8) != efer)
+			continue;
+		memcpy((void *)scratch, clean, size);
+		put_le((uint8_t *)scratch + off, efer ^ EFER_NXE, 8);
+		uc_context_restore(uc, scratch);
+		const bool hit = read_efer(uc) == (efer ^ EFER_NXE);
+		memcpy((void *)scratch, clean, size);
+		uc_context_restore(uc, scratch);
+		if (hit) {
+			*off_ret = off;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool calibrate(struct uc_blob_layout *out)
+{
+	static const uint8_t code[] = { 0x8e, 0xd9, 0x90 }; /* mov ds, cx; nop */
+	static const uint32_t sels[2] = { 0x123b, 0x2473 };
+	uint8_t *blobs[2] = { NULL, NULL }, *clean = NULL;
+	uc_engine *uc = NULL;
+	uc_context *clean_ctx = NULL, *scratch = NULL;
+	struct calib_state cs = { 0 };
+	uc_hook h;
+	bool ok = false, have_err = false, have_old = false;
+
+	if (uc_open(UC_ARCH_X86, UC_MODE_64, &uc) != UC_ERR_OK)
+		return false;
+	if (uc_mem_map(uc, 0x1000, 0x1000, UC_PROT_ALL) != UC_ERR_OK ||
+	    uc_mem_write(uc, 0x1000, code, sizeof(code)) != UC_ERR_OK ||
+	    uc_context_alloc(uc, &cs.ctx) != UC_ERR_OK || uc_context_alloc(uc, &scratch) != UC_ERR_OK ||
+	    uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)on_calib_interrupt, &cs, 1, 0) != UC_ERR_OK)
+		goto out;
+	/* A GDT of one (null) descriptor: both selectors lie beyond its limit, so loading DS raises
+	 * #GP(selector) rather than reading a descriptor. */
+	uc_x86_mmr gdtr = { .base = 0x1800, .limit = 7 };
+	if (uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr) != UC_ERR_OK)
+		goto out;
+	const size_t size = uc_context_size(uc);
+	if (uc_context_alloc(uc, &clean_ctx) != UC_ERR_OK || uc_context_save(uc, clean_ctx) != UC_ERR_OK ||
+	    !(clean = malloc(size)))
+		goto out;
+	memcpy(clean, clean_ctx, size);
+	if (!find_efer(uc, scratch, clean, size, &out->efer))
+		goto out;
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t rcx = sels[i];
+		cs.faulted = false;
+		/* From the clean state each time: a second #GP after the first would be a #DF. */
+		uc_context_restore(uc, clean_ctx);
+		uc_reg_write(uc, UC_X86_REG_RCX, &rcx);
+		uc_emu_start(uc, 0x1000, 0x1000 + sizeof(code), 0, 10);
+		if (!cs.faulted || !(blobs[i] = malloc(size)))
+			goto out;
+		memcpy(blobs[i], cs.ctx, size);
+	}
+	for (size_t off = 0; off + 4 <= size; off += 4) {
+		const uint64_t a = get_le(blobs[0] + off, 4), b = get_le(blobs[1] + off, 4);
+		if (!have_err && a == (sels[0] & ~3u) && b == (sels[1] & ~3u)) {
+			out->error_code = off;
+			have_err = true;
+		}
+		if (!have_old && get_le(clean + off, 4) == UINT32_MAX && a == 13 && b == 13) {
+			out->old_exception = off;
+			have_old = true;
+		}
+	}
+	ok = have_err && have_old;
+out:
+	free(blobs[0]);
+	free(blobs[1]);
+	free(clean);
+	if (cs.ctx)
+		uc_context_free(cs.ctx);
+	if (scratch)
+		uc_context_free(scratch);
+	if (clean_ctx)
+		uc_context_free(clean_ctx);
+	uc_close(uc);
+	return ok;
+}
+
+bool uc_blob_layout_get(struct uc_blob_layout *layout_ret)
+{
+	static struct uc_blob_layout cached;
+	static int state; /* 0 not tried, 1 found, -1 not found */
+	if (state == 0)
+		state = calibrate(&cached) ? 1 : -1;
+	if (state < 0)
+		return false;
+	*layout_ret = cached;
+	return true;
+}

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A real kernel's vmlinux (ELF64, x86-64) turned into a boot blob: its PT_LOAD segments laid
+ * out at their physical addresses (p_paddr) as one contiguous image, the way a boot loader
+ * places the decompressed kernel (Documentation/x86/boot.rst, "64-bit boot protocol": the
+ * kernel is loaded as one block; head_64.S finds itself with a RIP-relative _text).
+ *
+ * The vmlinux of 6.1 amd64 has a per-cpu segment linked at VA 0 (the zero-based per-cpu area)
+ * whose p_paddr continues the image; it is placed by p_paddr like the others, and the image's
+ * virtual alias (one block at base_va) covers it at its load address (__per_cpu_load), which is
+ * where the kernel reads the boot CPU's per-cpu data before setup_per_cpu_areas.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../walker/dump_internal.h"
+#include "le.h"
+#include "vmlinux.h"
+
+/* ELF64 layout (System V gABI / the x86-64 psABI). */
+enum {
+	EHDR64_SIZE = 64,
+	PHDR64_SIZE = 56,
+	EM_X86_64 = 62,
+	ET_EXEC = 2,
+	PT_LOAD = 1,
+};
+
+/* The x86-64 kernel's virtual base (__START_KERNEL_map); segments linked below it (the per-cpu
+ * segment at 0) are not part of the kernel-image mapping. */
+static const uint64_t START_KERNEL_MAP = UINT64_C(0xffffffff80000000);
+/* A vmlinux larger than this is not a kernel this loader places (6.1 amd64: 54 MiB of image). */
+static const uint64_t MAX_IMAGE = UINT64_C(1) << 30;
+
+static uint8_t *read_file(const char *path, size_t *len_ret, struct pt_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		pt_error_set(err, path, UINT64_MAX, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : (UINT64_C(64) << 20);
+			uint8_t *nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				pt_error_set(err, path, UINT64_MAX, "out of memory reading the file");
+				return NULL;
+			}
+			buf = nb;
+		}
+		size_t n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	const bool bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		free(buf);
+		pt_error_set(err, path, len, "read error");
+		return NULL;
+	}
+	*len_ret = len;
+	return buf;
+}
+
+enum pt_status vmlinux_load(const char *path, struct vmlinux_image *img, struct pt_error *err)
+{
+	memset(img, 0, sizeof(*img));
+	size_t len = 0;
+	uint8_t *file = read_file(path, &len, err);
+	if (!file)
+		return PT_EINVAL;
+	enum pt_status st = PT_EINVAL;
+	if (len < EHDR64_SIZE || memcmp(file, "\x7f" "ELF", 4) != 0) {
+		pt_error_set(err, path, 0, "not an ELF file (a vmlinux; extract it from vmlinuz first: "
+			     "ci/real-kernels fetch does)");
+		goto out;
+	}
+	if (file[4] != 2 || file[5] != 1) {
+		pt_error_set(err, path, 4, "not a little-endian ELF64 file (an x86-64 vmlinux is)");
+		goto out;
+	}
+	const unsigned type = (unsigned)get_le(file + 16, 2), machine = (unsigned)get_le(file + 18, 2);
+	if (machine != EM_X86_64 || type != ET_EXEC) {
+		pt_error_set(err, path, 16, "ELF type %u machine %u: not an x86-64 executable "
+			     "(ET_EXEC, EM_X86_64); i386 vmlinux is not supported here", type, machine);
+		goto out;
+	}
+	const uint64_t entry = get_le(file + 24, 8), phoff = get_le(file + 32, 8);
+	const unsigned phentsize = (unsigned)get_le(file + 54, 2), phnum = (unsigned)get_le(file + 56, 2);
+	if (phentsize != PHDR64_SIZE || phoff > len || (uint64_t)phnum * PHDR64_SIZE > len - phoff) {
+		pt_error_set(err, path, 32, "program headers (%u x %u bytes at 0x%llx) lie outside the "
+			     "file", phnum, phentsize, (unsigned long long)phoff);
+		goto out;
+	}
+
+	/* First pass: the physical extent and the virtual base of the image. */
+	uint64_t lo = UINT64_MAX, hi = 0, base_va_of_lo = 0;
+	unsigned nload = 0;
+	for (unsigned i = 0; i < phnum; i++) {
+		const uint8_t *ph = file + phoff + (uint64_t)i * PHDR64_SIZE;
+		if (get_le(ph, 4) != PT_LOAD)
+			continue;
+		const uint64_t off = get_le(ph + 8, 8), va = get_le(ph + 16, 8), pa = get_le(ph + 24, 8);
+		const uint64_t filesz = get_le(ph + 32, 8), memsz = get_le(ph + 40, 8);
+		const uint64_t at = phoff + (uint64_t)i * PHDR64_SIZE;
+		if (filesz > memsz || off > len || filesz > len - off) {
+			pt_error_set(err, path, at, "PT_LOAD %u: %llu file bytes at 0x%llx (memsz %llu) "
+				     "lie outside the file", i, (unsigned long long)filesz,
+				     (unsigned long long)off, (unsigned long long)memsz);
+			goto out;
+		}
+		if (memsz == 0)
+			continue;
+		if (pa > UINT64_MAX - memsz) {
+			pt_error_set(err, path, at, "PT_LOAD %u: physical range wraps", i);
+			goto out;
+		}
+		if (pa < lo) {
+			lo = pa;
+			base_va_of_lo = va;
+		}
+		if (pa + memsz > hi)
+			hi = pa + memsz;
+		nload++;
+	}
+	if (nload == 0) {
+		pt_error_set(err, path, phoff, "no PT_LOAD segment");
+		goto out;
+	}
+	if (hi - lo > MAX_IMAGE) {
+		pt_error_set(err, path, phoff, "the segments span 0x%llx bytes of physical addresses: "
+			     "not one kernel image", (unsigned long long)(hi - lo));
+		goto out;
+	}
+	if (base_va_of_lo < START_KERNEL_MAP || lo % 4096 != 0) {
+		pt_error_set(err, path, phoff, "the lowest segment (PA 0x%llx, VA 0x%llx) is not a "
+			     "page-aligned kernel-text segment above __START_KERNEL_map",
+			     (unsigned long long)lo, (unsigned long long)base_va_of_lo);
+		goto out;
+	}
+	if (entry < lo || entry >= hi) {
+		pt_error_set(err, path, 24, "entry 0x%llx is outside the image [0x%llx, 0x%llx): the "
+			     "x86-64 vmlinux entry is phys_startup_64", (unsigned long long)entry,
+			     (unsigned long long)lo, (unsigned long long)hi);
+		goto out;
+	}
+
+	/* Second pass: place each segment at its physical offset; memsz beyond filesz stays 0. */
+	const uint64_t size = hi - lo;
+	uint8_t *image = calloc(1, size);
+	if (!image) {
+		pt_error_set(err, path, UINT64_MAX, "out of memory for a 0x%llx-byte image",
+			     (unsigned long long)size);
+		goto out;
+	}
+	for (unsigned i = 0; i < phnum; i++) {
+		const uint8_t *ph = file + phoff + (uint64_t)i * PHDR64_SIZE;
+		if (get_le(ph, 4) != PT_LOAD || get_le(ph + 40, 8) == 0)
+			continue;
+		const uint64_t off = get_le(ph + 8, 8), pa = get_le(ph + 24, 8);
+		const uint64_t filesz = get_le(ph + 32, 8);
+		memcpy(image + (pa - lo), file + off, filesz);
+	}
+	img->bytes = image;
+	img->blob.name = "vmlinux";
+	img->blob.bytes = image;
+	img->blob.filesz = size;
+	img->blob.memsz = size;
+	img->blob.base_pa = lo;
+	img->blob.base_va = base_va_of_lo;
+	img->blob.entry = entry;
+	img->nload = nload;
+	st = PT_OK;
+out:
+	free(file);
+	return st;
+}
+
+void vmlinux_unload(struct vmlinux_image *img)
+{
+	free(img->bytes);
+	memset(img, 0, sizeof(*img));
+}
