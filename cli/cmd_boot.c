@@ -116,16 +116,20 @@ void ptl_usage_boot(FILE *out)
 {
 	fputs("Usage: ptlab boot IMAGE [options]\n"
 	      "       ptlab boot vmlinux:PATH --symbols MAP [options]\n"
+	      "       ptlab boot bzimage:PATH --symbols MAP [--cmdline TEXT] [options]\n"
 	      "Run a boot image's own code in Unicorn over synthetic physical memory to its stop\n"
 	      "point; print CR3, the paging mode and the offsets; optionally write an ELF core of\n"
 	      "physical memory + CPU state (QEMU's layout plus a PTLAB note) and the System.map.\n"
 	      "vmlinux:PATH runs a real x86-64 kernel's own startup_64, __startup_64 and\n"
 	      "x86_64_start_kernel (entered through the built-in decompressor stage, early page\n"
 	      "faults delivered through the kernel's IDT) and stops at start_kernel; it takes\n"
-	      "--phys-load, --la57, --mem and --budget.\n"
+	      "--phys-load, --la57, --mem and --budget. bzimage:PATH starts earlier: a bzImage's own\n"
+	      "decompressor runs (its KASLR unless --cmdline has nokaslr, extraction, relocation)\n"
+	      "and hands over to the kernel, which runs as for vmlinux:PATH.\n"
 	      "\n"
 	      "  --symbols MAP        vmlinux: the kernel's symbols (kallsyms map, System.map or a\n"
 	      "                       vmlinux with .symtab; link-time addresses)\n"
+	      "  --cmdline TEXT       bzimage: the kernel command line (e.g. nokaslr)\n"
 	      "  --out DUMP           write the ELF core here\n"
 	      "  --symbols-out MAP    write the image's System.map (link-time addresses) here\n"
 	      "  --phys-load PA       load the kernel at this physical address: 2 MiB-aligned for\n"
@@ -152,7 +156,8 @@ void ptl_usage_boot(FILE *out)
 	      "  ptlab boot linux64 --kaslr 7 --la57 --json\n"
 	      "  ptlab boot linux64 --sme --pti --out smepti.core --symbols-out smepti.map\n"
 	      "  ptlab boot linux64 --phys-load 0x4000000 --virt-offset 0x2000000 --out reloc.core\n"
-	      "  ptlab boot vmlinux:vmlinux-6.1.0-56-amd64 --symbols kallsyms --la57 --out real.core\n",
+	      "  ptlab boot vmlinux:vmlinux-6.1.0-56-amd64 --symbols kallsyms --la57 --out real.core\n"
+	      "  ptlab boot bzimage:vmlinuz-6.1.0-56-amd64 --symbols kallsyms --mem 512M --out kaslr.core\n",
 	      out);
 }
 
@@ -184,6 +189,7 @@ enum boot_opt {
 	OPT_OUT = 256,
 	OPT_SYMBOLS_OUT,
 	OPT_SYMBOLS,
+	OPT_CMDLINE,
 	OPT_PHYS_LOAD,
 	OPT_VIRT_OFFSET,
 	OPT_KASLR,
@@ -225,6 +231,7 @@ int ptl_cmd_boot(int argc, char *argv[])
 		{ "out", required_argument, NULL, OPT_OUT },
 		{ "symbols-out", required_argument, NULL, OPT_SYMBOLS_OUT },
 		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 		{ "phys-load", required_argument, NULL, OPT_PHYS_LOAD },
 		{ "virt-offset", required_argument, NULL, OPT_VIRT_OFFSET },
 		{ "kaslr", required_argument, NULL, OPT_KASLR },
@@ -254,6 +261,7 @@ int ptl_cmd_boot(int argc, char *argv[])
 		case OPT_OUT: out = optarg; break;
 		case OPT_SYMBOLS_OUT: symbols_out = optarg; break;
 		case OPT_SYMBOLS: symbols_in = optarg; break;
+		case OPT_CMDLINE: o.cmdline = optarg; break;
 		case OPT_PHYS_LOAD: num = &o.phys_load; what = "phys-load"; break;
 		case OPT_VIRT_OFFSET: num = &o.virt_offset; what = "virt-offset"; o.has_virt_offset = true; break;
 		case OPT_KASLR: num = &o.kaslr_seed; what = "kaslr"; o.has_kaslr_seed = true; break;
@@ -277,13 +285,18 @@ int ptl_cmd_boot(int argc, char *argv[])
 	if (optind + 1 < argc)
 		return ptl_usage_error("boot", "unexpected argument '%s'", argv[optind + 1]);
 	o.image = argv[optind];
-	const bool vmlinux = strncmp(o.image, PT_EMU_VMLINUX_PREFIX, strlen(PT_EMU_VMLINUX_PREFIX)) == 0;
+	const bool bzimage = strncmp(o.image, PT_EMU_BZIMAGE_PREFIX, strlen(PT_EMU_BZIMAGE_PREFIX)) == 0;
+	const bool vmlinux = bzimage || strncmp(o.image, PT_EMU_VMLINUX_PREFIX, strlen(PT_EMU_VMLINUX_PREFIX)) == 0;
 	if (!vmlinux && !pt_emu_image_find(o.image))
 		return ptl_usage_error("boot", "no image '%s' (see 'ptlab images')", o.image);
 	if (vmlinux && !symbols_in)
 		return ptl_usage_error("boot", "%s needs --symbols MAP (a kallsyms map is enough)", o.image);
 	if (!vmlinux && symbols_in)
 		return ptl_usage_error("boot", "--symbols is for vmlinux:PATH (built-in images carry theirs)");
+	if (!bzimage && o.cmdline)
+		return ptl_usage_error("boot", "--cmdline is for bzimage:PATH");
+	if (o.cmdline && strlen(o.cmdline) > 255)
+		return ptl_usage_error("boot", "--cmdline: at most 255 characters");
 	if (o.has_kaslr_seed && (o.phys_load || o.has_virt_offset))
 		return ptl_usage_error("boot", "--kaslr picks both offsets: drop --phys-load and --virt-offset");
 

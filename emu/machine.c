@@ -83,6 +83,7 @@ enum {
 	BP_BOOT_FLAG = 0x1fe,
 	BP_HEADER = 0x202,
 	BP_VERSION = 0x206,
+	BP_TYPE_OF_LOADER = 0x210,
 	BP_CODE32_START = 0x214,
 	BP_CMD_LINE_PTR = 0x228,
 	BP_PREF_ADDRESS = 0x258,
@@ -97,8 +98,20 @@ static const uint64_t VMLINUX_BUDGET = 200000000;
 static const uint64_t DIRECT_MAP_L4 = UINT64_C(0xffff888000000000);
 static const uint64_t DIRECT_MAP_L5 = UINT64_C(0xff11000000000000);
 static const char VMLINUX_STOP[] = "start_kernel";
+static const uint64_t START_KERNEL_MAP = UINT64_C(0xffffffff80000000);
+/* bzimage: how long the decompressor may run (it has no instruction budget: no hook). */
+static const uint64_t BZIMAGE_TIMEOUT_US = UINT64_C(600) * 1000000;
 /* #PFs the machine delivers through the kernel's IDT before it calls the boot a loop. */
 static const uint32_t MAX_PAGE_FAULTS = 100000;
+
+/* bzimage: where the kernel's own symbols put things, as offsets from _text (link time). */
+struct bz_layout {
+	uint64_t text;            /* _text, link-time VA */
+	uint64_t size;            /* _end - _text */
+	uint64_t verify_cpu;      /* offsets from _text */
+	uint64_t initial_code;
+	uint64_t start_kernel_va; /* x86_64_start_kernel, link-time VA (initial_code's value unslid) */
+};
 
 struct pt_emu_machine {
 	const struct image_def *def;
@@ -107,6 +120,11 @@ struct pt_emu_machine {
 	bool vm_la57;
 	struct image_def vm_def;
 	struct vmlinux_image vmlinux;
+	/* bzimage:PATH: the bzImage, and the kernel's place once the decompressor has put it */
+	bool is_bzimage;
+	struct bzimage_image bz;
+	struct bz_layout bz_layout;
+	struct pt_blob bz_kernel;
 	const struct pt_symtab *symbols;
 	uint8_t *mem;
 	uint64_t mem_size;
@@ -138,7 +156,7 @@ static void describe_address(const struct pt_emu_machine *m, uint64_t addr, char
 	const struct pt_blob *blobs[2] = { def->first, def->kernel };
 	const char *best = NULL;
 	uint64_t best_off = UINT64_MAX;
-	if (m->symbols) {
+	if (m->symbols && def->kernel) {
 		/* A real kernel: its symbol table, at the kernel's virtual and physical addresses. */
 		const uint64_t base_va = def->kernel->base_va, base_pa = def->kernel->base_pa;
 		for (size_t i = 0; i < pt_symtab_count(m->symbols); i++) {
@@ -154,7 +172,7 @@ static void describe_address(const struct pt_emu_machine *m, uint64_t addr, char
 			}
 		}
 	}
-	for (int b = 0; b < 2 && !m->symbols; b++) {
+	for (int b = 0; b < 2 && !m->symbols && !m->is_bzimage; b++) {
 		const struct pt_blob *blob = blobs[b];
 		if (!blob)
 			continue;
@@ -194,6 +212,13 @@ struct run_state {
 	bool verify_cpu_seen;    /**< RAX was read at __startup_64 (verify_cpu's return value) */
 	uint64_t verify_cpu_rax;
 	bool have_layout;        /**< real kernel: the context blob layout (EFER, exception state) */
+	/* bzimage: the decompressor runs without the per-instruction hook; the CPUID hook spots the
+	 * kernel's verify_cpu running from the kernel it put in memory (kernel_found). */
+	bool bz_searching;
+	uint64_t mem_size;
+	const struct bz_layout *bz;
+	bool kernel_found;
+	uint64_t kernel_pa, kernel_virt_offset;
 	struct uc_blob_layout layout;
 	bool efer_failed;        /**< EFER.NXE could not be set */
 	bool emulate_syscfg;     /**< --sme: RDMSR of SYSCFG answers MemEncryptionModeEn */
@@ -317,10 +342,45 @@ static bool cpuid_real64(const struct run_state *rs, uint32_t leaf, uint32_t sub
 	return true;
 }
 
+/* The program counter. A UC_MODE_32 engine answers EIP (4 bytes) and leaves RIP untouched. */
+static uint64_t read_pc(uc_engine *uc, bool native32)
+{
+	uint64_t pc = 0;
+	uc_reg_read(uc, native32 ? UC_X86_REG_EIP : UC_X86_REG_RIP, &pc);
+	return native32 ? (uint32_t)pc : pc;
+}
+
+/* bzimage: is this CPUID the kernel's verify_cpu, running at its physical address from the
+ * copy the decompressor made? It is if, for P = the 2 MiB-aligned address RIP - verify_cpu
+ * rounds down to (CONFIG_PHYSICAL_ALIGN; the decompressor places the kernel at such an
+ * address), RIP is within verify_cpu, and initial_code in that image holds
+ * x86_64_start_kernel's address slid by a 2 MiB multiple below 1 GiB (the relocated pointer).
+ * The decompressor's own verify_cpu runs before the kernel exists and fails the second test. */
+static void spot_kernel(struct run_state *rs, uc_engine *uc, uint64_t mem_size)
+{
+	const struct bz_layout *bz = rs->bz;
+	const uint64_t rip = read_pc(uc, false);
+	if (rip < bz->verify_cpu)
+		return;
+	const uint64_t at = rip - bz->verify_cpu, p = at & ~(PMD_SIZE - 1);
+	uint8_t ptr[8];
+	if (at - p >= 0x400 || p + bz->size > mem_size ||
+	    uc_mem_read(uc, p + bz->initial_code, ptr, sizeof(ptr)) != UC_ERR_OK)
+		return;
+	const uint64_t slide = get_le(ptr, 8) - bz->start_kernel_va;
+	if (slide % PMD_SIZE != 0 || slide >= (UINT64_C(1) << 30))
+		return;
+	rs->kernel_found = true;
+	rs->bz_searching = false;
+	rs->kernel_pa = p;
+	rs->kernel_virt_offset = slide;
+	uc_emu_stop(uc);
+}
+
 /* CPUID as the image's CPU answers it; leaves neither profile knows keep Unicorn's answer. */
 static int on_cpuid(uc_engine *uc, void *user)
 {
-	const struct run_state *rs = user;
+	struct run_state *rs = user;
 	uint32_t leaf = 0, sub = 0, a, b, c, d;
 	uc_reg_read(uc, UC_X86_REG_EAX, &leaf);
 	uc_reg_read(uc, UC_X86_REG_ECX, &sub);
@@ -333,6 +393,8 @@ static int on_cpuid(uc_engine *uc, void *user)
 	uc_reg_write(uc, UC_X86_REG_EBX, &b);
 	uc_reg_write(uc, UC_X86_REG_ECX, &c);
 	uc_reg_write(uc, UC_X86_REG_EDX, &d);
+	if (rs->bz_searching)
+		spot_kernel(rs, uc, rs->mem_size);
 	return 1;
 }
 
@@ -420,13 +482,6 @@ static void on_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 		prepare_efer_write(rs, uc, address);
 }
 
-/* The program counter. A UC_MODE_32 engine answers EIP (4 bytes) and leaves RIP untouched. */
-static uint64_t read_pc(uc_engine *uc, bool native32)
-{
-	uint64_t pc = 0;
-	uc_reg_read(uc, native32 ? UC_X86_REG_EIP : UC_X86_REG_RIP, &pc);
-	return native32 ? (uint32_t)pc : pc;
-}
 
 static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
 {
@@ -662,7 +717,7 @@ static enum pt_status setup_engine64(struct pt_emu_machine *m, uc_engine *uc, bo
 		if ((e = uc_mem_map_ptr(uc, va, size, UC_PROT_ALL, m->mem + m->result.phys_load)) != UC_ERR_OK)
 			return uc_fail(err, img, "alias the kernel at its virtual address", e);
 	}
-	if (m->is_vmlinux) {
+	if (m->is_vmlinux || m->is_bzimage) {
 		/* A real kernel reads boot_params and builds page tables through the direct map
 		 * (__va) before start_kernel: physical memory again at page_offset_base. */
 		const uint64_t base = m->vm_la57 ? DIRECT_MAP_L5 : DIRECT_MAP_L4;
@@ -761,11 +816,10 @@ static enum pt_status deliver_page_fault(struct pt_emu_machine *m, struct run_st
 					 uint64_t *pc, struct pt_error *err)
 {
 	const char *img = m->def->pub.name;
-	struct uc_blob_layout layout;
 	uint32_t code = 0;
 	char where[160];
 	describe_address(m, rs->fault_rip, where, sizeof(where));
-	if (!fault_error_code(rs, uc, &code) || !uc_blob_layout_get(&layout))
+	if (!fault_error_code(rs, uc, &code))
 		return pt_error_set(err, img, UINT64_MAX, "#PF at %s (CR2 0x%llx): its error code "
 				    "cannot be read from Unicorn", where, (unsigned long long)rs->fault_cr2);
 	if (++m->result.page_faults > MAX_PAGE_FAULTS)
@@ -790,11 +844,6 @@ static enum pt_status deliver_page_fault(struct pt_emu_machine *m, struct run_st
 				    (unsigned long long)(idtr.base + VECTOR_PF * 16), gate[4], gate[5]);
 	const uint64_t handler = get_le(gate, 2) | (get_le(gate + 6, 2) << 16) | (get_le(gate + 8, 4) << 32);
 	const uint64_t selector = get_le(gate + 2, 2);
-
-	/* The exception is delivered now: nothing is in flight any more (else the next #PF is
-	 * promoted to #DF, ucblob.h). */
-	if (!patch_context(uc, layout.old_exception, UINT32_MAX, 4))
-		return pt_error_set(err, img, UINT64_MAX, "unicorn: cannot clear the exception in flight");
 
 	uint64_t rsp = 0, rflags = 0, cs = 0, ss = 0;
 	uc_reg_read(uc, UC_X86_REG_RSP, &rsp);
@@ -827,6 +876,37 @@ static enum pt_status deliver_page_fault(struct pt_emu_machine *m, struct run_st
 	return PT_OK;
 }
 
+/* bzimage: the decompressor has put the kernel at rs->kernel_pa, slid by rs->kernel_virt_offset,
+ * and its verify_cpu runs. From here on it is a vmlinux boot: the kernel aliased at its run-time
+ * virtual address, the per-instruction hook (budget, verify_cpu's verdict, WRMSR to EFER), the
+ * stop at start_kernel + slide. Translation blocks made without the hook are dropped. */
+static enum pt_status kernel_starts(struct pt_emu_machine *m, struct run_state *rs, uc_engine *uc,
+				    uc_hook *h_code, uint64_t *stop, struct pt_error *err)
+{
+	const struct bz_layout *bz = &m->bz_layout;
+	const char *img = m->def->pub.name;
+	uint64_t start_kernel = 0, startup64 = 0;
+	uc_err e;
+	m->bz_kernel = (struct pt_blob){ .name = "vmlinux (decompressed)", .base_va = bz->text,
+					  .base_pa = bz->text - START_KERNEL_MAP, .memsz = bz->size,
+					  .filesz = bz->size, .bytes = m->mem + rs->kernel_pa };
+	m->vm_def.kernel = &m->bz_kernel;
+	m->result.phys_load = rs->kernel_pa;
+	m->result.phys_offset = rs->kernel_pa - m->bz_kernel.base_pa;
+	m->result.virt_offset = rs->kernel_virt_offset;
+	if ((e = uc_mem_map_ptr(uc, bz->text + rs->kernel_virt_offset, round_up(bz->size, 4096), UC_PROT_ALL,
+				m->mem + rs->kernel_pa)) != UC_ERR_OK)
+		return uc_fail(err, img, "alias the kernel at its virtual address", e);
+	if ((e = uc_hook_add(uc, h_code, UC_HOOK_CODE, (void *)on_code, rs, 1, 0)) != UC_ERR_OK)
+		return uc_fail(err, img, "hook", e);
+	uc_ctl_flush_tlb(uc); /* UC_CTL_TB_FLUSH: translation blocks, not the TLB */
+	if (pt_symtab_value(m->symbols, "__startup_64", &startup64))
+		rs->startup64_pa = rs->kernel_pa + (startup64 - bz->text);
+	pt_symtab_value(m->symbols, VMLINUX_STOP, &start_kernel);
+	*stop = start_kernel + rs->kernel_virt_offset;
+	return PT_OK;
+}
+
 /* Run the image in Unicorn from `start` to `stop`; fills m->result.cpu. */
 static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opts *opts,
 			  uint64_t start, uint64_t stop, struct pt_error *err)
@@ -835,9 +915,10 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 	const char *img = def->pub.name;
 	const bool native32 = def->entry == ENTRY_NATIVE_32;
 	struct run_state rs = { .opts = opts, .native32 = native32, .emulate_syscfg = !native32 && opts->sme,
-				.real_kernel = m->is_vmlinux,
+				.real_kernel = m->is_vmlinux || m->is_bzimage,
+				.bz_searching = m->is_bzimage, .bz = &m->bz_layout, .mem_size = m->mem_size,
 				.budget = opts->insn_budget ? opts->insn_budget
-					  : m->is_vmlinux ? VMLINUX_BUDGET : DEFAULT_BUDGET };
+					  : m->is_vmlinux || m->is_bzimage ? VMLINUX_BUDGET : DEFAULT_BUDGET };
 	enum pt_status st = PT_EINVAL;
 	uc_engine *uc = NULL;
 	uc_hook h_cpuid, h_code, h_intr;
@@ -849,8 +930,10 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 	st = native32 ? setup_engine32(m, uc, err) : setup_engine64(m, uc, opts->sme, err);
 	if (st != PT_OK)
 		goto out;
+	/* bzimage: no per-instruction hook while the decompressor runs (it executes billions of
+	 * instructions); it is added when the kernel starts (kernel_starts). */
 	if ((e = uc_hook_add(uc, &h_cpuid, UC_HOOK_INSN, (void *)on_cpuid, &rs, 1, 0, UC_X86_INS_CPUID)) ||
-	    (e = uc_hook_add(uc, &h_code, UC_HOOK_CODE, (void *)on_code, &rs, 1, 0)) ||
+	    (!m->is_bzimage && (e = uc_hook_add(uc, &h_code, UC_HOOK_CODE, (void *)on_code, &rs, 1, 0))) ||
 	    (e = uc_hook_add(uc, &h_intr, UC_HOOK_INTR, (void *)on_interrupt, &rs, 1, 0))) {
 		st = uc_fail(err, img, "hook", e);
 		goto out;
@@ -868,7 +951,7 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 	 * (a WRMSR to EFER, a #PF to deliver through the kernel's IDT) and the machine does it. */
 	uint64_t pc = start;
 	for (;;) {
-		e = uc_emu_start(uc, pc, stop, 0, 0);
+		e = uc_emu_start(uc, pc, stop, rs.bz_searching ? BZIMAGE_TIMEOUT_US : 0, 0);
 		if (e != UC_ERR_OK || rs.budget_spent)
 			break;
 		if (rs.efer_failed) {
@@ -876,12 +959,24 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 					  "EFER in the context blob)");
 			goto out;
 		}
-		if (rs.faulted && rs.real_kernel && rs.vector == VECTOR_PF) {
+		if (rs.kernel_found) {
+			rs.kernel_found = false;
+			if ((st = kernel_starts(m, &rs, uc, &h_code, &stop, err)) != PT_OK)
+				goto out;
+			pc = read_pc(uc, false);
+		} else if (rs.faulted && rs.real_kernel && rs.vector == VECTOR_PF) {
 			if ((st = deliver_page_fault(m, &rs, uc, &pc, err)) != PT_OK)
 				goto out;
-			continue;
+		} else {
+			break;
 		}
-		break;
+		/* Nothing is in flight when the run resumes: the #PF was delivered, and a run that
+		 * stops walks the `until` address again, which faults while it is unmapped and leaves
+		 * Unicorn's double-fault bookkeeping set (the next #PF would be a #DF, ucblob.h). */
+		if (!rs.have_layout || !patch_context(uc, rs.layout.old_exception, UINT32_MAX, 4)) {
+			st = pt_error_set(err, img, UINT64_MAX, "unicorn: cannot clear the exception in flight");
+			goto out;
+		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	m->result.seconds = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
@@ -889,6 +984,12 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 
 	uint64_t rip = read_pc(uc, native32);
 	char where[160];
+	if (rs.bz_searching && !rs.faulted && e == UC_ERR_OK) {
+		st = pt_error_set(err, img, UINT64_MAX, "the decompressor did not start the kernel within "
+				  "%llu s (stopped at 0x%llx)", (unsigned long long)(BZIMAGE_TIMEOUT_US / 1000000),
+				  (unsigned long long)rip);
+		goto out;
+	}
 	if (rs.faulted) {
 		describe_address(m, rs.fault_rip, where, sizeof(where));
 		uint32_t code = 0;
@@ -1035,12 +1136,88 @@ static enum pt_status vmlinux_prepare(struct pt_emu_machine *m, const struct pt_
 	return PT_OK;
 }
 
+/* bzimage:PATH: the bzImage's protected-mode part is the first stage, placed at 1 MiB and entered
+ * at code32_start per the 32-bit boot protocol with its setup header in boot_params, so Linux's
+ * own decompressor runs: it relocates itself, builds its page tables (on demand, through its #PF
+ * handler), picks the KASLR slots unless the command line says nokaslr, extracts and relocates the
+ * kernel and jumps to it; the kernel then runs as for vmlinux:PATH. */
+static enum pt_status bzimage_prepare(struct pt_emu_machine *m, const struct pt_emu_boot_opts *opts,
+				      struct pt_error *err)
+{
+	const char *path = opts->image + strlen(PT_EMU_BZIMAGE_PREFIX);
+	if (!*path)
+		return pt_error_set(err, opts->image, UINT64_MAX, "bzimage: needs a path (bzimage:PATH)");
+	if (opts->has_virt_offset || opts->has_kaslr_seed || opts->phys_load || opts->sme || opts->pti)
+		return pt_error_set(err, opts->image, UINT64_MAX, "--phys-load/--virt-offset/--kaslr/--sme/"
+				    "--pti: the decompressor places the kernel itself (KASLR unless "
+				    "--cmdline has nokaslr)");
+	if (!opts->symbols)
+		return pt_error_set(err, path, UINT64_MAX, "a real kernel needs its symbols for the stop "
+				    "point start_kernel (--symbols: a kallsyms map is enough)");
+	enum pt_status st = bzimage_load(path, &m->bz, err);
+	if (st != PT_OK)
+		return st;
+	const char *spath = pt_symtab_path(opts->symbols) ? pt_symtab_path(opts->symbols) : "symbols";
+	static const char *const need[] = { "_text", "_end", "verify_cpu", "initial_code",
+					    "x86_64_start_kernel", VMLINUX_STOP };
+	uint64_t v[6];
+	for (size_t i = 0; i < 6; i++)
+		if (!pt_symtab_value(opts->symbols, need[i], &v[i]))
+			return pt_error_set(err, spath, UINT64_MAX, "no %s in the symbols: a bzimage boot "
+					    "needs _text, _end, verify_cpu, initial_code, x86_64_start_kernel "
+					    "and start_kernel (a kallsyms map of a CONFIG_KALLSYMS_ALL kernel)",
+					    need[i]);
+	if (v[0] < START_KERNEL_MAP || v[1] <= v[0] || v[1] - v[0] > (UINT64_C(1) << 30) ||
+	    v[2] < v[0] || v[3] < v[0] || v[2] >= v[1] || v[3] >= v[1])
+		return pt_error_set(err, spath, UINT64_MAX, "_text 0x%llx .. _end 0x%llx: not an x86-64 "
+				    "kernel's symbols", (unsigned long long)v[0], (unsigned long long)v[1]);
+	m->bz_layout = (struct bz_layout){ .text = v[0], .size = v[1] - v[0], .verify_cpu = v[2] - v[0],
+					   .initial_code = v[3] - v[0], .start_kernel_va = v[4] };
+	m->symbols = opts->symbols;
+	m->is_bzimage = true;
+	m->vm_la57 = opts->la57;
+	m->vm_def = (struct image_def){
+		.pub = {
+			.name = "bzimage",
+			.description = "a real x86-64 bzImage: Linux's own decompressor (KASLR, "
+				       "extraction, relocation), then startup_64 to start_kernel",
+			.paging = PT_MODE_IA32E,
+			.options = PT_EMU_OPT_LA57,
+		},
+		.entry = ENTRY_PROTECTED_32,
+		.first = &m->bz.blob,
+		.first_pa = m->bz.blob.base_pa,
+		.kernel = NULL, /* placed by the decompressor: kernel_starts */
+		.stop_symbol = VMLINUX_STOP,
+		.kernel_image_size = UINT64_C(1) << 30,
+		.expect = "as vmlinux, at the slots the decompressor picked",
+	};
+	m->def = &m->vm_def;
+	return PT_OK;
+}
+
+/* boot_params for a bzImage, as a boot loader fills them (Documentation/x86/boot.rst): the setup
+ * header copied from the image, type_of_loader "undefined" (0xff), code32_start, the command
+ * line; the e820 map stays as write_boot_params made it. */
+static void bzimage_boot_params(struct pt_emu_machine *m, const char *cmdline)
+{
+	uint8_t *bp = m->mem + BOOT_PARAMS_PA;
+	memcpy(bp + 0x1f1, m->bz.hdr, m->bz.hdr_len);
+	bp[BP_TYPE_OF_LOADER] = 0xff;
+	put_le(bp + BP_CODE32_START, m->bz.blob.base_pa, 4);
+	memset(m->mem + CMDLINE_PA, 0, 256);
+	memcpy(m->mem + CMDLINE_PA, cmdline, strlen(cmdline) + 1);
+	put_le(bp + BP_CMD_LINE_PTR, CMDLINE_PA, 4);
+}
+
 enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_machine **machine_ret,
 			   struct pt_emu_boot_result *result_ret, struct pt_error *err)
 {
 	*machine_ret = NULL;
-	const bool vmlinux = opts->image && strncmp(opts->image, PT_EMU_VMLINUX_PREFIX,
-						     strlen(PT_EMU_VMLINUX_PREFIX)) == 0;
+	const bool bzimage = opts->image && strncmp(opts->image, PT_EMU_BZIMAGE_PREFIX,
+						     strlen(PT_EMU_BZIMAGE_PREFIX)) == 0;
+	const bool vmlinux = bzimage || (opts->image && strncmp(opts->image, PT_EMU_VMLINUX_PREFIX,
+								 strlen(PT_EMU_VMLINUX_PREFIX)) == 0);
 	const struct image_def *def = vmlinux ? NULL
 				      : opts->image ? images_find(opts->image) : images_manifest(&(size_t){ 0 });
 	if (!def && !vmlinux)
@@ -1057,7 +1234,7 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 		return pt_error_set(err, img, UINT64_MAX, "out of memory");
 	enum pt_status st;
 	if (vmlinux) {
-		if ((st = vmlinux_prepare(m, opts, err)) != PT_OK)
+		if ((st = bzimage ? bzimage_prepare(m, opts, err) : vmlinux_prepare(m, opts, err)) != PT_OK)
 			goto fail;
 		def = m->def;
 	}
@@ -1096,6 +1273,8 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 		write_boot_params(m->mem, mem_size, kernel_entry, first_entry,
 				  opts->pti ? PTI_CMDLINE : NULL);
 		uint64_t slot;
+		if (m->is_bzimage)
+			bzimage_boot_params(m, opts->cmdline ? opts->cmdline : "");
 		blob_symbol(&pt_blob_entry32, "boot_params_slot", &slot);
 		put_le(m->mem + slot, BOOT_PARAMS_PA, 4);
 		blob_symbol(&pt_blob_entry32, "entry_slot", &slot);
@@ -1115,13 +1294,14 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 
 	/* The stop point, at its run-time address. */
 	uint64_t stop_sym;
-	if (m->is_vmlinux) {
-		pt_symtab_value(m->symbols, def->stop_symbol, &stop_sym); /* checked by vmlinux_prepare */
+	if (m->is_vmlinux || m->is_bzimage) {
+		/* checked by vmlinux_prepare / bzimage_prepare; a bzImage's slide is known later */
+		pt_symtab_value(m->symbols, def->stop_symbol, &stop_sym);
 	} else if (!blob_symbol(def->stop_blob, def->stop_symbol, &stop_sym)) {
 		st = pt_error_set(err, img, UINT64_MAX, "stop symbol %s missing", def->stop_symbol);
 		goto fail;
 	}
-	uint64_t stop = m->is_vmlinux || def->stop_blob == def->kernel ? stop_sym + m->result.virt_offset
+	uint64_t stop = m->is_vmlinux || m->is_bzimage || def->stop_blob == def->kernel ? stop_sym + m->result.virt_offset
 						      : def->first_pa + (stop_sym - def->first->base_va);
 
 	st = run(m, opts, start, stop, err);
@@ -1153,6 +1333,7 @@ void pt_emu_destroy(struct pt_emu_machine *m)
 	if (!m)
 		return;
 	vmlinux_unload(&m->vmlinux);
+	bzimage_unload(&m->bz);
 	free(m->mem);
 	free(m);
 }

@@ -190,3 +190,64 @@ void vmlinux_unload(struct vmlinux_image *img)
 	free(img->bytes);
 	memset(img, 0, sizeof(*img));
 }
+
+/* ---- bzImage ------------------------------------------------------------------------------ */
+
+/* The real-mode header of a bzImage (Documentation/x86/boot.rst, "The real-mode kernel header"). */
+enum {
+	HDR_START = 0x1f1,     /* setup_sects: the header a boot loader copies starts here */
+	HDR_SETUP_SECTS = 0x1f1,
+	HDR_JUMP = 0x200,      /* a 2-byte jump; its displacement byte ends the header */
+	HDR_MAGIC = 0x202,     /* "HdrS" */
+	HDR_VERSION = 0x206,
+	HDR_LOADFLAGS = 0x211,
+	HDR_INIT_SIZE = 0x260, /* protocol 2.10+ */
+	LOADED_HIGH = 0x01,
+};
+/* Where the protected-mode kernel goes (code32_start of a bzImage, the protocol's default). */
+static const uint64_t BZIMAGE_PM_ADDR = 0x100000;
+
+enum pt_status bzimage_load(const char *path, struct bzimage_image *bz, struct pt_error *err)
+{
+	memset(bz, 0, sizeof(*bz));
+	size_t len = 0;
+	uint8_t *file = read_file(path, &len, err);
+	if (!file)
+		return PT_EINVAL;
+	if (len < HDR_INIT_SIZE + 4 || memcmp(file + HDR_MAGIC, "HdrS", 4) != 0) {
+		free(file);
+		return pt_error_set(err, path, HDR_MAGIC, "no \"HdrS\" boot header: not a bzImage");
+	}
+	const unsigned version = (unsigned)get_le(file + HDR_VERSION, 2);
+	const unsigned loadflags = file[HDR_LOADFLAGS];
+	if (version < 0x20a || !(loadflags & LOADED_HIGH)) {
+		free(file);
+		return pt_error_set(err, path, HDR_VERSION, "boot protocol %u.%02u (loadflags 0x%02x): "
+				    "a bzImage of protocol 2.10 or later is needed (init_size)",
+				    version >> 8, version & 0xff, loadflags);
+	}
+	const unsigned setup_sects = file[HDR_SETUP_SECTS] ? file[HDR_SETUP_SECTS] : 4;
+	const uint64_t pm_off = (uint64_t)(setup_sects + 1) * 512;
+	const uint64_t hdr_end = HDR_JUMP + 2 + file[HDR_JUMP + 1];
+	if (pm_off >= len || hdr_end > pm_off) {
+		free(file);
+		return pt_error_set(err, path, HDR_SETUP_SECTS, "setup_sects %u: the protected-mode "
+				    "kernel would start at 0x%llx, past the file's 0x%zx bytes", setup_sects,
+				    (unsigned long long)pm_off, len);
+	}
+	bz->file = file;
+	bz->hdr = file + HDR_START;
+	bz->hdr_len = hdr_end - HDR_START;
+	bz->init_size = get_le(file + HDR_INIT_SIZE, 4);
+	bz->blob.name = "bzImage";
+	bz->blob.bytes = file + pm_off;
+	bz->blob.filesz = bz->blob.memsz = len - pm_off;
+	bz->blob.base_pa = bz->blob.base_va = bz->blob.entry = BZIMAGE_PM_ADDR;
+	return PT_OK;
+}
+
+void bzimage_unload(struct bzimage_image *bz)
+{
+	free(bz->file);
+	memset(bz, 0, sizeof(*bz));
+}

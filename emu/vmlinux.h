@@ -19,4 +19,19 @@ enum pt_status vmlinux_load(const char *path, struct vmlinux_image *img, struct 
 /** Free what vmlinux_load allocated. */
 void vmlinux_unload(struct vmlinux_image *img);
 
+/** A bzImage: its protected-mode part (the decompressor and the compressed kernel) as the blob
+ *  a boot loader places at 1 MiB, and the setup header it copies into boot_params. */
+struct bzimage_image {
+	struct pt_blob blob;   /**< the protected-mode code, base/entry 0x100000 (code32_start) */
+	const uint8_t *hdr;    /**< the setup header: file bytes from 0x1f1 */
+	size_t hdr_len;        /**< up to the end the header's jump at 0x200 gives */
+	uint64_t init_size;    /**< memory the decompressor needs from its load address */
+	uint8_t *file;         /**< owned */
+};
+
+/** Read a bzImage (boot protocol 2.10+); errors name the file and the header offset. */
+enum pt_status bzimage_load(const char *path, struct bzimage_image *bz, struct pt_error *err);
+/** Free what bzimage_load allocated. */
+void bzimage_unload(struct bzimage_image *bz);
+
 #endif

@@ -419,6 +419,21 @@ run "$PTLAB" boot "vmlinux:$IMGDIR/kernel64.elf" --symbols "$IMGDIR/kernel64.Sys
 check_usage "boot vmlinux: --kaslr" "--kaslr"
 run "$PTLAB" boot linux64 --symbols "$IMGDIR/kernel64.System.map"
 check_usage "boot: --symbols without vmlinux" "--symbols is for vmlinux"
+# bzimage:PATH (the real tier boots Debian's vmlinuz through its own decompressor)
+run "$PTLAB" boot "bzimage:$IMGDIR/kernel64.elf" --symbols "$IMGDIR/kernel64.System.map"
+check_usage "boot bzimage: not a bzImage" "kernel64.elf: offset 0x202: no \"HdrS\" boot header"
+$PY -c '
+import sys
+b = bytearray(4096)
+b[0x1f1] = 1; b[0x200] = 0xeb; b[0x201] = 0x6a; b[0x202:0x206] = b"HdrS"
+b[0x206:0x208] = (0x20f).to_bytes(2, "little"); b[0x211] = 1
+open(sys.argv[1], "wb").write(b)' "$WORK/fake.bzimage"
+run "$PTLAB" boot "bzimage:$WORK/fake.bzimage" --symbols "$IMGDIR/kernel64.System.map"
+check_usage "boot bzimage: symbols without verify_cpu" "in the symbols: a bzimage boot needs"
+run "$PTLAB" boot "bzimage:$WORK/fake.bzimage" --symbols "$IMGDIR/kernel64.System.map" --phys-load 0x4000000
+check_usage "boot bzimage: --phys-load" "the decompressor places the kernel itself"
+run "$PTLAB" boot linux64 --cmdline nokaslr
+check_usage "boot: --cmdline without bzimage" "--cmdline is for bzimage"
 
 # ---- maps ----------------------------------------------------------------------------------
 

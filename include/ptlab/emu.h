@@ -179,12 +179,17 @@ struct pt_symtab;
  *  built-in decompressor stage (identity map, long mode, LA57 when asked); options --phys-load
  *  and --la57. Needs `symbols` (start_kernel; a kallsyms map is enough). */
 #define PT_EMU_VMLINUX_PREFIX "vmlinux:"
+/** "bzimage:PATH": a real x86-64 bzImage from its 32-bit entry, through Linux's own decompressor
+ *  (its KASLR, extraction and relocation), then as vmlinux:PATH to start_kernel. Options --la57,
+ *  --mem, --cmdline (e.g. "nokaslr"); `symbols` must have data symbols (initial_code). */
+#define PT_EMU_BZIMAGE_PREFIX "bzimage:"
 
 /** How to boot. Zero-initialise, then set what differs from the defaults. */
 struct pt_emu_boot_opts {
 	const char *image;       /**< NULL: the default image; "vmlinux:PATH" for a real kernel */
-	const struct pt_symtab *symbols; /**< vmlinux: the kernel's symbols (link-time addresses);
-					      must outlive the machine. Ignored otherwise. */
+	const struct pt_symtab *symbols; /**< vmlinux/bzimage: the kernel's symbols (link-time
+					      addresses); must outlive the machine. Ignored otherwise. */
+	const char *cmdline;     /**< bzimage: the kernel command line (NULL: empty) */
 	uint64_t mem_size;       /**< 0: 256 MiB */
 	uint64_t phys_load;      /**< 0: the image's default load address */
 	bool has_virt_offset;

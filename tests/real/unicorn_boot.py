@@ -2,6 +2,10 @@
 # SPDX-License-Identifier: MIT
 """The real kernel's own head_64 in Unicorn (issue 6, "Real head_64 in Unicorn").
 
+With --bzimage VMLINUZ instead: the bzImage from its own 32-bit entry, through Linux's own
+decompressor (KASLR with the CPU's entropy, extraction, relocation), to start_kernel; the same
+checks at whatever slots the decompressor picked, once with KASLR and once with nokaslr.
+
 For one paging depth (4 or 5 levels) and two physical load addresses, boot
 `ptlab boot vmlinux:VMLINUX --symbols KALLSYMS` to start_kernel and check, on the dump the
 kernel's own code wrote:
@@ -52,12 +56,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ptlab", required=True)
     ap.add_argument("--vmlinux", required=True)
+    ap.add_argument("--bzimage", help="boot this vmlinuz through its own decompressor instead")
+    ap.add_argument("--runs", default="kaslr,nokaslr",
+                    help="--bzimage: which boots (kaslr, nokaslr; comma-separated)")
     ap.add_argument("--kallsyms", required=True)
     ap.add_argument("--levels", type=int, choices=(4, 5), required=True)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--probes", type=int, default=100000)
     args = ap.parse_args()
-    for p in (args.vmlinux, args.kallsyms):
+    for p in (args.vmlinux, args.kallsyms) + ((args.bzimage,) if args.bzimage is not None else ()):
         if not os.path.exists(p):
             print(f"skipped: {p} is missing (run ci/real-kernels fetch)")
             return 77
@@ -72,18 +79,32 @@ def main():
         if not ok:
             failures.append(what)
 
-    # The link-time load address (CONFIG_PHYSICAL_START) and one 100 MiB up, 2 MiB aligned.
-    for load in (text - START_KERNEL_MAP, 0x6400000):
-        core = os.path.join(args.workdir, f"unicorn-l{args.levels}-{load:#x}.core")
-        cmd = [args.ptlab, "boot", f"vmlinux:{args.vmlinux}", "--symbols", args.kallsyms,
-               "--phys-load", hex(load), "--mem", "512M", "--out", core, "--json"]
+    if args.bzimage:
+        # The decompressor picks the slots: KASLR (from RDTSC here), then nokaslr.
+        every = {"kaslr": [f"bzimage:{args.bzimage}"],
+                 "nokaslr": [f"bzimage:{args.bzimage}", "--cmdline", "nokaslr"]}
+        runs = [(r, every[r]) for r in args.runs.split(",")]
+    else:
+        # The link-time load address (CONFIG_PHYSICAL_START) and one 100 MiB up, 2 MiB aligned.
+        runs = [(f"{load:#x}", [f"vmlinux:{args.vmlinux}", "--phys-load", hex(load)])
+                for load in (text - START_KERNEL_MAP, 0x6400000)]
+    for name, image_args in runs:
+        core = os.path.join(args.workdir, f"unicorn-l{args.levels}-{name}.core")
+        cmd = [args.ptlab, "boot"] + image_args + ["--symbols", args.kallsyms, "--mem", "512M",
+                                                   "--out", core, "--json"]
         if args.levels == 5:
             cmd.append("--la57")
-        print(f"== {args.levels}-level, load {load:#x}: {' '.join(cmd)}")
+        print(f"== {args.levels}-level, {name}: {' '.join(cmd)}")
         rc, boot = run_json(cmd)
         check(rc == 0, f"boot reached start_kernel (exit {rc})")
         if rc != 0:
             continue
+        load = int(boot["phys_load"], 16)
+        slide = int(boot["virt_offset"], 16)
+        print(f"  boot: kernel at PA {load:#x}, virtual offset {slide:#x}, {boot['microseconds'] / 1e6:.1f} s")
+        if name == "nokaslr":
+            check(load == text - START_KERNEL_MAP and slide == 0,
+                  f"nokaslr: the decompressor left the kernel at its link addresses")
         check(boot["paging"] == mode, f"paging {boot['paging']} == {mode}")
         check(boot.get("verify_cpu_passed") is True, "verify_cpu passed (RAX 0 at __startup_64)")
         check(boot.get("page_faults", 0) >= 1,
@@ -94,18 +115,18 @@ def main():
         kpgd_want = init_top - text + load
 
         for table, extra in (("CR3", []), ("init_top_pgt", ["--cr3", hex(kpgd_want), "--mode", mode])):
-            rc, tr = run_json([args.ptlab, "translate", core, hex(text), "--json"] + extra)
+            rc, tr = run_json([args.ptlab, "translate", core, hex(text + slide), "--json"] + extra)
             r = tr["results"][0]
             got = int(r["pa"], 16) if r.get("pa") else None
-            check(got == load, f"startup_64 {text:#x} -> {got if got is None else hex(got)} == {load:#x} "
-                  f"through {table}")
+            check(got == load, f"startup_64 {text + slide:#x} -> {got if got is None else hex(got)} == "
+                  f"{load:#x} through {table}")
 
         rc, kp = run_json([args.ptlab, "find-kpgd", core, "--symbols", args.kallsyms, "--json"])
         check(kp.get("kpgd") is not None and int(kp["kpgd"], 16) == kpgd_want,
               f"find-kpgd {kp.get('kpgd')} == __pa(init_top_pgt) {kpgd_want:#x}")
         check(kp.get("verified") is True, "find-kpgd verified")
         check(kp.get("paging") == mode, f"find-kpgd paging {kp.get('paging')} == {mode}")
-        check(kp.get("phys_offset") == hex(load - (text - START_KERNEL_MAP)) and kp.get("virt_offset") == "0x0",
+        check(kp.get("phys_offset") == hex(load - (text - START_KERNEL_MAP)) and kp.get("virt_offset") == hex(slide),
               f"find-kpgd offsets phys {kp.get('phys_offset')} virt {kp.get('virt_offset')}")
 
         rc, df = run_json([args.ptlab, "diff", core, "--probes", str(args.probes), "--json"])
