@@ -17,7 +17,13 @@
  *   --sme the code hook emulates RDMSR of SYSCFG and steps RIP past it;
  * - with --sme the page-walk loads of tables whose entries carry the C-bit go to the physical
  *   address C-bit | PA, so physical memory is aliased there as well (see SME_CBIT);
- * - exceptions never go through the IDT: a hook stops the run and reports vector and address.
+ * - exceptions never go through the IDT: a hook stops the run and reports vector and address;
+ *   for a real kernel (vmlinux:PATH, bzimage:PATH) a #PF is delivered through the kernel's own
+ *   IDT instead (deliver_page_fault), the direct map is aliased too, WRMSR's EFER.SCE/NXE are set
+ *   in the context (prepare_efer_write), and Unicorn's exception-in-flight bookkeeping is reset
+ *   before every resume (ucblob.h);
+ * - bzimage:PATH runs Linux's decompressor without the per-instruction hook and spots the
+ *   hand-over to the kernel from the CPUID hook (spot_kernel, kernel_starts).
  */
 #include <errno.h>
 #include <stdio.h>
