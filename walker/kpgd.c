@@ -348,7 +348,6 @@ static uint8_t table_cbit(const struct finder *f, enum pt_mode mode, uint64_t ro
 	return (uint8_t)(votes[best] ? best : 0);
 }
 
-/** A 32-byte PDPT served from a copy (the PDPTEs as the CPU loaded them). */
 /**
  * pt_context_init over the dump; a PAE PDPT that faults at the load is loaded once more as a
  * QEMU dump reader loads it (pdpte_written_by_dumper: the accessed bit QEMU writes is cleared),
