@@ -317,10 +317,7 @@ int ptl_cmd_boot(int argc, char *argv[])
 		ptl_error("%s", err.message);
 		/* Option values the image cannot take, and unreadable inputs, are usage errors; a
 		 * failed boot is a failed check. */
-		const bool bad_input = strstr(err.message, "--") ||
-				       (vmlinux && (err.offset != UINT64_MAX || strstr(err.message, "symbols") ||
-						    strstr(err.message, "cannot open")));
-		ret = bad_input ? PTL_EXIT_USAGE : PTL_EXIT_FAILED;
+		ret = st == PT_FAULT ? PTL_EXIT_FAILED : PTL_EXIT_USAGE;
 		goto done;
 	}
 	if (out && pt_emu_write_core(m, out, &err) != PT_OK) {

@@ -37,6 +37,7 @@
 #include "images.h"
 #include "le.h"
 #include "ptlab/emu.h"
+#include "ptlab/kpgd.h"
 #include "ptlab/symbols.h"
 #include "ucblob.h"
 #include "vmlinux.h"
@@ -104,7 +105,7 @@ static const uint64_t VMLINUX_BUDGET = 200000000;
 static const uint64_t DIRECT_MAP_L4 = UINT64_C(0xffff888000000000);
 static const uint64_t DIRECT_MAP_L5 = UINT64_C(0xff11000000000000);
 static const char VMLINUX_STOP[] = "start_kernel";
-static const uint64_t START_KERNEL_MAP = UINT64_C(0xffffffff80000000);
+static const uint64_t START_KERNEL_MAP = PT_LINUX_START_KERNEL_MAP;
 /* bzimage: how long the decompressor may run (it has no instruction budget: no hook). */
 static const uint64_t BZIMAGE_TIMEOUT_US = UINT64_C(600) * 1000000;
 /* #PFs the machine delivers through the kernel's IDT before it calls the boot a loop. */
@@ -1310,19 +1311,23 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 	uint64_t stop = m->is_vmlinux || m->is_bzimage || def->stop_blob == def->kernel ? stop_sym + m->result.virt_offset
 						      : def->first_pa + (stop_sym - def->first->base_va);
 
+	/* From here on a failure is the boot's, not the inputs' (pt_emu_boot's contract). */
 	st = run(m, opts, start, stop, err);
-	if (st != PT_OK)
+	if (st != PT_OK) {
+		st = PT_FAULT;
 		goto fail;
+	}
 	/* The stop point must be in the paging mode the image promises: an image that never
 	 * turned paging on still "runs" here, because the kernel is aliased at its VA. */
 	struct pt_context ctx;
 	enum pt_mode want = def->pub.paging == PT_MODE_IA32E && opts->la57 ? PT_MODE_LA57 : def->pub.paging;
 	if (pt_context_init(&ctx, &m->result.cpu, &m->flat.mem, NULL, NULL) != PT_OK || ctx.mode != want) {
-		st = pt_error_set(err, img, UINT64_MAX,
+		pt_error_set(err, img, UINT64_MAX,
 				  "stopped at %s in paging mode %s (CR0 0x%llx CR4 0x%llx EFER 0x%llx), "
 				  "expected %s", def->stop_symbol, pt_mode_name(ctx.mode),
 				  (unsigned long long)m->result.cpu.cr0, (unsigned long long)m->result.cpu.cr4,
 				  (unsigned long long)m->result.cpu.efer, pt_mode_name(want));
+		st = PT_FAULT;
 		goto fail;
 	}
 	m->result.paging = ctx.mode;

@@ -30,9 +30,9 @@
  *  - The answer is the chain of entries the MMU read, followed from the top-level entry of
  *    the VA by address; the level reached and the leaf entry give the PA, decoded here from
  *    the SDM entry formats (not by walker code).
- *  - EFER.NXE cannot be set by WRMSR in Unicorn: it is patched into the context blob, at an
- *    offset found at start-up by its effect (RDMSR). The #PF/#GP error code is found in the
- *    blob the same way, by raising #GP with two known selectors.
+ *  - EFER.NXE cannot be set by WRMSR in Unicorn: it is patched into the context blob. The
+ *    offsets of EFER and of the #PF/#GP error code in the blob come from ucblob.h (found once
+ *    per process by their effects); the EFER one is checked again in each engine.
  *  - MAXPHYADDR is measured per engine at start-up: the lowest frame bit that makes a PTE
  *    reserved (#PF with RSVD).
  */
@@ -46,6 +46,7 @@
 
 #include "le.h"
 #include "ptlab/emu.h"
+#include "ucblob.h"
 
 /* ---- constants ---------------------------------------------------------------------- */
 
@@ -157,7 +158,7 @@ struct engine {
 	unsigned esize;       /**< entry size */
 	unsigned levels;
 	unsigned maxphyaddr;  /**< measured */
-	uc_context *base[2];  /**< clean context after set-up; [1] is scratch for the EFER search */
+	uc_context *base[2];  /**< clean context after set-up; [1] is scratch for the EFER check */
 	uc_context *scratch;
 	struct variant variants[MAX_VARIANTS]; /**< contexts per paging configuration */
 	unsigned nvariants;
@@ -167,7 +168,6 @@ struct engine {
 	unsigned npieces;
 	struct stub stubs[4][PK_COUNT];   /**< by CPL and probe kind */
 	uint64_t config_entry[2], config_end[2]; /**< CR0, CR4 [, WRPKRU] */
-	uint64_t calib_entry, calib_end;  /**< mov ds, cx */
 	uint64_t test_entry, test_end;    /**< mov cr3, rsi; mov al, [rdi] */
 	uint64_t setup_entry, setup_end;
 
@@ -196,7 +196,7 @@ struct pt_oracle {
 	const struct pt_mem *mem;
 	uint64_t phys_size;
 	unsigned maxphyaddr;
-	size_t efer_off;      /**< offset of EFER in a uc_context; 0 = not found yet */
+	size_t efer_off;      /**< offset of EFER in a uc_context (ucblob.h) */
 	size_t errcode_off;   /**< offset of the exception error code */
 	struct engine *engines[5]; /**< by enum pt_mode */
 };
@@ -431,13 +431,6 @@ static void build_stubs(struct engine *e)
 		e->config_end[pke] = s.off;
 		align_emit(&s);
 	}
-
-	/* Calibration of the error-code offset: #GP(selector). */
-	e->calib_entry = s.off;
-	EMIT(&s, 0x8e, 0xd9); /* mov ds, cx */
-	EMIT(&s, 0x90);
-	e->calib_end = s.off;
-	align_emit(&s);
 
 	/* MAXPHYADDR measurement: a read through the harness's own tables. */
 	e->test_entry = s.off;
@@ -718,54 +711,6 @@ static bool map_uc(struct engine *e, struct pt_error *err)
 	return true;
 }
 
-/** Find the error-code offset: #GP(selector) twice with different selectors. */
-static bool find_errcode_offset(struct engine *e, struct pt_error *err)
-{
-	/* RPL 3 in the selector, 0 in the error code: the code cannot be confused with RCX. */
-	static const uint32_t sels[2] = { 0x123b, 0x2473 };
-	uint8_t *saves[2] = { NULL, NULL };
-	bool ok = false;
-	const uint64_t win = e->window[0];
-
-	for (unsigned i = 0; i < 2; i++) {
-		struct regs r = { 0 };
-		uint64_t rip;
-		saves[i] = malloc(e->ctx_size);
-		if (saves[i] == NULL)
-			goto out;
-		uc_context_restore(e->uc, e->base[0]);
-		r.rcx = sels[i];
-		r.rflags = X_RFLAGS_FIXED;
-		r.rsp = win + HP_STACK * PAGE + 0xf00;
-		r.rsi = e->setup_root;
-		write_regs(e, &r);
-		reset_probe_state(e);
-		run(e, win + HP_SCODE * PAGE + e->calib_entry, win + HP_SCODE * PAGE + e->calib_end,
-		    &rip);
-		if (!e->faulted || e->fault_vector != 13) {
-			set_err(err, "unicorn: calibration #GP not raised (vector %u)", e->fault_vector);
-			goto out;
-		}
-		uc_context_save(e->uc, e->scratch);
-		memcpy(saves[i], e->scratch, e->ctx_size);
-	}
-	for (size_t off = 4; off + 4 <= e->ctx_size; off += 4) {
-		if (get_le(saves[0] + off, 4) == (sels[0] & ~3u) &&
-		    get_le(saves[1] + off, 4) == (sels[1] & ~3u)) {
-			e->oracle->errcode_off = off;
-			ok = true;
-			break;
-		}
-	}
-	if (!ok)
-		set_err(err, "unicorn: the exception error code is not in the context blob");
-out:
-	free(saves[0]);
-	free(saves[1]);
-	uc_context_restore(e->uc, e->base[0]);
-	return ok;
-}
-
 static uint64_t read_efer(struct engine *e)
 {
 	uc_x86_msr msr = { .rid = MSR_EFER, .value = 0 };
@@ -786,24 +731,23 @@ static bool efer_offset_works(struct engine *e, size_t off, uint64_t want)
 	return got == want;
 }
 
-/** Find EFER in the context blob (once per process: the layout is Unicorn's). */
-static bool find_efer_offset(struct engine *e, struct pt_error *err)
+/** Where EFER and the error code sit in the context blob (ucblob.h: found once per process);
+ *  the EFER offset is checked here by its effect, in this engine. */
+static bool find_blob_offsets(struct engine *e, struct pt_error *err)
 {
-	const uint64_t efer = read_efer(e);
-	const uint64_t want = efer ^ X_EFER_NXE;
-
-	if (e->oracle->efer_off != 0 && efer_offset_works(e, e->oracle->efer_off, want))
-		return true;
-	for (size_t off = 8; off + 8 <= e->ctx_size; off += 8) {
-		if (get_le((const uint8_t *)e->base[0] + off, 8) != efer)
-			continue;
-		if (efer_offset_works(e, off, want)) {
-			e->oracle->efer_off = off;
-			return true;
-		}
+	struct uc_blob_layout layout;
+	if (!uc_blob_layout_get(&layout) || layout.error_code + 4 > e->ctx_size ||
+	    layout.efer + 8 > e->ctx_size) {
+		set_err(err, "unicorn: IA32_EFER or the exception error code is not in the context blob");
+		return false;
 	}
-	set_err(err, "unicorn: IA32_EFER is not in the context blob");
-	return false;
+	if (!efer_offset_works(e, layout.efer, read_efer(e) ^ X_EFER_NXE)) {
+		set_err(err, "unicorn: patching IA32_EFER at blob offset %zu has no effect", layout.efer);
+		return false;
+	}
+	e->oracle->efer_off = layout.efer;
+	e->oracle->errcode_off = layout.error_code;
+	return true;
 }
 
 /** The lowest frame bit that makes a leaf reserved: the MAXPHYADDR Unicorn enforces. */
@@ -1114,9 +1058,7 @@ static struct engine *engine_create(struct pt_oracle *o, enum pt_mode mode, stru
 	uc_context_save(e->uc, e->base[0]);
 	memcpy(e->base[1], e->base[0], e->ctx_size);
 
-	if (!find_efer_offset(e, err))
-		goto fail;
-	if (o->errcode_off == 0 && !find_errcode_offset(e, err))
+	if (!find_blob_offsets(e, err))
 		goto fail;
 	if (!measure_maxphyaddr(e, err))
 		goto fail;

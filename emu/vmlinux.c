@@ -10,13 +10,12 @@
  * virtual alias (one block at base_va) covers it at its load address (__per_cpu_load), which is
  * where the kernel reads the boot CPU's per-cpu data before setup_per_cpu_areas.
  */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../walker/dump_internal.h"
 #include "le.h"
+#include "ptlab/kpgd.h"
 #include "vmlinux.h"
 
 /* ELF64 layout (System V gABI / the x86-64 psABI). */
@@ -30,52 +29,36 @@ enum {
 
 /* The x86-64 kernel's virtual base (__START_KERNEL_map); segments linked below it (the per-cpu
  * segment at 0) are not part of the kernel-image mapping. */
-static const uint64_t START_KERNEL_MAP = UINT64_C(0xffffffff80000000);
+static const uint64_t START_KERNEL_MAP = PT_LINUX_START_KERNEL_MAP;
 /* A vmlinux larger than this is not a kernel this loader places (6.1 amd64: 54 MiB of image). */
 static const uint64_t MAX_IMAGE = UINT64_C(1) << 30;
 
-static uint8_t *read_file(const char *path, size_t *len_ret, struct pt_error *err)
+/* The whole file, mapped read-only through the raw-dump reader (file bytes at "PA" 0..len). */
+static const uint8_t *map_file(const char *path, struct pt_dump **dump_ret, size_t *len_ret,
+			       struct pt_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		pt_error_set(err, path, UINT64_MAX, "cannot open: %s", strerror(errno));
+	const struct pt_dump_open_opts raw = { .force_raw = true };
+	if (pt_dump_open(path, &raw, dump_ret, err) != PT_OK)
+		return NULL;
+	const uint64_t len = pt_dump_phys_end(*dump_ret);
+	const struct pt_mem *mem = pt_dump_mem(*dump_ret);
+	const uint8_t *bytes = len ? mem->ptr(mem, 0, (size_t)len) : NULL;
+	if (!bytes) {
+		pt_dump_close(*dump_ret);
+		*dump_ret = NULL;
+		pt_error_set(err, path, 0, "empty file");
 		return NULL;
 	}
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : (UINT64_C(64) << 20);
-			uint8_t *nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				pt_error_set(err, path, UINT64_MAX, "out of memory reading the file");
-				return NULL;
-			}
-			buf = nb;
-		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	const bool bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		free(buf);
-		pt_error_set(err, path, len, "read error");
-		return NULL;
-	}
-	*len_ret = len;
-	return buf;
+	*len_ret = (size_t)len;
+	return bytes;
 }
 
 enum pt_status vmlinux_load(const char *path, struct vmlinux_image *img, struct pt_error *err)
 {
 	memset(img, 0, sizeof(*img));
 	size_t len = 0;
-	uint8_t *file = read_file(path, &len, err);
+	struct pt_dump *src = NULL;
+	const uint8_t *file = map_file(path, &src, &len, err);
 	if (!file)
 		return PT_EINVAL;
 	enum pt_status st = PT_EINVAL;
@@ -181,7 +164,7 @@ enum pt_status vmlinux_load(const char *path, struct vmlinux_image *img, struct 
 	img->nload = nload;
 	st = PT_OK;
 out:
-	free(file);
+	pt_dump_close(src);
 	return st;
 }
 
@@ -211,17 +194,18 @@ enum pt_status bzimage_load(const char *path, struct bzimage_image *bz, struct p
 {
 	memset(bz, 0, sizeof(*bz));
 	size_t len = 0;
-	uint8_t *file = read_file(path, &len, err);
+	struct pt_dump *src = NULL;
+	const uint8_t *file = map_file(path, &src, &len, err);
 	if (!file)
 		return PT_EINVAL;
 	if (len < HDR_INIT_SIZE + 4 || memcmp(file + HDR_MAGIC, "HdrS", 4) != 0) {
-		free(file);
+		pt_dump_close(src);
 		return pt_error_set(err, path, HDR_MAGIC, "no \"HdrS\" boot header: not a bzImage");
 	}
 	const unsigned version = (unsigned)get_le(file + HDR_VERSION, 2);
 	const unsigned loadflags = file[HDR_LOADFLAGS];
 	if (version < 0x20a || !(loadflags & LOADED_HIGH)) {
-		free(file);
+		pt_dump_close(src);
 		return pt_error_set(err, path, HDR_VERSION, "boot protocol %u.%02u (loadflags 0x%02x): "
 				    "a bzImage of protocol 2.10 or later is needed (init_size)",
 				    version >> 8, version & 0xff, loadflags);
@@ -230,12 +214,12 @@ enum pt_status bzimage_load(const char *path, struct bzimage_image *bz, struct p
 	const uint64_t pm_off = (uint64_t)(setup_sects + 1) * 512;
 	const uint64_t hdr_end = HDR_JUMP + 2 + file[HDR_JUMP + 1];
 	if (pm_off >= len || hdr_end > pm_off) {
-		free(file);
+		pt_dump_close(src);
 		return pt_error_set(err, path, HDR_SETUP_SECTS, "setup_sects %u: the protected-mode "
 				    "kernel would start at 0x%llx, past the file's 0x%zx bytes", setup_sects,
 				    (unsigned long long)pm_off, len);
 	}
-	bz->file = file;
+	bz->file = src;
 	bz->hdr = file + HDR_START;
 	bz->hdr_len = hdr_end - HDR_START;
 	bz->init_size = get_le(file + HDR_INIT_SIZE, 4);
@@ -248,6 +232,6 @@ enum pt_status bzimage_load(const char *path, struct bzimage_image *bz, struct p
 
 void bzimage_unload(struct bzimage_image *bz)
 {
-	free(bz->file);
+	pt_dump_close(bz->file);
 	memset(bz, 0, sizeof(*bz));
 }

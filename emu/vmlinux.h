@@ -4,6 +4,7 @@
 #define PTLAB_EMU_VMLINUX_H
 
 #include "blob.h"
+#include "ptlab/dump.h"
 #include "ptlab/walk.h"
 
 /** A loaded vmlinux: its PT_LOAD segments at their physical offsets from blob.base_pa. */
@@ -26,7 +27,7 @@ struct bzimage_image {
 	const uint8_t *hdr;    /**< the setup header: file bytes from 0x1f1 */
 	size_t hdr_len;        /**< up to the end the header's jump at 0x200 gives */
 	uint64_t init_size;    /**< memory the decompressor needs from its load address */
-	uint8_t *file;         /**< owned */
+	struct pt_dump *file;  /**< the bzImage, mapped (owned); blob and hdr point into it */
 };
 
 /** Read a bzImage (boot protocol 2.10+); errors name the file and the header offset. */

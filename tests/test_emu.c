@@ -490,12 +490,13 @@ static void test_decompressor_identity_map(void **state)
 	}
 }
 
-static void expect_boot_error(const struct pt_emu_boot_opts *o, const char *needle)
+/* A boot that fails with `status` (PT_EINVAL: the options; PT_FAULT: the boot itself). */
+static void expect_boot_status(const struct pt_emu_boot_opts *o, enum pt_status status, const char *needle)
 {
 	struct pt_emu_machine *m = NULL;
 	struct pt_emu_boot_result r;
 	struct pt_error err;
-	assert_int_equal(pt_emu_boot(o, &m, &r, &err), PT_EINVAL);
+	assert_int_equal(pt_emu_boot(o, &m, &r, &err), status);
 	assert_null(m);
 	if (!strstr(err.message, needle))
 		fail_msg("message '%s' lacks '%s'", err.message, needle);
@@ -504,19 +505,19 @@ static void expect_boot_error(const struct pt_emu_boot_opts *o, const char *need
 static void test_bad_options_and_budget(void **state)
 {
 	(void)state;
-	expect_boot_error(&(struct pt_emu_boot_opts){ .phys_load = 0x1001000 }, "2 MiB-aligned");
-	expect_boot_error(&(struct pt_emu_boot_opts){ .phys_load = 0x20000000 }, "does not fit");
-	expect_boot_error(&(struct pt_emu_boot_opts){ .has_virt_offset = true, .virt_offset = 0x1000 }, "--virt-offset");
-	expect_boot_error(&(struct pt_emu_boot_opts){ .has_virt_offset = true, .virt_offset = UINT64_C(0x20000000) },
-			  "kernel window");
-	expect_boot_error(&(struct pt_emu_boot_opts){ .image = "nope" }, "no such image");
-	expect_boot_error(&(struct pt_emu_boot_opts){ .image = "linux64-decompressor", .phys_load = 0x4000000 },
-			  "does not take");
-	expect_boot_error(&(struct pt_emu_boot_opts){ .mem_size = 4096 }, "--mem");
-	expect_boot_error(&(struct pt_emu_boot_opts){ .image = "linux64-decompressor", .sme = true },
-			  "does not take --sme");
-	expect_boot_error(&(struct pt_emu_boot_opts){ .image = "linux64-decompressor", .pti = true },
-			  "does not take --pti");
+	expect_boot_status(&(struct pt_emu_boot_opts){ .phys_load = 0x1001000 }, PT_EINVAL, "2 MiB-aligned");
+	expect_boot_status(&(struct pt_emu_boot_opts){ .phys_load = 0x20000000 }, PT_EINVAL, "does not fit");
+	expect_boot_status(&(struct pt_emu_boot_opts){ .has_virt_offset = true, .virt_offset = 0x1000 }, PT_EINVAL, "--virt-offset");
+	expect_boot_status(&(struct pt_emu_boot_opts){ .has_virt_offset = true, .virt_offset = UINT64_C(0x20000000) },
+			  PT_EINVAL, "kernel window");
+	expect_boot_status(&(struct pt_emu_boot_opts){ .image = "nope" }, PT_EINVAL, "no such image");
+	expect_boot_status(&(struct pt_emu_boot_opts){ .image = "linux64-decompressor", .phys_load = 0x4000000 },
+			  PT_EINVAL, "does not take");
+	expect_boot_status(&(struct pt_emu_boot_opts){ .mem_size = 4096 }, PT_EINVAL, "--mem");
+	expect_boot_status(&(struct pt_emu_boot_opts){ .image = "linux64-decompressor", .sme = true },
+			  PT_EINVAL, "does not take --sme");
+	expect_boot_status(&(struct pt_emu_boot_opts){ .image = "linux64-decompressor", .pti = true },
+			  PT_EINVAL, "does not take --pti");
 	/* A fault in the boot code names the vector, the exact error code and where: bit 51 (above
 	 * MAXPHYADDR 40) in the static level3_kernel_pgt[510] makes the jump to the high VA fault
 	 * with #PF P|RSVD on the instruction fetch (no I/D: EFER.NXE and SMEP are off). */
@@ -534,12 +535,12 @@ static void test_bad_options_and_budget(void **state)
 		char want[96];
 		snprintf(want, sizeof(want), "vector 14, error code 0x9, at 0x%llx (high)",
 			 (unsigned long long)high);
-		expect_boot_error(&(struct pt_emu_boot_opts){ .patches = &bad, .npatches = 1 }, want);
+		expect_boot_status(&(struct pt_emu_boot_opts){ .patches = &bad, .npatches = 1 }, PT_FAULT, want);
 		const struct pt_emu_patch outside = { UINT64_C(1) << 40, 0, 8 };
-		expect_boot_error(&(struct pt_emu_boot_opts){ .patches = &outside, .npatches = 1 }, "not in memory");
+		expect_boot_status(&(struct pt_emu_boot_opts){ .patches = &outside, .npatches = 1 }, PT_EINVAL, "not in memory");
 	}
 	/* A starved budget stops inside the boot code, naming where. */
-	expect_boot_error(&(struct pt_emu_boot_opts){ .insn_budget = 500 }, "budget of 500");
+	expect_boot_status(&(struct pt_emu_boot_opts){ .insn_budget = 500 }, PT_FAULT, "budget of 500");
 }
 
 int main(void)

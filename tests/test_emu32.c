@@ -570,13 +570,15 @@ static void test_core_and_symbols(void **state)
 	unlink(map);
 }
 
-static void expect_boot_error(const char *image, struct pt_emu_boot_opts o, const char *needle)
+/* A boot that fails with `status` (PT_EINVAL: the options; PT_FAULT: the boot itself). */
+static void expect_boot_status(const char *image, struct pt_emu_boot_opts o, enum pt_status status,
+			       const char *needle)
 {
 	struct pt_emu_machine *m = NULL;
 	struct pt_emu_boot_result r;
 	struct pt_error err;
 	o.image = image;
-	assert_int_equal(pt_emu_boot(&o, &m, &r, &err), PT_EINVAL);
+	assert_int_equal(pt_emu_boot(&o, &m, &r, &err), status);
 	assert_null(m);
 	if (!strstr(err.message, needle))
 		fail_msg("message '%s' lacks '%s'", err.message, needle);
@@ -586,26 +588,26 @@ static void test_bad_options_and_budget(void **state)
 {
 	(void)state;
 	const char *img = "linux32-pae";
-	expect_boot_error(img, (struct pt_emu_boot_opts){ .phys_load = 0x1200000 }, "multiple of 16 MiB");
-	expect_boot_error(img, (struct pt_emu_boot_opts){ .phys_load = 0x800000 }, "from 16 MiB");
-	expect_boot_error(img, (struct pt_emu_boot_opts){ .phys_load = 0x10000000 }, "does not fit");
-	expect_boot_error(img, (struct pt_emu_boot_opts){ .phys_load = 0x20000000, .mem_size = UINT64_C(1) << 30 },
-			  "below 512 MiB");
-	expect_boot_error(img, (struct pt_emu_boot_opts){ .has_virt_offset = true, .virt_offset = 0x200000 },
-			  "--virt-offset 0x200000");
-	expect_boot_error(img, (struct pt_emu_boot_opts){ .has_virt_offset = true, .virt_offset = UINT64_C(1) << 40 },
-			  "--virt-offset");
-	expect_boot_error(img, (struct pt_emu_boot_opts){ .phys_load = 0x2000000, .has_virt_offset = true,
-							  .virt_offset = 0x2000000 }, "disagree");
-	expect_boot_error(img, (struct pt_emu_boot_opts){ .has_kaslr_seed = true, .kaslr_seed = 1,
-							  .phys_load = 0x2000000 }, "--kaslr picks both");
-	expect_boot_error(img, (struct pt_emu_boot_opts){ .la57 = true }, "does not take --la57");
-	expect_boot_error(img, (struct pt_emu_boot_opts){ .sme = true }, "--sme");
-	expect_boot_error(img, (struct pt_emu_boot_opts){ .pti = true }, "--pti");
+	expect_boot_status(img, (struct pt_emu_boot_opts){ .phys_load = 0x1200000 }, PT_EINVAL, "multiple of 16 MiB");
+	expect_boot_status(img, (struct pt_emu_boot_opts){ .phys_load = 0x800000 }, PT_EINVAL, "from 16 MiB");
+	expect_boot_status(img, (struct pt_emu_boot_opts){ .phys_load = 0x10000000 }, PT_EINVAL, "does not fit");
+	expect_boot_status(img, (struct pt_emu_boot_opts){ .phys_load = 0x20000000, .mem_size = UINT64_C(1) << 30 },
+			  PT_EINVAL, "below 512 MiB");
+	expect_boot_status(img, (struct pt_emu_boot_opts){ .has_virt_offset = true, .virt_offset = 0x200000 },
+			  PT_EINVAL, "--virt-offset 0x200000");
+	expect_boot_status(img, (struct pt_emu_boot_opts){ .has_virt_offset = true, .virt_offset = UINT64_C(1) << 40 },
+			  PT_EINVAL, "--virt-offset");
+	expect_boot_status(img, (struct pt_emu_boot_opts){ .phys_load = 0x2000000, .has_virt_offset = true,
+							  .virt_offset = 0x2000000 }, PT_EINVAL, "disagree");
+	expect_boot_status(img, (struct pt_emu_boot_opts){ .has_kaslr_seed = true, .kaslr_seed = 1,
+							  .phys_load = 0x2000000 }, PT_EINVAL, "--kaslr picks both");
+	expect_boot_status(img, (struct pt_emu_boot_opts){ .la57 = true }, PT_EINVAL, "does not take --la57");
+	expect_boot_status(img, (struct pt_emu_boot_opts){ .sme = true }, PT_EINVAL, "--sme");
+	expect_boot_status(img, (struct pt_emu_boot_opts){ .pti = true }, PT_EINVAL, "--pti");
 	/* A starved budget stops inside head_32, naming where (a physical address: paging is off). */
-	expect_boot_error(img, (struct pt_emu_boot_opts){ .insn_budget = 100 }, "budget of 100");
-	expect_boot_error("linux32", (struct pt_emu_boot_opts){ .insn_budget = 100 },
-			  "spent before the stop point, at 0x1000");
+	expect_boot_status(img, (struct pt_emu_boot_opts){ .insn_budget = 100 }, PT_FAULT, "budget of 100");
+	expect_boot_status("linux32", (struct pt_emu_boot_opts){ .insn_budget = 100 },
+			  PT_FAULT, "spent before the stop point, at 0x1000");
 }
 
 int main(void)

@@ -23,8 +23,7 @@
 
 /* ---- constants of the Linux x86 layout ------------------------------------------------------ */
 
-/** __START_KERNEL_map: the kernel image mapping on x86-64. */
-static const uint64_t START_KERNEL_MAP = UINT64_C(0xffffffff80000000);
+static const uint64_t START_KERNEL_MAP = PT_LINUX_START_KERNEL_MAP;
 /** The kernel image window (KERNEL_IMAGE_SIZE at most 1 GiB). */
 static const uint64_t KERNEL_WINDOW = UINT64_C(1) << 30;
 /** CONFIG_PHYSICAL_START's default: the link-time physical address of _text. */

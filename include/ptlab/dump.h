@@ -81,8 +81,9 @@ uint64_t pt_dump_phys_end(const struct pt_dump *dump);
 
 /**
  * The CPU state recorded in the dump (first CPU). Returns where it came from; with PT_CPU_NONE
- * *cpu_ret is left untouched. For a QEMU note, EFER is inferred: LMA|LME|NXE when the ELF
- * machine is EM_X86_64 and CR0.PG and CR4.PAE are set; MAXPHYADDR is 52 unless known.
+ * *cpu_ret is left untouched. For a QEMU note, EFER is inferred: with CR0.PG and CR4.PAE set,
+ * NXE, plus LMA|LME when the ELF machine is EM_X86_64; MAXPHYADDR is 52 unless known; and
+ * pdpte_written_by_dumper says QEMU sets the Accessed bit in PAE PDPTEs (PT_QEMU_PDPTE_A).
  */
 enum pt_cpu_source pt_dump_cpu(const struct pt_dump *dump, struct pt_cpu_state *cpu_ret);
 

@@ -220,8 +220,11 @@ struct pt_emu_boot_result {
 struct pt_emu_machine;
 
 /**
- * Boot an image to its stop point. Errors (bad options, a fault in the boot code with its
- * address, vector and error code, instruction budget spent) fail with PT_EINVAL and err.
+ * Boot an image to its stop point. Bad options and unreadable inputs (a vmlinux or bzImage that
+ * is not one, symbols of another kernel) fail with PT_EINVAL; a boot that does not reach its
+ * stop point in the promised paging mode (a fault in the boot code, with its address, vector
+ * and error code; the instruction budget spent; Unicorn giving up) fails with PT_FAULT. err
+ * says why either way.
  */
 enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_machine **machine_ret,
 			   struct pt_emu_boot_result *result_ret, struct pt_error *err);

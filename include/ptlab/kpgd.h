@@ -49,6 +49,9 @@
 extern "C" {
 #endif
 
+/** __START_KERNEL_map: where x86-64 Linux maps its kernel image (VA = this + PA - phys_base). */
+#define PT_LINUX_START_KERNEL_MAP UINT64_C(0xffffffff80000000)
+
 /** How a kpgd was found. */
 enum pt_kpgd_method {
 	PT_KPGD_AUTO = 0,       /**< (input) every strategy in order */
