@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../tests/ptbuild.h"
+#include "ptbuild.h"
 #include "ptlab/dump.h"
 #include "ptlab/maps.h"
 #include "ptlab/tlb.h"

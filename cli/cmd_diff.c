@@ -66,10 +66,8 @@ void ptl_usage_diff(FILE *out)
 /* Progress on stderr, past 2 s (pt_diff_run calls this about every 2 s). */
 static void progress(void *user, uint64_t done, uint64_t total, double elapsed)
 {
-	(void)user;
-	fprintf(stderr, "ptlab: diff: %llu/%llu probes, %.0f/s\n", (unsigned long long)done,
-		(unsigned long long)total, elapsed > 0 ? (double)done / elapsed : 0.0);
-	fflush(stderr);
+	(void)elapsed;
+	ptl_progress_update(user, done, total);
 }
 
 /* ---- text output --------------------------------------------------------------------------- */
@@ -402,17 +400,19 @@ int ptl_cmd_diff(int argc, char *argv[])
 		ret = PTL_EXIT_USAGE;
 		goto out;
 	}
+	struct ptl_progress prog;
+	ptl_progress_init(&prog, "diff", "probes", 1, opts.progress);
 	const struct pt_diff_run_opts run_opts = {
 		.probes = nprobes, .seed = seed, .cpl = opts.has_cpl ? opts.cpl : -1,
-		.progress = progress, .user = NULL,
+		.progress = progress, .user = &prog,
 	};
 	if (pt_diff_run(&session.cpu, session.mem, oracle, &run_opts, tally, &err) != PT_OK) {
 		ptl_error("%s: %s", session.path, err.message);
 		ret = PTL_EXIT_USAGE;
 		goto out;
 	}
-	if (tally->seconds >= 2.0)
-		progress(NULL, tally->probes, tally->probes, tally->seconds);
+	ptl_progress_update(&prog, tally->probes, tally->probes);
+	ptl_progress_finish(&prog);
 	if (opts.json)
 		print_json(&session, tally, seed, context_maxphyaddr, oracle_maxphyaddr);
 	else

@@ -18,7 +18,6 @@ enum kpgd_opt {
 	OPT_SYMBOLS = PTL_OPT_COMMAND,
 	OPT_METHOD,
 	OPT_CANDIDATES,
-	OPT_NO_PROGRESS,
 	OPT_NO_KALLSYMS,
 };
 
@@ -31,8 +30,9 @@ static const struct option long_options[] = {
 	{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 	{ "method", required_argument, NULL, OPT_METHOD },
 	{ "candidates", required_argument, NULL, OPT_CANDIDATES },
-	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "no-kallsyms", no_argument, NULL, OPT_NO_KALLSYMS },
+	{ "progress", no_argument, NULL, PTL_OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, PTL_OPT_NO_PROGRESS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -56,8 +56,9 @@ void ptl_usage_find_kpgd(FILE *out)
 	      "  --cbit N             SME C-bit position (default: the dump's note, else detected)\n"
 	      "  --maxphyaddr BITS    physical-address width, 32..52 (default: the note, else 52)\n"
 	      "  --raw-dump           read DUMP as a flat physical image whatever its magic\n"
-	      "  --no-progress        no progress line on stderr during a long scan\n"
 	      "  --no-kallsyms        do not look for the kernel's kallsyms tables in memory\n"
+	      "  --progress           a progress line on stderr past 2 s even when it is not a terminal\n"
+	      "  --no-progress        no progress line (default: only on a terminal)\n"
 	      "  --json               one JSON object on stdout: {\"kpgd\",\"paging\",\"virt_offset\",\n"
 	      "                       \"phys_offset\",\"method\",\"verified\",\"evidence\":[...],...}\n"
 	      "  -h, --help           print this help\n"
@@ -77,32 +78,10 @@ void ptl_usage_find_kpgd(FILE *out)
 	      out);
 }
 
-/** Progress on stderr once the scan has run for 2 seconds. */
-struct progress {
-	bool enabled, shown, tty;
-	double start, last;
-};
-
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
+/* The brute-force scan's progress (bytes screened) on the shared progress line. */
 static void on_progress(void *arg, uint64_t done, uint64_t total)
 {
-	struct progress *p = arg;
-	double t = mono();
-	if (!p->enabled || t - p->start < 2.0 || (p->shown && t - p->last < (p->tty ? 0.25 : 2.0) && done < total))
-		return;
-	p->last = t;
-	p->shown = true;
-	double rate = (double)done / (t - p->start) / 1e6;
-	fprintf(stderr, "%sptlab: find-kpgd: scanning %3.0f%% (%llu of %llu MiB, %.0f MB/s)%s",
-		p->tty ? "\r" : "", total ? 100.0 * (double)done / (double)total : 100.0,
-		(unsigned long long)(done >> 20), (unsigned long long)(total >> 20), rate, p->tty ? "" : "\n");
-	fflush(stderr);
+	ptl_progress_update(arg, done, total);
 }
 
 /** One line on the kernel's kallsyms tables searched for in memory (nothing when not searched). */
@@ -403,7 +382,7 @@ int ptl_cmd_find_kpgd(int argc, char *argv[])
 	const char *symbols_path = NULL;
 	enum pt_kpgd_method method = PT_KPGD_AUTO;
 	uint64_t ncand = 8;
-	bool no_progress = false, no_kallsyms = false;
+	bool no_kallsyms = false;
 	int opt;
 
 	opterr = 0;
@@ -427,9 +406,6 @@ int ptl_cmd_find_kpgd(int argc, char *argv[])
 		case OPT_CANDIDATES:
 			if (!ptl_parse_u64(optarg, &ncand) || ncand == 0 || ncand > 1000)
 				return ptl_usage_error(cmd_name, "--candidates '%s' is not a number 1..1000", optarg);
-			break;
-		case OPT_NO_PROGRESS:
-			no_progress = true;
 			break;
 		case OPT_NO_KALLSYMS:
 			no_kallsyms = true;
@@ -481,14 +457,14 @@ int ptl_cmd_find_kpgd(int argc, char *argv[])
 		if (ctx_opts.has_maxphyaddr)
 			in.cpu.maxphyaddr = ctx_opts.maxphyaddr;
 	}
-	struct progress prog = { .enabled = !no_progress, .tty = isatty(2), .start = mono() };
+	struct ptl_progress prog;
+	ptl_progress_init(&prog, "find-kpgd: scanning", "MiB", UINT64_C(1) << 20, ctx_opts.progress);
 	in.progress = on_progress;
 	in.progress_arg = &prog;
 
 	struct pt_kpgd_result res;
 	enum pt_status st = pt_kpgd_find(&in, &res, &err);
-	if (prog.shown && prog.tty)
-		fputc('\n', stderr);
+	ptl_progress_finish(&prog);
 	if (st != PT_OK) {
 		ptl_error("%s", err.message);
 		pt_symtab_destroy(syms);

@@ -382,6 +382,8 @@ const char ptl_context_usage[] =
 	"  --rflags V           RFLAGS (AC lets explicit supervisor accesses pass SMAP)\n"
 	"  --raw-dump           read DUMP as a flat physical image whatever its magic\n"
 	"  --json               print one JSON object on stdout\n"
+	"  --progress           a progress line on stderr past 2 s even when it is not a terminal\n"
+	"  --no-progress        no progress line (default: only on a terminal)\n"
 	"  -h, --help           print this help\n"
 	"Numbers are hex (0x...) or decimal.\n";
 
@@ -437,6 +439,12 @@ int ptl_ctx_option(const char *cmd, struct ptl_ctx_opts *opts, int opt, const ch
 		return 1;
 	case PTL_OPT_JSON:
 		opts->json = true;
+		return 1;
+	case PTL_OPT_PROGRESS:
+		opts->progress = PTL_PROGRESS_ON;
+		return 1;
+	case PTL_OPT_NO_PROGRESS:
+		opts->progress = PTL_PROGRESS_OFF;
 		return 1;
 	case PTL_OPT_RAW_DUMP:
 		opts->raw_dump = true;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "progress.h"
 #include "ptlab/dump.h"
 #include "ptlab/walk.h"
 
@@ -112,6 +113,8 @@ enum ptl_opt {
 	PTL_OPT_CBIT,
 	PTL_OPT_PKRU,
 	PTL_OPT_RFLAGS,
+	PTL_OPT_PROGRESS,
+	PTL_OPT_NO_PROGRESS,
 	PTL_OPT_COMMAND = 512, /**< first value a command may use for its own options */
 };
 
@@ -129,7 +132,9 @@ enum ptl_opt {
 	{ "raw-dump", no_argument, NULL, PTL_OPT_RAW_DUMP },                  \
 	{ "cbit", required_argument, NULL, PTL_OPT_CBIT },                    \
 	{ "pkru", required_argument, NULL, PTL_OPT_PKRU },                    \
-	{ "rflags", required_argument, NULL, PTL_OPT_RFLAGS }
+	{ "rflags", required_argument, NULL, PTL_OPT_RFLAGS },                \
+	{ "progress", no_argument, NULL, PTL_OPT_PROGRESS },                  \
+	{ "no-progress", no_argument, NULL, PTL_OPT_NO_PROGRESS }
 
 /** Usage text of the shared options, for a command's --help. */
 extern const char ptl_context_usage[];
@@ -144,6 +149,7 @@ struct ptl_ctx_opts {
 	enum pt_mode mode;
 	uint8_t maxphyaddr;
 	uint8_t cpl;
+	enum ptl_progress_mode progress; /**< --progress / --no-progress (default: on a terminal) */
 };
 
 /**

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../walker/dump_internal.h"
+#include "ptlab/error.h"
 #include "ptlab/emu.h"
 #include "ptlab/maps.h"
 

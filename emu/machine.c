@@ -33,12 +33,12 @@
 
 #include <unicorn/unicorn.h>
 
-#include "../walker/dump_internal.h"
+#include "ptlab/error.h"
 #include "images.h"
-#include "le.h"
 #include "ptlab/emu.h"
 #include "ptlab/kpgd.h"
 #include "ptlab/symbols.h"
+#include "ptlab/le.h"
 #include "ucblob.h"
 #include "vmlinux.h"
 
@@ -374,7 +374,7 @@ static void spot_kernel(struct run_state *rs, uc_engine *uc, uint64_t mem_size)
 	if (at - p >= 0x400 || p + bz->size > mem_size ||
 	    uc_mem_read(uc, p + bz->initial_code, ptr, sizeof(ptr)) != UC_ERR_OK)
 		return;
-	const uint64_t slide = get_le(ptr, 8) - bz->start_kernel_va;
+	const uint64_t slide = pt_le_get(ptr, 8) - bz->start_kernel_va;
 	if (slide % PMD_SIZE != 0 || slide >= (UINT64_C(1) << 30))
 		return;
 	rs->kernel_found = true;
@@ -432,7 +432,7 @@ static bool patch_context(uc_engine *uc, size_t off, uint64_t value, unsigned si
 		return false;
 	bool ok = off + size <= uc_context_size(uc) && uc_context_save(uc, ctx) == UC_ERR_OK;
 	if (ok) {
-		put_le((uint8_t *)ctx + off, value, size);
+		pt_le_put((uint8_t *)ctx + off, value, size);
 		ok = uc_context_restore(uc, ctx) == UC_ERR_OK;
 	}
 	uc_context_free(ctx);
@@ -515,7 +515,7 @@ static bool fault_error_code(const struct run_state *rs, uc_engine *uc, uint32_t
 	struct uc_blob_layout layout;
 	if (!rs->fault_ctx || !uc_blob_layout_get(&layout) || layout.error_code + 4 > uc_context_size(uc))
 		return false;
-	*code_ret = (uint32_t)get_le((const uint8_t *)rs->fault_ctx + layout.error_code, 4);
+	*code_ret = (uint32_t)pt_le_get((const uint8_t *)rs->fault_ctx + layout.error_code, 4);
 	return true;
 }
 
@@ -534,7 +534,7 @@ static void relocate(uint8_t *image, const struct pt_blob *blob, uint64_t virt_o
 	for (size_t i = 0; i < blob->nrelocs; i++) {
 		uint8_t *p = image + blob->relocs[i].offset;
 		unsigned n = blob->relocs[i].size;
-		put_le(p, get_le(p, n) + virt_offset, n);
+		pt_le_put(p, pt_le_get(p, n) + virt_offset, n);
 	}
 }
 
@@ -548,21 +548,21 @@ static void write_boot_params(uint8_t *mem, uint64_t mem_size, uint64_t kernel_e
 	memset(bp, 0, 4096);
 	if (cmdline) {
 		memcpy(mem + CMDLINE_PA, cmdline, strlen(cmdline) + 1);
-		put_le(bp + BP_CMD_LINE_PTR, CMDLINE_PA, 4);
+		pt_le_put(bp + BP_CMD_LINE_PTR, CMDLINE_PA, 4);
 	}
-	put_le(bp + BP_BOOT_FLAG, 0xaa55, 2);
+	pt_le_put(bp + BP_BOOT_FLAG, 0xaa55, 2);
 	memcpy(bp + BP_HEADER, "HdrS", 4);
-	put_le(bp + BP_VERSION, 0x020f, 2);
-	put_le(bp + BP_PREF_ADDRESS, kernel_entry_pa, 8);
-	put_le(bp + BP_CODE32_START, code32_start, 4);
+	pt_le_put(bp + BP_VERSION, 0x020f, 2);
+	pt_le_put(bp + BP_PREF_ADDRESS, kernel_entry_pa, 8);
+	pt_le_put(bp + BP_CODE32_START, code32_start, 4);
 	/* e820: low memory below the EBDA, then everything from 1 MiB. */
 	uint8_t *e = bp + BP_E820_TABLE;
-	put_le(e + 0, 0, 8);
-	put_le(e + 8, 0x9fc00, 8);
-	put_le(e + 16, E820_RAM, 4);
-	put_le(e + 20, 0x100000, 8);
-	put_le(e + 28, mem_size - 0x100000, 8);
-	put_le(e + 36, E820_RAM, 4);
+	pt_le_put(e + 0, 0, 8);
+	pt_le_put(e + 8, 0x9fc00, 8);
+	pt_le_put(e + 16, E820_RAM, 4);
+	pt_le_put(e + 20, 0x100000, 8);
+	pt_le_put(e + 28, mem_size - 0x100000, 8);
+	pt_le_put(e + 36, E820_RAM, 4);
 	bp[BP_E820_ENTRIES] = 2;
 }
 
@@ -766,8 +766,8 @@ static enum pt_status setup_engine32(struct pt_emu_machine *m, uc_engine *uc, st
 	/* The boot GDT: null, null, __BOOT_CS, __BOOT_DS. */
 	uint8_t *gdt = m->mem + BOOT_GDT_PA;
 	memset(gdt, 0, 4 * 8);
-	put_le(gdt + BOOT_CS, FLAT_CODE32, 8);
-	put_le(gdt + BOOT_DS, FLAT_DATA32, 8);
+	pt_le_put(gdt + BOOT_CS, FLAT_CODE32, 8);
+	pt_le_put(gdt + BOOT_DS, FLAT_DATA32, 8);
 	uc_x86_mmr gdtr = { .base = BOOT_GDT_PA, .limit = 4 * 8 - 1 };
 	if ((e = uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr)) != UC_ERR_OK)
 		return uc_fail(err, img, "load GDTR", e);
@@ -849,8 +849,8 @@ static enum pt_status deliver_page_fault(struct pt_emu_machine *m, struct run_st
 				    "is not a present interrupt/trap gate without IST (bytes 4-5: "
 				    "0x%02x 0x%02x)", where, (unsigned long long)rs->fault_cr2,
 				    (unsigned long long)(idtr.base + VECTOR_PF * 16), gate[4], gate[5]);
-	const uint64_t handler = get_le(gate, 2) | (get_le(gate + 6, 2) << 16) | (get_le(gate + 8, 4) << 32);
-	const uint64_t selector = get_le(gate + 2, 2);
+	const uint64_t handler = pt_le_get(gate, 2) | (pt_le_get(gate + 6, 2) << 16) | (pt_le_get(gate + 8, 4) << 32);
+	const uint64_t selector = pt_le_get(gate + 2, 2);
 
 	uint64_t rsp = 0, rflags = 0, cs = 0, ss = 0;
 	uc_reg_read(uc, UC_X86_REG_RSP, &rsp);
@@ -859,12 +859,12 @@ static enum pt_status deliver_page_fault(struct pt_emu_machine *m, struct run_st
 	uc_reg_read(uc, UC_X86_REG_SS, &ss);
 	const uint64_t top = rsp & ~UINT64_C(15);
 	uint8_t frame[48];
-	put_le(frame + 0, code, 8);
-	put_le(frame + 8, rs->fault_rip, 8);
-	put_le(frame + 16, cs & 0xffff, 8);
-	put_le(frame + 24, rflags, 8);
-	put_le(frame + 32, rsp, 8);
-	put_le(frame + 40, ss & 0xffff, 8);
+	pt_le_put(frame + 0, code, 8);
+	pt_le_put(frame + 8, rs->fault_rip, 8);
+	pt_le_put(frame + 16, cs & 0xffff, 8);
+	pt_le_put(frame + 24, rflags, 8);
+	pt_le_put(frame + 32, rsp, 8);
+	pt_le_put(frame + 40, ss & 0xffff, 8);
 	if (uc_mem_write(uc, top - sizeof(frame), frame, sizeof(frame)) != UC_ERR_OK)
 		return pt_error_set(err, img, UINT64_MAX, "#PF at %s: the stack at 0x%llx is not in "
 				    "memory the machine maps", where, (unsigned long long)(top - sizeof(frame)));
@@ -1211,10 +1211,10 @@ static void bzimage_boot_params(struct pt_emu_machine *m, const char *cmdline)
 	uint8_t *bp = m->mem + BOOT_PARAMS_PA;
 	memcpy(bp + 0x1f1, m->bz.hdr, m->bz.hdr_len);
 	bp[BP_TYPE_OF_LOADER] = 0xff;
-	put_le(bp + BP_CODE32_START, m->bz.blob.base_pa, 4);
+	pt_le_put(bp + BP_CODE32_START, m->bz.blob.base_pa, 4);
 	memset(m->mem + CMDLINE_PA, 0, 256);
 	memcpy(m->mem + CMDLINE_PA, cmdline, strlen(cmdline) + 1);
-	put_le(bp + BP_CMD_LINE_PTR, CMDLINE_PA, 4);
+	pt_le_put(bp + BP_CMD_LINE_PTR, CMDLINE_PA, 4);
 }
 
 enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_machine **machine_ret,
@@ -1283,9 +1283,9 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 		if (m->is_bzimage)
 			bzimage_boot_params(m, opts->cmdline ? opts->cmdline : "");
 		blob_symbol(&pt_blob_entry32, "boot_params_slot", &slot);
-		put_le(m->mem + slot, BOOT_PARAMS_PA, 4);
+		pt_le_put(m->mem + slot, BOOT_PARAMS_PA, 4);
 		blob_symbol(&pt_blob_entry32, "entry_slot", &slot);
-		put_le(m->mem + slot, first_entry, 4);
+		pt_le_put(m->mem + slot, first_entry, 4);
 		start = SHIM_PA;
 	}
 
@@ -1296,7 +1296,7 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 					  "memory", i, p->size, (unsigned long long)p->pa);
 			goto fail;
 		}
-		put_le(m->mem + p->pa, p->value, p->size);
+		pt_le_put(m->mem + p->pa, p->value, p->size);
 	}
 
 	/* The stop point, at its run-time address. */

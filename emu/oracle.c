@@ -44,8 +44,9 @@
 
 #include <unicorn/unicorn.h>
 
-#include "le.h"
 #include "ptlab/emu.h"
+#include "ptlab/error.h"
+#include "ptlab/le.h"
 #include "ucblob.h"
 
 /* ---- constants ---------------------------------------------------------------------- */
@@ -203,20 +204,6 @@ struct pt_oracle {
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
-static void set_err(struct pt_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_err(struct pt_error *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	err->offset = UINT64_MAX;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-}
-
 static uint64_t mask_bits(unsigned hi, unsigned lo)
 {
 	uint64_t top = hi >= 63 ? ~UINT64_C(0) : ((UINT64_C(1) << (hi + 1)) - 1);
@@ -253,7 +240,7 @@ static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *u
 	if (size == 0 || size > 8)
 		return 0;
 	dump_bytes(e->oracle->mem, pa, bytes, size);
-	value = get_le(bytes, size);
+	value = pt_le_get(bytes, size);
 	/* SME: the memory controller decodes the C-bit; the dump's entries reach the MMU without
 	 * it. Only the dump's bytes: the plug below is the harness's own entry, whose address has
 	 * the C-bit's position set when the C-bit is below 40 (the harness sits just under 2^40). */
@@ -261,20 +248,20 @@ static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *u
 		uint64_t aligned = pa & ~UINT64_C(7);
 		unsigned shift = (unsigned)(pa - aligned) * 8;
 		if (pa + size <= aligned + 8)
-			put_le(bytes, value & ~(e->cbit_mask >> shift), size);
+			pt_le_put(bytes, value & ~(e->cbit_mask >> shift), size);
 	}
 	/* The plug: the harness's top-level entry, visible only outside the probe. */
 	if (e->plug_active && e->phase != PH_PROBE && pa < e->plug_pa + e->esize &&
 	    e->plug_pa < pa + size) {
 		uint8_t plug[8];
-		put_le(plug, e->plug_value, e->esize);
+		pt_le_put(plug, e->plug_value, e->esize);
 		for (unsigned i = 0; i < size; i++) {
 			uint64_t a = pa + i;
 			if (a >= e->plug_pa && a < e->plug_pa + e->esize)
 				bytes[i] = plug[a - e->plug_pa];
 		}
 	}
-	presented = get_le(bytes, size);
+	presented = pt_le_get(bytes, size);
 	if (e->phase == PH_PROBE && size >= 4) {
 		if (e->nreads < MAX_READS) {
 			e->reads[e->nreads].pa = pa;
@@ -491,8 +478,8 @@ static void build_gdt(struct engine *e)
 
 	memset(gdt, 0, PAGE);
 	for (unsigned ring = 0; ring < 4; ring++) {
-		put_le(gdt + 0x08 + 0x10 * ring, seg_desc(ring, true, e->x64), 8);
-		put_le(gdt + 0x10 + 0x10 * ring, seg_desc(ring, false, e->x64), 8);
+		pt_le_put(gdt + 0x08 + 0x10 * ring, seg_desc(ring, true, e->x64), 8);
+		pt_le_put(gdt + 0x10 + 0x10 * ring, seg_desc(ring, false, e->x64), 8);
 	}
 }
 
@@ -502,9 +489,9 @@ static void set_ldt_base(struct engine *e, uint64_t base)
 	uint8_t *d = e->buf + HP_GDT * PAGE + SEL_LDT;
 	uint64_t lo = 0x7u | ((base & 0xffffffu) << 16) | (UINT64_C(0x82) << 40) |
 		      (((base >> 24) & 0xffu) << 56);
-	put_le(d, lo, 8);
+	pt_le_put(d, lo, 8);
 	if (e->x64)
-		put_le(d + 8, base >> 32, 8);
+		pt_le_put(d + 8, base >> 32, 8);
 }
 
 /** The top-level slot of `va` in this engine's mode. */
@@ -534,7 +521,7 @@ static unsigned index_at(const struct engine *e, uint64_t va, unsigned level)
 
 static void put_entry(struct engine *e, unsigned page, unsigned index, uint64_t value)
 {
-	put_le(e->buf + page * PAGE + index * e->esize, value, e->esize);
+	pt_le_put(e->buf + page * PAGE + index * e->esize, value, e->esize);
 }
 
 /**
@@ -670,7 +657,7 @@ static bool map_uc(struct engine *e, struct pt_error *err)
 	for (unsigned w = 0; w < 2; w++) {
 		ue = uc_mem_map_ptr(e->uc, lo[w], HARNESS_SIZE, UC_PROT_ALL, e->buf);
 		if (ue != UC_ERR_OK) {
-			set_err(err, "unicorn: mapping the harness at 0x%" PRIx64 ": %s", lo[w],
+			pt_error_printf(err, "unicorn: mapping the harness at 0x%" PRIx64 ": %s", lo[w],
 				uc_strerror(ue));
 			return false;
 		}
@@ -692,7 +679,7 @@ static bool map_uc(struct engine *e, struct pt_error *err)
 			p->base = start;
 			ue = uc_mmio_map(e->uc, start, (size_t)(end - start), mmio_read, p, mmio_write, p);
 			if (ue != UC_ERR_OK) {
-				set_err(err, "unicorn: uc_mmio_map(0x%" PRIx64 ", 0x%" PRIx64 "): %s",
+				pt_error_printf(err, "unicorn: uc_mmio_map(0x%" PRIx64 ", 0x%" PRIx64 "): %s",
 					start, end - start, uc_strerror(ue));
 				return false;
 			}
@@ -704,7 +691,7 @@ static bool map_uc(struct engine *e, struct pt_error *err)
 		/* The top page (a 32-bit engine never reaches it). */
 		ue = uc_mem_map(e->uc, top, PAGE, UC_PROT_ALL);
 		if (ue != UC_ERR_OK) {
-			set_err(err, "unicorn: mapping the top page: %s", uc_strerror(ue));
+			pt_error_printf(err, "unicorn: mapping the top page: %s", uc_strerror(ue));
 			return false;
 		}
 	}
@@ -724,7 +711,7 @@ static bool efer_offset_works(struct engine *e, size_t off, uint64_t want)
 	uint64_t got;
 
 	memcpy(e->base[1], e->base[0], e->ctx_size);
-	put_le((uint8_t *)e->base[1] + off, want, 8);
+	pt_le_put((uint8_t *)e->base[1] + off, want, 8);
 	uc_context_restore(e->uc, e->base[1]);
 	got = read_efer(e);
 	uc_context_restore(e->uc, e->base[0]);
@@ -738,11 +725,11 @@ static bool find_blob_offsets(struct engine *e, struct pt_error *err)
 	struct uc_blob_layout layout;
 	if (!uc_blob_layout_get(&layout) || layout.error_code + 4 > e->ctx_size ||
 	    layout.efer + 8 > e->ctx_size) {
-		set_err(err, "unicorn: IA32_EFER or the exception error code is not in the context blob");
+		pt_error_printf(err, "unicorn: IA32_EFER or the exception error code is not in the context blob");
 		return false;
 	}
 	if (!efer_offset_works(e, layout.efer, read_efer(e) ^ X_EFER_NXE)) {
-		set_err(err, "unicorn: patching IA32_EFER at blob offset %zu has no effect", layout.efer);
+		pt_error_printf(err, "unicorn: patching IA32_EFER at blob offset %zu has no effect", layout.efer);
 		return false;
 	}
 	e->oracle->efer_off = layout.efer;
@@ -756,7 +743,7 @@ static bool measure_maxphyaddr(struct engine *e, struct pt_error *err)
 	const uint64_t win = e->window[0];
 	const uint64_t va = win + HP_TEST * PAGE;
 	const unsigned pt_index = index_at(e, va, 1);
-	const uint64_t saved = get_le(e->buf + HP_PT * PAGE + pt_index * e->esize, e->esize);
+	const uint64_t saved = pt_le_get(e->buf + HP_PT * PAGE + pt_index * e->esize, e->esize);
 	unsigned found = 0;
 
 	if (e->mode == PT_MODE_LEGACY) {
@@ -808,7 +795,7 @@ static bool measure_maxphyaddr(struct engine *e, struct pt_error *err)
 	}
 	uc_context_restore(e->uc, e->base[0]);
 	if (found < 32) {
-		set_err(err, "unicorn: MAXPHYADDR measured as %u", found);
+		pt_error_printf(err, "unicorn: MAXPHYADDR measured as %u", found);
 		return false;
 	}
 	e->maxphyaddr = found;
@@ -841,7 +828,7 @@ static uc_context *get_variant(struct engine *e, uint64_t cr0, uint64_t cr4, uin
 		v = &e->variants[e->nvariants];
 		if (uc_context_alloc(e->uc, &v->ctx) != UC_ERR_OK) {
 			v->ctx = NULL;
-			set_err(err, "unicorn: uc_context_alloc failed");
+			pt_error_printf(err, "unicorn: uc_context_alloc failed");
 			return NULL;
 		}
 		e->nvariants++;
@@ -865,7 +852,7 @@ static uc_context *get_variant(struct engine *e, uint64_t cr0, uint64_t cr4, uin
 	uc_reg_read(e->uc, UC_X86_REG_CR4, &got_cr4);
 	if (ue != UC_ERR_OK || e->faulted || rip != win + HP_SCODE * PAGE + e->config_end[pke] ||
 	    got_cr4 != cr4) {
-		set_err(err,
+		pt_error_printf(err,
 			"oracle: Unicorn cannot take CR0 0x%" PRIx64 " CR4 0x%" PRIx64
 			" (CR4 became 0x%" PRIx64 ", %s, vector %u)",
 			cr0, cr4, got_cr4, uc_strerror(ue), e->faulted ? e->fault_vector : 0);
@@ -875,7 +862,7 @@ static uc_context *get_variant(struct engine *e, uint64_t cr0, uint64_t cr4, uin
 	uc_context_save(e->uc, v->ctx);
 	if (nxe) {
 		uint8_t *blob = (uint8_t *)v->ctx;
-		put_le(blob + e->oracle->efer_off, get_le(blob + e->oracle->efer_off, 8) | X_EFER_NXE, 8);
+		pt_le_put(blob + e->oracle->efer_off, pt_le_get(blob + e->oracle->efer_off, 8) | X_EFER_NXE, 8);
 	}
 	v->cr0 = cr0;
 	v->cr4 = cr4;
@@ -929,7 +916,7 @@ static bool engine_setup_run(struct engine *e, struct pt_error *err)
 		    uc_reg_write(e->uc, UC_X86_REG_SS, &ds) != UC_ERR_OK ||
 		    uc_reg_write(e->uc, UC_X86_REG_DS, &ds) != UC_ERR_OK ||
 		    uc_reg_write(e->uc, UC_X86_REG_ES, &ds) != UC_ERR_OK) {
-			set_err(err, "unicorn: loading the harness segments failed");
+			pt_error_printf(err, "unicorn: loading the harness segments failed");
 			return false;
 		}
 	}
@@ -956,14 +943,14 @@ static bool engine_setup_run(struct engine *e, struct pt_error *err)
 	ue = run(e, ident + HP_SCODE * PAGE + e->setup_entry, ident + HP_SCODE * PAGE + e->setup_end,
 		 &rip);
 	if (ue != UC_ERR_OK || e->faulted || rip != ident + HP_SCODE * PAGE + e->setup_end) {
-		set_err(err, "unicorn: enabling %s paging failed (%s, vector %u, rip 0x%" PRIx64 ")",
+		pt_error_printf(err, "unicorn: enabling %s paging failed (%s, vector %u, rip 0x%" PRIx64 ")",
 			pt_mode_name(e->mode), uc_strerror(ue), e->faulted ? e->fault_vector : 0, rip);
 		return false;
 	}
 	if (e->x64) {
 		uint64_t efer = read_efer(e);
 		if (!(efer & X_EFER_LMA)) {
-			set_err(err, "unicorn: long mode not active after enabling paging");
+			pt_error_printf(err, "unicorn: long mode not active after enabling paging");
 			return false;
 		}
 	}
@@ -976,7 +963,7 @@ static struct engine *engine_create(struct pt_oracle *o, enum pt_mode mode, stru
 	uc_err ue;
 
 	if (e == NULL) {
-		set_err(err, "out of memory");
+		pt_error_printf(err, "out of memory");
 		return NULL;
 	}
 	e->oracle = o;
@@ -1001,26 +988,26 @@ static struct engine *engine_create(struct pt_oracle *o, enum pt_mode mode, stru
 
 	if (posix_memalign((void **)&e->buf, PAGE, HARNESS_SIZE) != 0) {
 		e->buf = NULL;
-		set_err(err, "out of memory");
+		pt_error_printf(err, "out of memory");
 		goto fail;
 	}
 	memset(e->buf, 0, HARNESS_SIZE);
 	e->pristine = malloc(HARNESS_SIZE);
 	if (e->pristine == NULL) {
-		set_err(err, "out of memory");
+		pt_error_printf(err, "out of memory");
 		goto fail;
 	}
 
 	ue = uc_open(UC_ARCH_X86, e->x64 ? UC_MODE_64 : UC_MODE_32, &e->uc);
 	if (ue != UC_ERR_OK) {
 		e->uc = NULL;
-		set_err(err, "unicorn: uc_open: %s", uc_strerror(ue));
+		pt_error_printf(err, "unicorn: uc_open: %s", uc_strerror(ue));
 		goto fail;
 	}
 	/* A model with SMAP and PKU in CPUID leaf 7 (CR4 drops bits the model lacks). */
 	ue = uc_ctl_set_cpu_model(e->uc, UC_CPU_X86_SKYLAKE_SERVER);
 	if (ue != UC_ERR_OK) {
-		set_err(err, "unicorn: selecting the CPU model: %s", uc_strerror(ue));
+		pt_error_printf(err, "unicorn: selecting the CPU model: %s", uc_strerror(ue));
 		goto fail;
 	}
 	if (!map_uc(e, err))
@@ -1032,7 +1019,7 @@ static struct engine *engine_create(struct pt_oracle *o, enum pt_mode mode, stru
 		if (ue == UC_ERR_OK)
 			ue = uc_hook_add(e->uc, &h, UC_HOOK_CODE, (void *)hook_code, e, 1, 0);
 		if (ue != UC_ERR_OK) {
-			set_err(err, "unicorn: uc_hook_add: %s", uc_strerror(ue));
+			pt_error_printf(err, "unicorn: uc_hook_add: %s", uc_strerror(ue));
 			goto fail;
 		}
 	}
@@ -1044,13 +1031,13 @@ static struct engine *engine_create(struct pt_oracle *o, enum pt_mode mode, stru
 	for (unsigned i = 0; i < 2; i++) {
 		if (uc_context_alloc(e->uc, &e->base[i]) != UC_ERR_OK) {
 			e->base[i] = NULL;
-			set_err(err, "unicorn: uc_context_alloc failed");
+			pt_error_printf(err, "unicorn: uc_context_alloc failed");
 			goto fail;
 		}
 	}
 	if (uc_context_alloc(e->uc, &e->scratch) != UC_ERR_OK) {
 		e->scratch = NULL;
-		set_err(err, "unicorn: uc_context_alloc failed");
+		pt_error_printf(err, "unicorn: uc_context_alloc failed");
 		goto fail;
 	}
 	if (!engine_setup_run(e, err))
@@ -1085,12 +1072,12 @@ enum pt_status pt_oracle_create(const struct pt_mem *mem, uint64_t phys_size,
 
 	*oracle_ret = NULL;
 	if (mem == NULL || mem->ptr == NULL) {
-		set_err(err, "oracle: no memory reader");
+		pt_error_printf(err, "oracle: no memory reader");
 		return PT_EINVAL;
 	}
 	o = calloc(1, sizeof(*o));
 	if (o == NULL) {
-		set_err(err, "out of memory");
+		pt_error_printf(err, "out of memory");
 		return PT_EINVAL;
 	}
 	o->mem = mem;
@@ -1222,20 +1209,20 @@ enum pt_status pt_oracle_probe(struct pt_oracle *o, const struct pt_cpu_state *c
 
 	memset(answer, 0, sizeof(*answer));
 	if (mode == PT_MODE_OFF) {
-		set_err(err, "oracle: paging is off (CR0.PG = 0) or impossible (EFER.LMA without "
+		pt_error_printf(err, "oracle: paging is off (CR0.PG = 0) or impossible (EFER.LMA without "
 			     "CR4.PAE): there is no walk to ask for");
 		return PT_EINVAL;
 	}
 	if (access->cpl > 3 || (unsigned)access->kind > PT_ACCESS_FETCH) {
-		set_err(err, "oracle: bad access (cpl %u, kind %d)", access->cpl, (int)access->kind);
+		pt_error_printf(err, "oracle: bad access (cpl %u, kind %d)", access->cpl, (int)access->kind);
 		return PT_EINVAL;
 	}
 	if (access->implicit && access->kind != PT_ACCESS_READ) {
-		set_err(err, "oracle: only implicit supervisor reads can be probed (a LAR of the LDT)");
+		pt_error_printf(err, "oracle: only implicit supervisor reads can be probed (a LAR of the LDT)");
 		return PT_EINVAL;
 	}
 	if ((mode == PT_MODE_LEGACY || mode == PT_MODE_PAE) && va > UINT32_MAX) {
-		set_err(err, "oracle: VA 0x%" PRIx64 " is wider than 32 bits", va);
+		pt_error_printf(err, "oracle: VA 0x%" PRIx64 " is wider than 32 bits", va);
 		return PT_EINVAL;
 	}
 	e = get_engine(o, mode, err);
@@ -1257,12 +1244,12 @@ enum pt_status pt_oracle_probe(struct pt_oracle *o, const struct pt_cpu_state *c
 		break;
 	}
 	if (e->esize == 8 && root >> e->maxphyaddr) {
-		set_err(err, "oracle: CR3 0x%" PRIx64 " is beyond Unicorn's MAXPHYADDR (%u)", cpu->cr3,
+		pt_error_printf(err, "oracle: CR3 0x%" PRIx64 " is beyond Unicorn's MAXPHYADDR (%u)", cpu->cr3,
 			e->maxphyaddr);
 		return PT_EINVAL;
 	}
 	if (overlaps_window(e, root & ~UINT64_C(0xfff), PAGE)) {
-		set_err(err, "oracle: the top-level table 0x%" PRIx64 " overlaps the harness memory",
+		pt_error_printf(err, "oracle: the top-level table 0x%" PRIx64 " overlaps the harness memory",
 			root);
 		return PT_EINVAL;
 	}
@@ -1305,11 +1292,11 @@ enum pt_status pt_oracle_probe(struct pt_oracle *o, const struct pt_cpu_state *c
 		uint8_t *f = e->buf + HP_STACK * PAGE + 0x800;
 		const uint64_t cs = (0x08u + 0x10u * access->cpl) | access->cpl;
 		const uint64_t ss = (0x10u + 0x10u * access->cpl) | access->cpl;
-		put_le(f + 0 * n, e->probe_insn, n);
-		put_le(f + 1 * n, cs, n);
-		put_le(f + 2 * n, r.rflags, n);
-		put_le(f + 3 * n, e->win + HP_STACK * PAGE + 0xf00, n);
-		put_le(f + 4 * n, ss, n);
+		pt_le_put(f + 0 * n, e->probe_insn, n);
+		pt_le_put(f + 1 * n, cs, n);
+		pt_le_put(f + 2 * n, r.rflags, n);
+		pt_le_put(f + 3 * n, e->win + HP_STACK * PAGE + 0xf00, n);
+		pt_le_put(f + 4 * n, ss, n);
 		r.rsp = e->win + HP_STACK * PAGE + 0x800;
 	} else {
 		r.rsp = e->win + HP_STACK * PAGE + 0xf00;
@@ -1329,7 +1316,7 @@ enum pt_status pt_oracle_probe(struct pt_oracle *o, const struct pt_cpu_state *c
 		ue = uc_reg_write(e->uc, UC_X86_REG_GDTR, &gdtr);
 	}
 	if (ue != UC_ERR_OK) {
-		set_err(err, "unicorn: writing registers: %s", uc_strerror(ue));
+		pt_error_printf(err, "unicorn: writing registers: %s", uc_strerror(ue));
 		return PT_EINVAL;
 	}
 	reset_probe_state(e);
@@ -1341,7 +1328,7 @@ enum pt_status pt_oracle_probe(struct pt_oracle *o, const struct pt_cpu_state *c
 
 	/* What happened. */
 	if (e->faulted && e->fault_phase != PH_PROBE) {
-		set_err(err,
+		pt_error_printf(err,
 			"oracle: the harness faulted before the probe (vector %u, error 0x%x, CR2 0x%" PRIx64
 			", rip 0x%" PRIx64 ")",
 			e->fault_vector, e->fault_code, e->fault_cr2, rip);
@@ -1355,7 +1342,7 @@ enum pt_status pt_oracle_probe(struct pt_oracle *o, const struct pt_cpu_state *c
 		else
 			done = e->phase == PH_DONE && ue == UC_ERR_OK;
 		if (!done) {
-			set_err(err,
+			pt_error_printf(err,
 				"oracle: the probe did not complete (%s, rip 0x%" PRIx64 ", expected 0x%" PRIx64
 				")",
 				uc_strerror(ue), rip, kind == PK_FETCH ? va : e->probe_next);
@@ -1363,7 +1350,7 @@ enum pt_status pt_oracle_probe(struct pt_oracle *o, const struct pt_cpu_state *c
 		}
 	}
 	if (e->reads_overflow) {
-		set_err(err, "oracle: too many page-walk loads");
+		pt_error_printf(err, "oracle: too many page-walk loads");
 		return PT_EINVAL;
 	}
 
@@ -1391,7 +1378,7 @@ enum pt_status pt_oracle_probe(struct pt_oracle *o, const struct pt_cpu_state *c
 		}
 		table = entry_frame(e, level, v, false);
 		if (overlaps_window(e, table, PAGE)) {
-			set_err(err, "oracle: a paging structure at 0x%" PRIx64
+			pt_error_printf(err, "oracle: a paging structure at 0x%" PRIx64
 				     " lies in the harness memory%s: not observable",
 				table, table < o->phys_size ? " (the dump has memory there)" : "");
 			return PT_EINVAL;
@@ -1410,25 +1397,25 @@ enum pt_status pt_oracle_probe(struct pt_oracle *o, const struct pt_cpu_state *c
 			/* A #PF ends the walk at a not-present entry, a reserved bit, or a leaf. */
 			const bool explained = !last_present || leaf || (e->fault_code & X_PF_RSVD);
 			if (e->fault_cr2 != expect || got == 0 || !explained) {
-				set_err(err, "oracle: #PF (error 0x%x, CR2 0x%" PRIx64 ") for VA 0x%" PRIx64
+				pt_error_printf(err, "oracle: #PF (error 0x%x, CR2 0x%" PRIx64 ") for VA 0x%" PRIx64
 					     " not explained by the %u entries seen",
 					e->fault_code, e->fault_cr2, va, got);
 				return PT_EINVAL;
 			}
 		} else if (e->fault_vector == 13) {
 			if (got != 0) {
-				set_err(err, "oracle: #GP after %u entries for VA 0x%" PRIx64, got, va);
+				pt_error_printf(err, "oracle: #GP after %u entries for VA 0x%" PRIx64, got, va);
 				return PT_EINVAL;
 			}
 		} else {
-			set_err(err, "oracle: unexpected exception %u (error 0x%x) at VA 0x%" PRIx64,
+			pt_error_printf(err, "oracle: unexpected exception %u (error 0x%x) at VA 0x%" PRIx64,
 				e->fault_vector, e->fault_code, va);
 			return PT_EINVAL;
 		}
 		return PT_OK;
 	}
 	if (!leaf) {
-		set_err(err, "oracle: the access completed but the walk seen ends at level %u without a "
+		pt_error_printf(err, "oracle: the access completed but the walk seen ends at level %u without a "
 			     "leaf (%u loads)",
 			level, e->nreads);
 		return PT_EINVAL;

@@ -6,8 +6,8 @@
 
 #include <unicorn/unicorn.h>
 
-#include "le.h"
 #include "ucblob.h"
+#include "ptlab/le.h"
 
 static const uint32_t MSR_EFER = 0xc0000080;
 static const uint64_t EFER_NXE = UINT64_C(1) << 11;
@@ -38,10 +38,10 @@ static bool find_efer(uc_engine *uc, uc_context *scratch, const uint8_t *clean, 
 {
 	const uint64_t efer = read_efer(uc);
 	for (size_t off = 0; off + 8 <= size; off += 4) {
-		if (get_le(clean + off, 8) != efer)
+		if (pt_le_get(clean + off, 8) != efer)
 			continue;
 		memcpy((void *)scratch, clean, size);
-		put_le((uint8_t *)scratch + off, efer ^ EFER_NXE, 8);
+		pt_le_put((uint8_t *)scratch + off, efer ^ EFER_NXE, 8);
 		uc_context_restore(uc, scratch);
 		const bool hit = read_efer(uc) == (efer ^ EFER_NXE);
 		memcpy((void *)scratch, clean, size);
@@ -96,12 +96,12 @@ static bool calibrate(struct uc_blob_layout *out)
 		memcpy(blobs[i], cs.ctx, size);
 	}
 	for (size_t off = 0; off + 4 <= size; off += 4) {
-		const uint64_t a = get_le(blobs[0] + off, 4), b = get_le(blobs[1] + off, 4);
+		const uint64_t a = pt_le_get(blobs[0] + off, 4), b = pt_le_get(blobs[1] + off, 4);
 		if (!have_err && a == (sels[0] & ~3u) && b == (sels[1] & ~3u)) {
 			out->error_code = off;
 			have_err = true;
 		}
-		if (!have_old && get_le(clean + off, 4) == UINT32_MAX && a == 13 && b == 13) {
+		if (!have_old && pt_le_get(clean + off, 4) == UINT32_MAX && a == 13 && b == 13) {
 			out->old_exception = off;
 			have_old = true;
 		}

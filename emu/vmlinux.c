@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../walker/dump_internal.h"
-#include "le.h"
+#include "ptlab/error.h"
 #include "ptlab/kpgd.h"
+#include "ptlab/le.h"
 #include "vmlinux.h"
 
 /* ELF64 layout (System V gABI / the x86-64 psABI). */
@@ -71,14 +71,14 @@ enum pt_status vmlinux_load(const char *path, struct vmlinux_image *img, struct 
 		pt_error_set(err, path, 4, "not a little-endian ELF64 file (an x86-64 vmlinux is)");
 		goto out;
 	}
-	const unsigned type = (unsigned)get_le(file + 16, 2), machine = (unsigned)get_le(file + 18, 2);
+	const unsigned type = (unsigned)pt_le_get(file + 16, 2), machine = (unsigned)pt_le_get(file + 18, 2);
 	if (machine != EM_X86_64 || type != ET_EXEC) {
 		pt_error_set(err, path, 16, "ELF type %u machine %u: not an x86-64 executable "
 			     "(ET_EXEC, EM_X86_64); i386 vmlinux is not supported here", type, machine);
 		goto out;
 	}
-	const uint64_t entry = get_le(file + 24, 8), phoff = get_le(file + 32, 8);
-	const unsigned phentsize = (unsigned)get_le(file + 54, 2), phnum = (unsigned)get_le(file + 56, 2);
+	const uint64_t entry = pt_le_get(file + 24, 8), phoff = pt_le_get(file + 32, 8);
+	const unsigned phentsize = (unsigned)pt_le_get(file + 54, 2), phnum = (unsigned)pt_le_get(file + 56, 2);
 	if (phentsize != PHDR64_SIZE || phoff > len || (uint64_t)phnum * PHDR64_SIZE > len - phoff) {
 		pt_error_set(err, path, 32, "program headers (%u x %u bytes at 0x%llx) lie outside the "
 			     "file", phnum, phentsize, (unsigned long long)phoff);
@@ -90,10 +90,10 @@ enum pt_status vmlinux_load(const char *path, struct vmlinux_image *img, struct 
 	unsigned nload = 0;
 	for (unsigned i = 0; i < phnum; i++) {
 		const uint8_t *ph = file + phoff + (uint64_t)i * PHDR64_SIZE;
-		if (get_le(ph, 4) != PT_LOAD)
+		if (pt_le_get(ph, 4) != PT_LOAD)
 			continue;
-		const uint64_t off = get_le(ph + 8, 8), va = get_le(ph + 16, 8), pa = get_le(ph + 24, 8);
-		const uint64_t filesz = get_le(ph + 32, 8), memsz = get_le(ph + 40, 8);
+		const uint64_t off = pt_le_get(ph + 8, 8), va = pt_le_get(ph + 16, 8), pa = pt_le_get(ph + 24, 8);
+		const uint64_t filesz = pt_le_get(ph + 32, 8), memsz = pt_le_get(ph + 40, 8);
 		const uint64_t at = phoff + (uint64_t)i * PHDR64_SIZE;
 		if (filesz > memsz || off > len || filesz > len - off) {
 			pt_error_set(err, path, at, "PT_LOAD %u: %llu file bytes at 0x%llx (memsz %llu) "
@@ -147,10 +147,10 @@ enum pt_status vmlinux_load(const char *path, struct vmlinux_image *img, struct 
 	}
 	for (unsigned i = 0; i < phnum; i++) {
 		const uint8_t *ph = file + phoff + (uint64_t)i * PHDR64_SIZE;
-		if (get_le(ph, 4) != PT_LOAD || get_le(ph + 40, 8) == 0)
+		if (pt_le_get(ph, 4) != PT_LOAD || pt_le_get(ph + 40, 8) == 0)
 			continue;
-		const uint64_t off = get_le(ph + 8, 8), pa = get_le(ph + 24, 8);
-		const uint64_t filesz = get_le(ph + 32, 8);
+		const uint64_t off = pt_le_get(ph + 8, 8), pa = pt_le_get(ph + 24, 8);
+		const uint64_t filesz = pt_le_get(ph + 32, 8);
 		memcpy(image + (pa - lo), file + off, filesz);
 	}
 	img->bytes = image;
@@ -202,7 +202,7 @@ enum pt_status bzimage_load(const char *path, struct bzimage_image *bz, struct p
 		pt_dump_close(src);
 		return pt_error_set(err, path, HDR_MAGIC, "no \"HdrS\" boot header: not a bzImage");
 	}
-	const unsigned version = (unsigned)get_le(file + HDR_VERSION, 2);
+	const unsigned version = (unsigned)pt_le_get(file + HDR_VERSION, 2);
 	const unsigned loadflags = file[HDR_LOADFLAGS];
 	if (version < 0x20a || !(loadflags & LOADED_HIGH)) {
 		pt_dump_close(src);
@@ -222,7 +222,7 @@ enum pt_status bzimage_load(const char *path, struct bzimage_image *bz, struct p
 	bz->file = src;
 	bz->hdr = file + HDR_START;
 	bz->hdr_len = hdr_end - HDR_START;
-	bz->init_size = get_le(file + HDR_INIT_SIZE, 4);
+	bz->init_size = pt_le_get(file + HDR_INIT_SIZE, 4);
 	bz->blob.name = "bzImage";
 	bz->blob.bytes = file + pm_off;
 	bz->blob.filesz = bz->blob.memsz = len - pm_off;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ptlab/le.h"
 
 _Noreturn void fz_fail(const char *fmt, ...)
 {
@@ -21,21 +22,6 @@ _Noreturn void fz_fail(const char *fmt, ...)
 	fputc('\n', stderr);
 	fflush(stderr);
 	abort();
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* ---- sparse memory ------------------------------------------------------------------ */
@@ -120,10 +106,10 @@ void fz_parse(const uint8_t *data, size_t size, const struct fz_parse_opts *opts
 	in->access.implicit = (h[4] & 4) && in->access.kind == PT_ACCESS_READ;
 	in->options = h[5];
 
-	c->cr0 = (get_le(h + 8, 8) & PT_BIT(CR0_BIT_WP)) | 1 /* PE */;
+	c->cr0 = (pt_le_get(h + 8, 8) & PT_BIT(CR0_BIT_WP)) | 1 /* PE */;
 	if (in->mode != PT_MODE_OFF)
 		c->cr0 |= PT_BIT(CR0_BIT_PG);
-	uint64_t cr4 = get_le(h + 24, 8) & (PT_BIT(CR4_BIT_PSE) | PT_BIT(CR4_BIT_SMEP) |
+	uint64_t cr4 = pt_le_get(h + 24, 8) & (PT_BIT(CR4_BIT_PSE) | PT_BIT(CR4_BIT_SMEP) |
 					     PT_BIT(CR4_BIT_SMAP) | PT_BIT(CR4_BIT_PKE) |
 					     PT_BIT(CR4_BIT_PCIDE));
 	if (!x64)
@@ -133,19 +119,19 @@ void fz_parse(const uint8_t *data, size_t size, const struct fz_parse_opts *opts
 	if (in->mode == PT_MODE_LA57)
 		cr4 |= PT_BIT(CR4_BIT_LA57);
 	c->cr4 = cr4;
-	c->efer = get_le(h + 32, 8) & PT_BIT(EFER_BIT_NXE);
+	c->efer = pt_le_get(h + 32, 8) & PT_BIT(EFER_BIT_NXE);
 	if (x64)
 		c->efer |= PT_BIT(EFER_BIT_LME) | PT_BIT(EFER_BIT_LMA);
-	c->rflags = get_le(h + 40, 8) & PT_BIT(RFLAGS_BIT_AC);
-	c->pkru = (uint32_t)get_le(h + 48, 4);
+	c->rflags = pt_le_get(h + 40, 8) & PT_BIT(RFLAGS_BIT_AC);
+	c->pkru = (uint32_t)pt_le_get(h + 48, 4);
 
 	/* CR3: a MOV to CR3 #GPs on address bits at or above MAXPHYADDR; 32-bit modes hold 32. */
 	const uint64_t pa_mask = (UINT64_C(1) << c->maxphyaddr) - 1;
-	uint64_t cr3 = get_le(h + 16, 8);
+	uint64_t cr3 = pt_le_get(h + 16, 8);
 	c->cr3 = x64 ? (cr3 & pa_mask) : (cr3 & UINT32_MAX);
 
 	for (unsigned i = 0; i < FZ_NVA; i++) {
-		uint64_t va = get_le(h + 56 + 8 * i, 8);
+		uint64_t va = pt_le_get(h + 56 + 8 * i, 8);
 		if (!x64)
 			va &= UINT32_MAX;
 		else if (in->options & FZ_OPT_CANONICAL)
@@ -163,7 +149,7 @@ void fz_parse_memory(const uint8_t *data, size_t size, unsigned maxphyaddr, stru
 	size_t off = 0;
 
 	while (off + 8 <= size) {
-		const uint64_t addr = get_le(data + off, 8) & pa_mask;
+		const uint64_t addr = pt_le_get(data + off, 8) & pa_mask;
 		off += 8;
 		if (addr & 1) {
 			uint8_t v[8] = { 0 };
@@ -193,12 +179,12 @@ void fz_encode_header(const struct fz_input *in, uint8_t out[FZ_HEADER_SIZE])
 	out[3] = in->access.cpl;
 	out[4] = (uint8_t)(in->access.kind | (in->access.implicit ? 4 : 0));
 	out[5] = in->options;
-	put_le(out + 8, in->cpu.cr0, 8);
-	put_le(out + 16, in->cpu.cr3, 8);
-	put_le(out + 24, in->cpu.cr4, 8);
-	put_le(out + 32, in->cpu.efer, 8);
-	put_le(out + 40, in->cpu.rflags, 8);
-	put_le(out + 48, in->cpu.pkru, 4);
+	pt_le_put(out + 8, in->cpu.cr0, 8);
+	pt_le_put(out + 16, in->cpu.cr3, 8);
+	pt_le_put(out + 24, in->cpu.cr4, 8);
+	pt_le_put(out + 32, in->cpu.efer, 8);
+	pt_le_put(out + 40, in->cpu.rflags, 8);
+	pt_le_put(out + 48, in->cpu.pkru, 4);
 	for (unsigned i = 0; i < FZ_NVA; i++)
-		put_le(out + 56 + 8 * i, in->va[i], 8);
+		pt_le_put(out + 56 + 8 * i, in->va[i], 8);
 }

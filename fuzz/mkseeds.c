@@ -5,7 +5,7 @@
  * Paging targets (walk, walk_diff, maps) get compact inputs (input.h): the CPU state and just the
  * page-table pages on the walks of four chosen addresses, from
  *   - every boot image and variant booted in Unicorn (the tables our boot code wrote), and
- *   - tables built with tests/ptbuild.h in every mode (4 KiB / large / 1 GiB leaves, R/W, U/S,
+ *   - tables built with testsupport/ptbuild.h in every mode (4 KiB / large / 1 GiB leaves, R/W, U/S,
  *     XD, reserved bits, a missing table);
  * sparse pages are written as entry records. The dump target gets a small ELF core with notes
  * (pt_core_write), a LiME file and a raw image; symbols gets System.map / kallsyms text.
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../tests/ptbuild.h"
+#include "ptbuild.h"
 #include "input.h"
 #include "ptlab/emu.h"
 #include "ptlab/maps.h"

@@ -19,7 +19,7 @@
  * LiME's range header (magic, version, inclusive start and end address, 8 reserved bytes).
  */
 #include "ptlab/dump.h"
-#include "dump_internal.h"
+#include "ptlab/le.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -143,50 +143,10 @@ struct seg {
 
 /* ---- Little helpers ------------------------------------------------------------------- */
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (unsigned)p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 /** An address-sized field: 4 or 8 bytes. */
 static uint64_t le_addr(const uint8_t *p, unsigned size)
 {
-	return size == 8 ? le64(p) : le32(p);
-}
-
-/* See dump_internal.h. */
-enum pt_status pt_error_set(struct pt_error *err, const char *path, uint64_t offset,
-			    const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!err)
-		return PT_EINVAL;
-	err->offset = offset;
-	if (offset == UINT64_MAX)
-		n = snprintf(err->message, sizeof(err->message), "%s: ", path);
-	else
-		n = snprintf(err->message, sizeof(err->message), "%s: offset 0x%" PRIx64 ": ",
-			     path, offset);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n < sizeof(err->message)) {
-		va_start(ap, fmt);
-		vsnprintf(err->message + n, sizeof(err->message) - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return PT_EINVAL;
+	return size == 8 ? pt_le64(p) : pt_le32(p);
 }
 
 /** True when [off, off + len) lies inside a file of `size` bytes (no overflow). */
@@ -407,9 +367,9 @@ static enum pt_status parse_notes(struct pt_dump *d, uint64_t off, uint64_t size
 			return pt_error_set(err, d->path, pos,
 				    "truncated note header: %" PRIu64 " bytes left in the PT_NOTE "
 				    "segment, need %d", end - pos, NOTE_HDR_SIZE);
-		namesz = le32(h);
-		descsz = le32(h + 4);
-		type = le32(h + 8);
+		namesz = pt_le32(h);
+		descsz = pt_le32(h + 4);
+		type = pt_le32(h + 8);
 		if (namesz == 0 && descsz == 0 && type == 0)
 			break;
 		name_off = pos + NOTE_HDR_SIZE;
@@ -439,8 +399,8 @@ static enum pt_status parse_notes(struct pt_dump *d, uint64_t off, uint64_t size
 				return pt_error_set(err, d->path, pos,
 					    "PTLAB note: descriptor of %" PRIu32 " bytes, need %d",
 					    descsz, PTLAB_V1_SIZE);
-			version = le32(desc);
-			dsize = le32(desc + 4);
+			version = pt_le32(desc);
+			dsize = pt_le32(desc + 4);
 			if (version < 1 || dsize < PTLAB_V1_SIZE || dsize > descsz)
 				return pt_error_set(err, d->path, pos,
 					    "PTLAB note: bad version %" PRIu32 " or size %" PRIu32
@@ -470,22 +430,22 @@ static void notes_to_cpu(struct pt_dump *d, const struct notes *notes)
 	if (notes->ptlab) {
 		const uint8_t *p = notes->ptlab;
 
-		c->efer = le64(p + PTLAB_EFER);
-		c->cr0 = le64(p + PTLAB_CR0);
-		c->cr3 = le64(p + PTLAB_CR3);
-		c->cr4 = le64(p + PTLAB_CR4);
-		c->rflags = le64(p + PTLAB_RFLAGS);
-		c->pkru = le32(p + PTLAB_PKRU);
+		c->efer = pt_le64(p + PTLAB_EFER);
+		c->cr0 = pt_le64(p + PTLAB_CR0);
+		c->cr3 = pt_le64(p + PTLAB_CR3);
+		c->cr4 = pt_le64(p + PTLAB_CR4);
+		c->rflags = pt_le64(p + PTLAB_RFLAGS);
+		c->pkru = pt_le32(p + PTLAB_PKRU);
 		c->maxphyaddr = p[PTLAB_MAXPHYADDR] ? p[PTLAB_MAXPHYADDR] : DEFAULT_MAXPHYADDR;
 		c->cbit = p[PTLAB_CBIT];
 		d->cpu_source = PT_CPU_PTLAB;
 	} else if (notes->qemu) {
 		const uint8_t *p = notes->qemu;
 
-		c->rflags = le64(p + QEMU_RFLAGS);
-		c->cr0 = le64(p + QEMU_CR0);
-		c->cr3 = le64(p + QEMU_CR0 + 3 * 8);
-		c->cr4 = le64(p + QEMU_CR0 + 4 * 8);
+		c->rflags = pt_le64(p + QEMU_RFLAGS);
+		c->cr0 = pt_le64(p + QEMU_CR0);
+		c->cr3 = pt_le64(p + QEMU_CR0 + 3 * 8);
+		c->cr4 = pt_le64(p + QEMU_CR0 + 4 * 8);
 		/* EFER is not in QEMUCPUState: a 64-bit guest with paging on is in long mode; NXE is
 		 * taken as set (the default of the design), also for a 32-bit PAE guest, whose kernel
 		 * writes XD only when the CPU has NX and it enabled EFER.NXE (QEMU's i386 `info
@@ -560,13 +520,13 @@ static enum pt_status open_elf(struct pt_dump *d, struct pt_error *err)
 			  size, L->ehdr_size);
 		goto out;
 	}
-	type = le16(m + ELF_E_TYPE);
+	type = pt_le16(m + ELF_E_TYPE);
 	if (type != ET_CORE) {
 		st = pt_error_set(err, d->path, ELF_E_TYPE, "e_type %u is not ET_CORE (4): not a core file",
 			  type);
 		goto out;
 	}
-	d->machine = le16(m + ELF_E_MACHINE);
+	d->machine = pt_le16(m + ELF_E_MACHINE);
 	if (d->machine != EM_X86_64 && d->machine != EM_386) {
 		st = pt_error_set(err, d->path, ELF_E_MACHINE,
 			  "e_machine %u (%s) is not EM_X86_64 (62) or EM_386 (3)", d->machine,
@@ -575,11 +535,11 @@ static enum pt_status open_elf(struct pt_dump *d, struct pt_error *err)
 	}
 
 	phoff = le_addr(m + L->e_phoff, L->addr_size);
-	phnum = le16(m + L->e_phnum);
+	phnum = pt_le16(m + L->e_phnum);
 	phnum_field = L->e_phnum;
 	if (phnum == PN_XNUM) {
 		uint64_t shoff = le_addr(m + L->e_shoff, L->addr_size);
-		unsigned shentsize = le16(m + L->e_shentsize);
+		unsigned shentsize = pt_le16(m + L->e_shentsize);
 
 		if (shoff == 0) {
 			st = pt_error_set(err, d->path, L->e_shoff,
@@ -597,10 +557,10 @@ static enum pt_status open_elf(struct pt_dump *d, struct pt_error *err)
 			goto out;
 		}
 		phnum_field = shoff + L->sh_info;
-		phnum = le32(m + phnum_field);
+		phnum = pt_le32(m + phnum_field);
 	}
 	if (phnum > 0) {
-		phentsize = le16(m + L->e_phentsize);
+		phentsize = pt_le16(m + L->e_phentsize);
 		if (phentsize != L->phdr_size) {
 			st = pt_error_set(err, d->path, L->e_phentsize, "e_phentsize %u, expected %u",
 				  phentsize, L->phdr_size);
@@ -630,7 +590,7 @@ static enum pt_status open_elf(struct pt_dump *d, struct pt_error *err)
 	for (i = 0; i < phnum; i++) {
 		const uint64_t ho = phoff + i * L->phdr_size;
 		const uint8_t *ph = m + ho;
-		uint32_t ptype = le32(ph);
+		uint32_t ptype = pt_le32(ph);
 		uint64_t off, pa, filesz;
 
 		if (ptype != PT_LOAD && ptype != PT_NOTE)
@@ -703,19 +663,19 @@ static enum pt_status open_lime(struct pt_dump *d, struct pt_error *err)
 				  " bytes left, need %d", size - pos, LIME_HDR_SIZE);
 			goto out;
 		}
-		if (le32(h) != LIME_MAGIC) {
+		if (pt_le32(h) != LIME_MAGIC) {
 			st = pt_error_set(err, d->path, pos, "bad LiME magic 0x%08" PRIx32 " (expected 0x%08x)",
-				  le32(h), (unsigned)LIME_MAGIC);
+				  pt_le32(h), (unsigned)LIME_MAGIC);
 			goto out;
 		}
-		version = le32(h + LIME_VERSION_OFF);
+		version = pt_le32(h + LIME_VERSION_OFF);
 		if (version != LIME_VERSION) {
 			st = pt_error_set(err, d->path, pos + LIME_VERSION_OFF,
 				  "LiME version %" PRIu32 " (expected %d)", version, LIME_VERSION);
 			goto out;
 		}
-		s_addr = le64(h + LIME_S_ADDR_OFF);
-		e_addr = le64(h + LIME_E_ADDR_OFF);
+		s_addr = pt_le64(h + LIME_S_ADDR_OFF);
+		e_addr = pt_le64(h + LIME_E_ADDR_OFF);
 		if (e_addr < s_addr) {
 			st = pt_error_set(err, d->path, pos + LIME_E_ADDR_OFF,
 				  "LiME e_addr 0x%" PRIx64 " is below s_addr 0x%" PRIx64, e_addr, s_addr);
@@ -770,7 +730,7 @@ static enum pt_dump_format detect_format(const uint8_t *m, size_t size)
 
 	if (size >= 4 && memcmp(m, elf_magic, 4) == 0)
 		return PT_DUMP_ELF;
-	if (size >= 4 && le32(m) == LIME_MAGIC)
+	if (size >= 4 && pt_le32(m) == LIME_MAGIC)
 		return PT_DUMP_LIME;
 	return PT_DUMP_RAW;
 }

@@ -29,7 +29,8 @@
  * desc->ptlab_note); the PT_NOTE header is left out when there is no note at all.
  */
 #include "ptlab/dump.h"
-#include "dump_internal.h"
+#include "ptlab/error.h"
+#include "ptlab/le.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -75,24 +76,6 @@ static const uint64_t SEGMENT_ALIGN = 4096;
 
 /* ---- Little helpers ------------------------------------------------------------------- */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
 	return (v + a - 1) / a * a;
@@ -116,9 +99,9 @@ static size_t note_put(uint8_t *buf, size_t pos, const char *name, uint32_t type
 		uint8_t *p = buf + pos;
 
 		memset(p, 0, NOTE_HDR_SIZE + name_pad + desc_pad);
-		put32(p, namesz);
-		put32(p + 4, descsz);
-		put32(p + 8, type);
+		pt_le_put(p, namesz, 4);
+		pt_le_put(p + 4, descsz, 4);
+		pt_le_put(p + 8, type, 4);
 		memcpy(p + NOTE_HDR_SIZE, name, namesz);
 		if (descsz)
 			memcpy(p + NOTE_HDR_SIZE + name_pad, desc, descsz);
@@ -135,25 +118,25 @@ static size_t notes_put(uint8_t *buf, const struct pt_core_desc *desc)
 
 	if (c) {
 		memset(qemu, 0, sizeof(qemu));
-		put32(qemu, 1);
-		put32(qemu + 4, QEMU_NOTE_SIZE);
-		put64(qemu + QEMU_RFLAGS, c->rflags);
-		put64(qemu + QEMU_CR0, c->cr0);
+		pt_le_put(qemu, 1, 4);
+		pt_le_put(qemu + 4, QEMU_NOTE_SIZE, 4);
+		pt_le_put(qemu + QEMU_RFLAGS, c->rflags, 8);
+		pt_le_put(qemu + QEMU_CR0, c->cr0, 8);
 		/* cr[1] and cr[2] stay 0 */
-		put64(qemu + QEMU_CR0 + 3 * 8, c->cr3);
-		put64(qemu + QEMU_CR0 + 4 * 8, c->cr4);
+		pt_le_put(qemu + QEMU_CR0 + 3 * 8, c->cr3, 8);
+		pt_le_put(qemu + QEMU_CR0 + 4 * 8, c->cr4, 8);
 		pos = note_put(buf, pos, "QEMU", 0, qemu, QEMU_NOTE_SIZE);
 	}
 	if (c && desc->ptlab_note) {
 		memset(ptlab, 0, sizeof(ptlab));
-		put32(ptlab, PTLAB_VERSION);
-		put32(ptlab + 4, PTLAB_NOTE_SIZE);
-		put64(ptlab + PTLAB_EFER, c->efer);
-		put64(ptlab + PTLAB_CR0, c->cr0);
-		put64(ptlab + PTLAB_CR3, c->cr3);
-		put64(ptlab + PTLAB_CR4, c->cr4);
-		put64(ptlab + PTLAB_RFLAGS, c->rflags);
-		put32(ptlab + PTLAB_PKRU, c->pkru);
+		pt_le_put(ptlab, PTLAB_VERSION, 4);
+		pt_le_put(ptlab + 4, PTLAB_NOTE_SIZE, 4);
+		pt_le_put(ptlab + PTLAB_EFER, c->efer, 8);
+		pt_le_put(ptlab + PTLAB_CR0, c->cr0, 8);
+		pt_le_put(ptlab + PTLAB_CR3, c->cr3, 8);
+		pt_le_put(ptlab + PTLAB_CR4, c->cr4, 8);
+		pt_le_put(ptlab + PTLAB_RFLAGS, c->rflags, 8);
+		pt_le_put(ptlab + PTLAB_PKRU, c->pkru, 4);
 		ptlab[PTLAB_MAXPHYADDR] = c->maxphyaddr;
 		ptlab[PTLAB_CBIT] = c->cbit;
 		pos = note_put(buf, pos, "PTLAB", PTLAB_NOTE_TYPE, ptlab, PTLAB_NOTE_SIZE);
@@ -215,21 +198,21 @@ static enum pt_status write_headers(FILE *f, const struct pt_core_desc *desc, ui
 	uint8_t sh[SHDR64_SIZE] = { 0 };
 	enum pt_status st;
 
-	put16(eh + 16, ET_CORE);
-	put16(eh + 18, (uint16_t)desc->machine);
-	put32(eh + 20, 1);                                      /* e_version */
-	put64(eh + 32, EHDR64_SIZE + (xnum ? SHDR64_SIZE : 0)); /* e_phoff */
-	put64(eh + 40, xnum ? EHDR64_SIZE : 0);                 /* e_shoff */
-	put16(eh + 52, EHDR64_SIZE);                            /* e_ehsize */
-	put16(eh + 54, PHDR64_SIZE);                            /* e_phentsize */
-	put16(eh + 56, xnum ? PN_XNUM : (uint16_t)phnum);       /* e_phnum */
-	put16(eh + 58, xnum ? SHDR64_SIZE : 0);                 /* e_shentsize */
-	put16(eh + 60, xnum ? 1 : 0);                           /* e_shnum */
+	pt_le_put(eh + 16, ET_CORE, 2);
+	pt_le_put(eh + 18, (uint16_t)desc->machine, 2);
+	pt_le_put(eh + 20, 1, 4);                                      /* e_version */
+	pt_le_put(eh + 32, EHDR64_SIZE + (xnum ? SHDR64_SIZE : 0), 8); /* e_phoff */
+	pt_le_put(eh + 40, xnum ? EHDR64_SIZE : 0, 8);                 /* e_shoff */
+	pt_le_put(eh + 52, EHDR64_SIZE, 2);                            /* e_ehsize */
+	pt_le_put(eh + 54, PHDR64_SIZE, 2);                            /* e_phentsize */
+	pt_le_put(eh + 56, xnum ? PN_XNUM : (uint16_t)phnum, 2);       /* e_phnum */
+	pt_le_put(eh + 58, xnum ? SHDR64_SIZE : 0, 2);                 /* e_shentsize */
+	pt_le_put(eh + 60, xnum ? 1 : 0, 2);                           /* e_shnum */
 	st = put(f, eh, sizeof(eh), path, err);
 	if (st != PT_OK || !xnum)
 		return st;
 	/* section header 0: SHT_NULL, sh_info = the real program-header count */
-	put32(sh + 44, (uint32_t)phnum);
+	pt_le_put(sh + 44, (uint32_t)phnum, 4);
 	return put(f, sh, sizeof(sh), path, err);
 }
 
@@ -240,14 +223,14 @@ static enum pt_status write_phdr(FILE *f, uint32_t type, uint64_t off, uint64_t 
 {
 	uint8_t ph[PHDR64_SIZE] = { 0 };
 
-	put32(ph, type);
-	put32(ph + 4, 0);     /* p_flags */
-	put64(ph + 8, off);   /* p_offset */
-	put64(ph + 16, 0);    /* p_vaddr */
-	put64(ph + 24, pa);   /* p_paddr */
-	put64(ph + 32, size); /* p_filesz */
-	put64(ph + 40, size); /* p_memsz */
-	put64(ph + 48, align);
+	pt_le_put(ph, type, 4);
+	pt_le_put(ph + 4, 0, 4);     /* p_flags */
+	pt_le_put(ph + 8, off, 8);   /* p_offset */
+	pt_le_put(ph + 16, 0, 8);    /* p_vaddr */
+	pt_le_put(ph + 24, pa, 8);   /* p_paddr */
+	pt_le_put(ph + 32, size, 8); /* p_filesz */
+	pt_le_put(ph + 40, size, 8); /* p_memsz */
+	pt_le_put(ph + 48, align, 8);
 	return put(f, ph, sizeof(ph), path, err);
 }
 

@@ -45,6 +45,7 @@
 #include <time.h>
 
 #include "ptlab/symbols.h"
+#include "ptlab/le.h"
 
 enum {
 	KS_TOKENS = 256,
@@ -88,14 +89,6 @@ struct kscan {
 	uint64_t seqs_pa;
 	bool has_seqs;
 };
-
-static uint64_t rd_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = n; i > 0; i--)
-		v = v << 8 | p[i - 1];
-	return v;
-}
 
 /** The reader's bytes [pa, pa + len), or NULL (not in one range of the dump, or overflow). */
 static const uint8_t *ks_at(const struct kscan *k, uint64_t pa, uint64_t len)
@@ -160,7 +153,7 @@ static bool check_tokens(struct kscan *k)
 	if (!idx)
 		return false;
 	for (unsigned i = 0; i < KS_TOKENS; i++) {
-		k->ix[i] = (uint16_t)rd_le(idx + 2 * i, 2);
+		k->ix[i] = (uint16_t)pt_le_get(idx + 2 * i, 2);
 		if (i == 0 ? k->ix[0] != 0 : k->ix[i] < k->ix[i - 1] + 2u)
 			return false;
 	}
@@ -217,7 +210,7 @@ static bool check_tokens(struct kscan *k)
 
 static uint64_t marker(const struct kscan *k, uint64_t i)
 {
-	return rd_le(k->mk + (size_t)i * k->mw, k->mw);
+	return pt_le_get(k->mk + (size_t)i * k->mw, k->mw);
 }
 
 /**
@@ -341,7 +334,7 @@ static uint64_t marker_run(const uint8_t *win, uint64_t win_pa, uint64_t q, unsi
 {
 	uint64_t m = 1, prev = 0;
 	while (q + (m + 1) * w <= t) {
-		uint64_t v = rd_le(win + (q - win_pa) + m * w, w);
+		uint64_t v = pt_le_get(win + (q - win_pa) + m * w, w);
 		if (v < prev + KS_BLOCK_MIN || v - prev > KS_BLOCK_MAX)
 			break;
 		prev = v;
@@ -364,12 +357,12 @@ static bool tiny_anchor(const struct kscan *k, uint64_t num_pa, uint64_t n)
 {
 	for (unsigned ptr = 8; ptr >= 4; ptr -= 4) {
 		const uint8_t *b = num_pa >= ptr && num_pa % ptr == 0 ? ks_at(k, num_pa - ptr, ptr) : NULL;
-		if (b && base_plausible(rd_le(b, ptr), ptr))
+		if (b && base_plausible(pt_le_get(b, ptr), ptr))
 			return true;
 		const uint64_t o = (k->p + 2 * KS_TOKENS + ptr - 1) & ~(uint64_t)(ptr - 1);
 		const uint64_t rb = (o + 4 * n + ptr - 1) & ~(uint64_t)(ptr - 1);
 		b = ks_at(k, rb, ptr);
-		if (b && base_plausible(rd_le(b, ptr), ptr))
+		if (b && base_plausible(pt_le_get(b, ptr), ptr))
 			return true;
 	}
 	return false;
@@ -398,10 +391,10 @@ static bool find_names(struct kscan *k, uint64_t lo_n, uint64_t hi_n)
 	for (uint64_t s = hi & ~UINT64_C(3); s >= hi - span + 8; s -= 4) {
 		for (unsigned gap = 4; gap <= 8; gap += 4) {
 			const uint8_t *num = win + (s - gap - (hi - span));
-			uint64_t n = rd_le(num, 4);
+			uint64_t n = pt_le_get(num, 4);
 			if (n < lo_n || n > hi_n)
 				continue;
-			if (gap == 8 && rd_le(num + 4, 4) != 0)
+			if (gap == 8 && pt_le_get(num + 4, 4) != 0)
 				continue;
 			if (k->m == 1 && lo_n != hi_n && !tiny_anchor(k, s - gap, n))
 				continue;
@@ -482,10 +475,10 @@ static bool find_markers(struct kscan *k, bool tiny)
 			why(k, "work budget spent");
 			return false;
 		}
-		if (rd_le(win + (q - win_pa), 4) != 0)
+		if (pt_le_get(win + (q - win_pa), 4) != 0)
 			continue;
 		for (unsigned w = 4; w <= 8; w += 4) {
-			if (w == 8 && (q % 8 != 0 || q + 8 > k->t || rd_le(win + (q - win_pa), 8) != 0))
+			if (w == 8 && (q % 8 != 0 || q + 8 > k->t || pt_le_get(win + (q - win_pa), 8) != 0))
 				continue;
 			/* The run may go on into what follows the markers (seqs_of_names bytes can look like
 			 * one more marker): every length up to the run's is a candidate if it ends right
@@ -519,7 +512,7 @@ static bool eval_offsets(const struct kscan *k, const uint8_t *offs, uint64_t ba
 	bool any_negative = false;
 	uint64_t prev = 0;
 	for (uint64_t i = 0; i < k->n; i++) {
-		int32_t off = (int32_t)(uint32_t)rd_le(offs + 4 * i, 4);
+		int32_t off = (int32_t)(uint32_t)pt_le_get(offs + 4 * i, 4);
 		uint64_t a;
 		if (percpu)
 			a = off >= 0 ? (uint64_t)off : base - 1 - (uint64_t)(int64_t)off;
@@ -544,7 +537,7 @@ static bool try_offsets(struct kscan *k, uint64_t offs_pa, uint64_t rb_pa, unsig
 	const uint8_t *rb = ks_at(k, rb_pa, ptr);
 	if (!offs || !rb)
 		return false;
-	const uint64_t base = rd_le(rb, ptr);
+	const uint64_t base = pt_le_get(rb, ptr);
 	/* This also keeps a 32-bit layout from being read as a 64-bit one. */
 	if (!base_plausible(base, ptr))
 		return false;

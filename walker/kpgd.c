@@ -17,9 +17,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "dump_internal.h"
+#include "ptlab/error.h"
 #include "ptlab/kpgd.h"
 #include "ptlab/maps.h"
+#include "ptlab/le.h"
 
 /* ---- constants of the Linux x86 layout ------------------------------------------------------ */
 
@@ -119,19 +120,6 @@ void pt_kpgd_inputs_from_dump(struct pt_kpgd_inputs *in, const struct pt_dump *d
 }
 
 /* ---- small helpers -------------------------------------------------------------------------- */
-
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t le32(const uint8_t *p)
-{
-	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
-}
 
 static double now_seconds(void)
 {
@@ -332,7 +320,7 @@ static uint8_t table_cbit(const struct finder *f, enum pt_mode mode, uint64_t ro
 		return 0;
 	unsigned votes[64] = { 0 };
 	for (unsigned i = 0; i < 512; i++) {
-		uint64_t e = le64(t + 8 * i);
+		uint64_t e = pt_le64(t + 8 * i);
 		if (!(e & PTE_P))
 			continue;
 		int b = frame_fits(e & FRAME52, f->phys_end);
@@ -447,7 +435,7 @@ static void fact_table_shape(struct work *w, const struct finder *f, const struc
 	unsigned present = 0, rsvd = 0, outside = 0, user = 0;
 	for (unsigned i = 0; i < n; i++) {
 		/* PAE: the PDPTEs as the CPU loaded them (see load_context) */
-		uint64_t raw = ctx->mode == PT_MODE_PAE ? ctx->pdpte[i] : esize == 8 ? le64(t + 8 * i) : le32(t + 4 * i);
+		uint64_t raw = ctx->mode == PT_MODE_PAE ? ctx->pdpte[i] : esize == 8 ? pt_le64(t + 8 * i) : pt_le32(t + 4 * i);
 		struct pt_entry_info info;
 		pt_entry_decode(ctx, top, raw, &info);
 		if (!info.present)
@@ -466,7 +454,7 @@ static void fact_table_shape(struct work *w, const struct finder *f, const struc
 		snprintf(cb, sizeof(cb), ", SME C-bit %u stripped", w->c.cbit);
 	unsigned accessed = 0;
 	for (unsigned i = 0; ctx->mode == PT_MODE_PAE && i < 4; i++)
-		accessed += (le64(t + 8 * i) & PTE_P) && (le64(t + 8 * i) & PDPTE_ACCESSED) &&
+		accessed += (pt_le64(t + 8 * i) & PTE_P) && (pt_le64(t + 8 * i) & PDPTE_ACCESSED) &&
 			    !(ctx->pdpte[i] & PDPTE_ACCESSED);
 	if (accessed)
 		snprintf(cb, sizeof(cb), "; %u PDPTE(s) carry bit 5 (A, reserved), which QEMU's TCG writes "
@@ -710,7 +698,7 @@ static void verify_syms(struct finder *f, const struct layout *L, const struct p
 	uint64_t pob;
 	if (L->is64 && w->ok_text && pt_symtab_value(L->syms, "page_offset_base", &pob)) {
 		const uint8_t *p = bytes_at(f, text_pa + (pob - L->file_text), 8);
-		uint64_t dm = p ? le64(p) : 0;
+		uint64_t dm = p ? pt_le64(p) : 0;
 		if (dm && walk_pa(f, ctx, dm + text_pa, &pa, NULL, 0) && pa == text_pa) {
 			w->c.has_direct_map = true;
 			w->c.direct_map = dm;
@@ -1327,7 +1315,7 @@ static bool plausible_top64(const uint8_t *t, uint64_t phys_end)
 {
 	unsigned bad = 0, present = 0;
 	for (unsigned i = 0; i < 512; i++) {
-		uint64_t e = le64(t + 8 * i);
+		uint64_t e = pt_le64(t + 8 * i);
 		if (!(e & 1))
 			continue; /* non-present: whatever the bits, tolerated */
 		present++;
@@ -1383,7 +1371,7 @@ static bool plausible_top32(const uint8_t *t, uint64_t phys_end, bool pae)
 	if (pae) {
 		unsigned present = 0;
 		for (unsigned i = 0; i < 4; i++) {
-			uint64_t e = le64(t + 8 * i);
+			uint64_t e = pt_le64(t + 8 * i);
 			if (!(e & 1))
 				continue;
 			/* PDPTE: bits 2:1, 8:5 and 63:52 reserved (SDM Table 4-8); bit 5 tolerated
@@ -1392,18 +1380,18 @@ static bool plausible_top32(const uint8_t *t, uint64_t phys_end, bool pae)
 				return false;
 			present++;
 		}
-		return present > 0 && (le64(t + 24) & 1); /* the top GiB holds the kernel for every split */
+		return present > 0 && (pt_le64(t + 24) & 1); /* the top GiB holds the kernel for every split */
 	}
 	unsigned present = 0, bad = 0;
 	for (unsigned i = 256; i < 1024; i++) {
-		uint64_t e = le32(t + 4 * i);
+		uint64_t e = pt_le32(t + 4 * i);
 		if (!(e & 1))
 			continue;
 		present++;
 		if (!(e & PTE_PS) && (e & ~(PAGE - 1)) >= phys_end)
 			bad++;
 	}
-	return present >= 1 && bad <= 8 && bad * 2 < present && (le32(t + 4 * 1023) || le32(t + 4 * 768) || le32(t + 4 * 512) || le32(t + 4 * 256));
+	return present >= 1 && bad <= 8 && bad * 2 < present && (pt_le32(t + 4 * 1023) || pt_le32(t + 4 * 768) || pt_le32(t + 4 * 512) || pt_le32(t + 4 * 256));
 }
 
 struct screen_list {
@@ -1625,13 +1613,13 @@ static void brute_without_syms(struct finder *f, const struct screen_list *s, bo
 			unsigned user = 0;
 			unsigned n = ctx.desc->entry_size == 8 ? 256 : 512;
 			for (unsigned e = 0; t && e < (ctx.mode == PT_MODE_PAE ? 2 : n); e++)
-				user += ctx.desc->entry_size == 8 ? (le64(t + 8 * e) & 1) : (le32(t + 4 * e) & 1);
+				user += ctx.desc->entry_size == 8 ? (pt_le64(t + 8 * e) & 1) : (pt_le32(t + 4 * e) & 1);
 			fact(&w, user == 0, "user half: %u present entries%s", user,
 			     user ? " (a process's or an early table?)" : " (the kernel's own table)");
 			/* A 5-level table above a 4-level candidate is the real top. */
 			int la57_bonus = 0;
 			if (modes[m] == PT_MODE_LA57 && t) {
-				uint64_t child = le64(t + 8 * 511) & ctx.addr_mask;
+				uint64_t child = pt_le64(t + 8 * 511) & ctx.addr_mask;
 				for (size_t j = 0; j < s->n; j++)
 					if (s->pages[j] == child)
 						la57_bonus = 1;
@@ -1873,10 +1861,10 @@ static unsigned user_entries(const struct finder *f, const struct pt_context *ct
 		return UINT32_MAX;
 	if (ctx->desc->entry_size == 8) {
 		for (unsigned e = 0; e < 256; e++)
-			user += le64(t + 8 * e) & 1;
+			user += pt_le64(t + 8 * e) & 1;
 	} else {
 		for (unsigned e = 0; e < 1024 && (uint64_t)e << 22 < split; e++)
-			user += le32(t + 4 * e) & 1; /* one PDE per 4 MiB */
+			user += pt_le32(t + 4 * e) & 1; /* one PDE per 4 MiB */
 	}
 	return user;
 }
@@ -2020,7 +2008,7 @@ static void describe_pti(struct finder *f, struct pt_kpgd_candidate *c, const st
 	 * table the kernel table points to (a PML4 under a PML5). */
 	unsigned kern = 0, own = 0;
 	for (unsigned i = 0; i < 512; i++) {
-		uint64_t eu = le64(u + 8 * i), ek = le64(k + 8 * i);
+		uint64_t eu = pt_le64(u + 8 * i), ek = pt_le64(k + 8 * i);
 		if ((ek & 1) && (ek & FRAME52 & ~(c->cbit ? UINT64_C(1) << c->cbit : 0)) == user)
 			return;
 		if (i < 256) {
@@ -2088,14 +2076,14 @@ static void describe_cr3(struct finder *f, const struct pt_kpgd_candidate *c)
 		const uint8_t *a = bytes_at(f, cr3 & ~(PAGE - 1), PAGE), *b = bytes_at(f, c->kpgd & ~(PAGE - 1), PAGE);
 		bool shares = false;
 		if (a && b && (c->mode == PT_MODE_IA32E || c->mode == PT_MODE_LA57))
-			shares = le64(a + 8 * 511) == le64(b + 8 * 511) && (le64(a + 8 * 511) & 1);
+			shares = pt_le64(a + 8 * 511) == pt_le64(b + 8 * 511) && (pt_le64(a + 8 * 511) & 1);
 		else if (a && b && c->mode == PT_MODE_LEGACY)
 			shares = memcmp(a + 3072, b + 3072, 1024) == 0;
 		else if (c->mode == PT_MODE_PAE) {
 			/* PDPTE 3 (the top GiB, the kernel's for every split), as loaded: see load_context */
 			const uint8_t *pa = bytes_at(f, cr3 + 24, 8), *pb = bytes_at(f, c->kpgd + 24, 8);
-			shares = pa && pb && (le64(pa) & PTE_P) &&
-				 (le64(pa) & ~PDPTE_ACCESSED) == (le64(pb) & ~PDPTE_ACCESSED);
+			shares = pa && pb && (pt_le64(pa) & PTE_P) &&
+				 (pt_le64(pa) & ~PDPTE_ACCESSED) == (pt_le64(pb) & ~PDPTE_ACCESSED);
 		}
 		res->cr3_relation = shares ? PT_KPGD_CR3_PROCESS : PT_KPGD_CR3_OTHER;
 	}

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ptlab/maps.h"
+#include "ptlab/le.h"
 
 static const uint64_t DEFAULT_ALIAS_BUDGET = UINT64_C(4) << 20;
 
@@ -100,14 +101,6 @@ struct pt_maps_iter {
 	struct seen_set seen;
 	struct pt_maps_stats stats;
 };
-
-static uint64_t load_le(const uint8_t *b, unsigned size)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint64_t)b[i] << (8 * i);
-	return v;
-}
 
 enum pt_status pt_maps_create(const struct pt_context *ctx, const struct pt_mem *mem,
 			      const struct pt_maps_opts *opts, struct pt_maps_iter **iter_ret)
@@ -222,7 +215,7 @@ static bool raw_next(struct pt_maps_iter *it, struct pt_range *r)
 		if (va_last < it->opts.va_start || va > it->opts.va_last)
 			continue;
 
-		const uint64_t raw = load_le(f->entries + (size_t)i * esize, esize);
+		const uint64_t raw = pt_le_get(f->entries + (size_t)i * esize, esize);
 		const uint64_t entry_pa = f->table_pa + (uint64_t)i * esize;
 		struct pt_entry_info e;
 		pt_entry_decode(ctx, f->level, raw, &e);

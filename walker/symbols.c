@@ -15,8 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dump_internal.h"
+#include "ptlab/error.h"
 #include "ptlab/symbols.h"
+#include "ptlab/le.h"
 
 /** Longest name accepted (longer lines are garbage: real kernel names stay far below). */
 static const size_t MAX_NAME = 512;
@@ -455,14 +456,6 @@ static enum pt_status parse_text(struct pt_symtab *tab, const char *data, size_t
 
 /* ---- ELF ------------------------------------------------------------------------------------ */
 
-static uint64_t rd(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 static bool in_file(size_t size, uint64_t off, uint64_t len)
 {
 	return off <= size && len <= size - off;
@@ -499,9 +492,9 @@ static enum pt_status parse_elf(struct pt_symtab *tab, const uint8_t *m, size_t 
 		return pt_error_set(err, path, 0, "truncated ELF64 header");
 	const bool e64 = cls == 64;
 	const unsigned w = e64 ? 8 : 4;
-	uint64_t shoff = e64 ? rd(m + 0x28, 8) : rd(m + 0x20, 4);
-	unsigned shentsize = (unsigned)rd(m + (e64 ? 0x3a : 0x2e), 2);
-	uint64_t shnum = rd(m + (e64 ? 0x3c : 0x30), 2);
+	uint64_t shoff = e64 ? pt_le_get(m + 0x28, 8) : pt_le_get(m + 0x20, 4);
+	unsigned shentsize = (unsigned)pt_le_get(m + (e64 ? 0x3a : 0x2e), 2);
+	uint64_t shnum = pt_le_get(m + (e64 ? 0x3c : 0x30), 2);
 	const unsigned want_shent = e64 ? 64 : 40;
 	if (shoff == 0 || shnum == 0)
 		return pt_error_set(err, path, e64 ? 0x28 : 0x20, "ELF has no section headers (no .symtab)");
@@ -523,13 +516,13 @@ static enum pt_status parse_elf(struct pt_symtab *tab, const uint8_t *m, size_t 
 	enum pt_status st = PT_EINVAL;
 	for (uint64_t i = 0; i < shnum; i++) {
 		const uint8_t *h = m + shoff + i * want_shent;
-		sh[i].type = rd(h + 4, 4);
-		sh[i].flags = rd(h + 8, w);
-		sh[i].addr = rd(h + 8 + w, w);
-		sh[i].offset = rd(h + 8 + 2 * w, w);
-		sh[i].size = rd(h + 8 + 3 * w, w);
-		sh[i].link = rd(h + 8 + 4 * w, 4);
-		sh[i].entsize = rd(h + (e64 ? 0x38 : 0x24), w);
+		sh[i].type = pt_le_get(h + 4, 4);
+		sh[i].flags = pt_le_get(h + 8, w);
+		sh[i].addr = pt_le_get(h + 8 + w, w);
+		sh[i].offset = pt_le_get(h + 8 + 2 * w, w);
+		sh[i].size = pt_le_get(h + 8 + 3 * w, w);
+		sh[i].link = pt_le_get(h + 8 + 4 * w, 4);
+		sh[i].entsize = pt_le_get(h + (e64 ? 0x38 : 0x24), w);
 	}
 	/* Loaded sections with contents, for pt_symtab_bytes. */
 	tab->sections = calloc((size_t)shnum, sizeof(*tab->sections));
@@ -573,10 +566,10 @@ static enum pt_status parse_elf(struct pt_symtab *tab, const uint8_t *m, size_t 
 	const uint64_t nent = s->size / symsize;
 	for (uint64_t i = 1; i < nent; i++) {
 		const uint8_t *e = m + s->offset + i * symsize;
-		uint64_t name_off = rd(e, 4);
-		uint64_t value = e64 ? rd(e + 8, 8) : rd(e + 4, 4);
+		uint64_t name_off = pt_le_get(e, 4);
+		uint64_t value = e64 ? pt_le_get(e + 8, 8) : pt_le_get(e + 4, 4);
 		unsigned info = e64 ? e[4] : e[12];
-		unsigned shndx = (unsigned)rd(e + (e64 ? 6 : 14), 2);
+		unsigned shndx = (unsigned)pt_le_get(e + (e64 ? 6 : 14), 2);
 		unsigned stt = info & 0xf, bind = info >> 4;
 		tab->stats.lines++;
 		if (stt == ELF_STT_SECTION || stt == ELF_STT_FILE || shndx == ELF_SHN_UNDEF || name_off == 0)

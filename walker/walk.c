@@ -7,6 +7,13 @@
 #include <string.h>
 
 #include "ptlab/walk.h"
+#include "ptlab/le.h"
+
+/** A 4- or 8-byte paging-structure entry (paging structures are little-endian). */
+static inline uint64_t entry_load(const void *p, unsigned size)
+{
+	return size == 4 ? pt_le32(p) : pt_le64(p);
+}
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
@@ -17,25 +24,6 @@ static uint64_t bits(unsigned hi, unsigned lo)
 		return 0;
 	uint64_t top = hi >= 63 ? ~UINT64_C(0) : (PT_BIT(hi + 1) - 1);
 	return top & ~(PT_BIT(lo) - 1);
-}
-
-/** Load a little-endian 4- or 8-byte entry (paging structures are little-endian). */
-static inline uint64_t load_le(const void *p, unsigned size)
-{
-	if (size == 4) {
-		uint32_t v;
-		memcpy(&v, p, 4);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-		v = __builtin_bswap32(v);
-#endif
-		return v;
-	}
-	uint64_t v;
-	memcpy(&v, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
 }
 
 /* ---- flat memory reader ------------------------------------------------------------------ */
@@ -328,7 +316,7 @@ enum pt_status pt_context_init(struct pt_context *ctx, const struct pt_cpu_state
 			return PT_NOT_IN_DUMP;
 		}
 		for (unsigned i = 0; i < 4; i++) {
-			uint64_t raw = load_le(pdpt + 8 * i, 8) & ~cpu->pdpte_written_by_dumper;
+			uint64_t raw = entry_load(pdpt + 8 * i, 8) & ~cpu->pdpte_written_by_dumper;
 			uint64_t value = raw & ~ctx->cbit_mask;
 			ctx->pdpte[i] = raw;
 			if ((value & PTE_P) && (value & ctx->rsvd[3][0])) {
@@ -477,7 +465,7 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 				r->table_pa = table;
 				return PT_NOT_IN_DUMP;
 			}
-			raw = load_le(p, esize);
+			raw = entry_load(p, esize);
 		}
 		r->entry[n].level = (uint8_t)level;
 		r->entry[n].pa = entry_pa;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ptlab/error.h"
 #include "ptlab/walk.h"
 
 #ifdef __cplusplus
@@ -26,12 +27,6 @@ enum pt_dump_format {
 };
 /** "raw", "elf" or "lime". */
 const char *pt_dump_format_name(enum pt_dump_format format);
-
-/** An error with the file and offset it concerns, formatted for one stderr line. */
-struct pt_error {
-	uint64_t offset;   /**< file offset the error is about (UINT64_MAX: none) */
-	char message[512]; /**< "FILE: offset 0xN: what is wrong" */
-};
 
 /** One contiguous physical range held by the dump. */
 struct pt_dump_range {
