@@ -72,19 +72,6 @@ static void progress(void *user, uint64_t done, uint64_t total, double elapsed)
 
 /* ---- text output --------------------------------------------------------------------------- */
 
-static const char *access_name(enum pt_access_kind kind)
-{
-	switch (kind) {
-	case PT_ACCESS_WRITE:
-		return "write";
-	case PT_ACCESS_FETCH:
-		return "fetch";
-	case PT_ACCESS_READ:
-		break;
-	}
-	return "read";
-}
-
 static void print_walker(const struct pt_diff_probe *p)
 {
 	const struct pt_result *r = &p->walker;
@@ -172,7 +159,7 @@ static void print_text(const struct ptl_session *s, const struct pt_diff_stats *
 	if (t->have_mismatch) {
 		const struct pt_diff_probe *p = &t->first_mismatch;
 		printf("first mismatch: VA 0x%llx, %s%s at CPL %u\n", (unsigned long long)p->va,
-		       p->access.implicit ? "implicit supervisor " : "", access_name(p->access.kind),
+		       p->access.implicit ? "implicit supervisor " : "", pt_access_kind_name(p->access.kind),
 		       p->access.cpl);
 		print_walker(p);
 		print_oracle(s, p);
@@ -202,7 +189,7 @@ static void json_mismatch(struct ptl_json *j, const struct ptl_session *s, const
 	ptl_json_key(j, "va");
 	ptl_json_hex(j, p->va);
 	ptl_json_key(j, "access");
-	ptl_json_string(j, access_name(p->access.kind));
+	ptl_json_string(j, pt_access_kind_name(p->access.kind));
 	ptl_json_key(j, "cpl");
 	ptl_json_u64(j, p->access.cpl);
 	ptl_json_key(j, "implicit");

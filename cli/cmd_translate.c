@@ -78,19 +78,6 @@ static bool parse_access(const char *arg, enum pt_access_kind *kind_ret)
 	return false;
 }
 
-static const char *access_name(enum pt_access_kind kind)
-{
-	switch (kind) {
-	case PT_ACCESS_WRITE:
-		return "write";
-	case PT_ACCESS_FETCH:
-		return "fetch";
-	case PT_ACCESS_READ:
-		break;
-	}
-	return "read";
-}
-
 /* Parse argv; returns -1 to go on, else an exit status (help printed or usage error). */
 static int parse_args(int argc, char *argv[], struct ptl_ctx_opts *opts,
 		      enum pt_access_kind *kind_ret, bool *implicit_ret)
@@ -342,7 +329,7 @@ static void print_json(const struct ptl_session *s, const struct pt_access *acce
 	}
 	ptl_json_array_end(&j);
 	ptl_json_key(&j, "access");
-	ptl_json_string(&j, access_name(access->kind));
+	ptl_json_string(&j, pt_access_kind_name(access->kind));
 	ptl_json_key(&j, "implicit");
 	ptl_json_bool(&j, access->implicit);
 	ptl_json_context(&j, s);

@@ -52,9 +52,6 @@ static const uint16_t BOOT_CS = 0x10;
 static const uint16_t BOOT_DS = 0x18;
 static const uint64_t FLAT_CODE32 = UINT64_C(0x00cf9a000000ffff); /* base 0, 4 GiB, 32-bit, readable */
 static const uint64_t FLAT_DATA32 = UINT64_C(0x00cf92000000ffff); /* base 0, 4 GiB, writable */
-static const uint64_t CR0_PE = 1u << 0;
-static const uint64_t CR0_ET = 1u << 4;
-static const uint64_t CR0_PG = UINT64_C(1) << 31;
 static const uint64_t PMD_SIZE = 0x200000;
 /* Unicorn's MAXPHYADDR (QEMU's TCG default of 40 physical-address bits). */
 static const unsigned EMU_MAXPHYADDR = 40;

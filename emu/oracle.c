@@ -78,29 +78,7 @@ static const unsigned GDT_LIMIT = 0x57;
 static const uint32_t SEL_LAR = 0x7;
 
 /* Architectural bits the oracle sets itself (SDM Vol. 3A 2.5). */
-#define X_CR0_PE (UINT64_C(1) << 0)
-#define X_CR0_ET (UINT64_C(1) << 4)
-#define X_CR0_NE (UINT64_C(1) << 5)
-#define X_CR0_WP (UINT64_C(1) << 16)
-#define X_CR0_PG (UINT64_C(1) << 31)
-#define X_CR4_PSE (UINT64_C(1) << 4)
-#define X_CR4_PAE (UINT64_C(1) << 5)
-#define X_CR4_LA57 (UINT64_C(1) << 12)
-#define X_CR4_SMEP (UINT64_C(1) << 20)
-#define X_CR4_SMAP (UINT64_C(1) << 21)
-#define X_CR4_PKE (UINT64_C(1) << 22)
-#define X_EFER_LME (UINT64_C(1) << 8)
-#define X_EFER_LMA (UINT64_C(1) << 10)
-#define X_EFER_NXE (UINT64_C(1) << 11)
 #define X_RFLAGS_FIXED (UINT64_C(1) << 1)
-#define X_RFLAGS_AC (UINT64_C(1) << 18)
-#define X_P (UINT64_C(1) << 0)
-#define X_RW (UINT64_C(1) << 1)
-#define X_US (UINT64_C(1) << 2)
-#define X_A (UINT64_C(1) << 5)
-#define X_D (UINT64_C(1) << 6)
-#define X_PS (UINT64_C(1) << 7)
-#define X_PF_RSVD (1u << 3)
 #define MSR_EFER 0xc0000080u
 
 /** What mmio_read() presents at the plug address and whether it records. */
@@ -531,13 +509,13 @@ static void put_entry(struct engine *e, unsigned page, unsigned index, uint64_t 
 static void build_tables(struct engine *e)
 {
 	const uint64_t pa = e->pa_base;
-	const uint64_t tbl = X_P | X_RW | X_US | X_A;
+	const uint64_t tbl = PTE_P | PTE_RW | PTE_US | PTE_A;
 	const uint64_t w0 = e->window[0];
 
 	for (unsigned i = 0; i < HARNESS_PAGES; i++) {
-		uint64_t leaf = (pa + i * PAGE) | X_P | X_RW | X_A | X_D;
+		uint64_t leaf = (pa + i * PAGE) | PTE_P | PTE_RW | PTE_A | PTE_D;
 		if (i == HP_UCODE)
-			leaf |= X_US;
+			leaf |= PTE_US;
 		/* Both windows have the same index at every level below the top. */
 		put_entry(e, HP_PT, index_at(e, w0 + i * PAGE, 1), leaf);
 	}
@@ -550,7 +528,7 @@ static void build_tables(struct engine *e)
 	case PT_MODE_PAE:
 		put_entry(e, HP_PD, index_at(e, w0, 2), (pa + HP_PT * PAGE) | tbl);
 		for (unsigned w = 0; w < 2; w++)
-			put_entry(e, HP_PDPT, e->slot[w], (pa + HP_PD * PAGE) | X_P);
+			put_entry(e, HP_PDPT, e->slot[w], (pa + HP_PD * PAGE) | PTE_P);
 		e->setup_root = pa + HP_PDPT * PAGE;
 		break;
 	case PT_MODE_IA32E:
@@ -578,13 +556,13 @@ static uint64_t plug_value(const struct engine *e)
 	const uint64_t pa = e->pa_base;
 	switch (e->mode) {
 	case PT_MODE_LEGACY:
-		return (pa + HP_PT * PAGE) | X_P | X_RW | X_US | X_A;
+		return (pa + HP_PT * PAGE) | PTE_P | PTE_RW | PTE_US | PTE_A;
 	case PT_MODE_PAE:
-		return (pa + HP_PD * PAGE) | X_P;
+		return (pa + HP_PD * PAGE) | PTE_P;
 	case PT_MODE_IA32E:
-		return (pa + HP_PDPT * PAGE) | X_P | X_RW | X_US | X_A;
+		return (pa + HP_PDPT * PAGE) | PTE_P | PTE_RW | PTE_US | PTE_A;
 	default:
-		return (pa + HP_ROOT4 * PAGE) | X_P | X_RW | X_US | X_A;
+		return (pa + HP_ROOT4 * PAGE) | PTE_P | PTE_RW | PTE_US | PTE_A;
 	}
 }
 
@@ -728,7 +706,7 @@ static bool find_blob_offsets(struct engine *e, struct pt_error *err)
 		pt_error_printf(err, "unicorn: IA32_EFER or the exception error code is not in the context blob");
 		return false;
 	}
-	if (!efer_offset_works(e, layout.efer, read_efer(e) ^ X_EFER_NXE)) {
+	if (!efer_offset_works(e, layout.efer, read_efer(e) ^ EFER_NXE)) {
 		pt_error_printf(err, "unicorn: patching IA32_EFER at blob offset %zu has no effect", layout.efer);
 		return false;
 	}
@@ -754,18 +732,18 @@ static bool measure_maxphyaddr(struct engine *e, struct pt_error *err)
 		for (unsigned bit = 13; bit <= 21 && !found; bit++) {
 			struct regs r = { 0 };
 			uint64_t rip;
-			put_entry(e, HP_PD, slot, (UINT64_C(1) << bit) | X_P | X_RW | X_A | X_D | X_PS);
+			put_entry(e, HP_PD, slot, (UINT64_C(1) << bit) | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_PS);
 			uc_context_restore(e->uc, e->base[0]);
 			r.rsi = e->setup_root;
 			r.rdi = big_va;
-			r.rax = X_CR0_PG | X_CR0_PE | X_CR0_ET | X_CR0_NE;
+			r.rax = CR0_PG | CR0_PE | CR0_ET | CR0_NE;
 			r.rflags = X_RFLAGS_FIXED;
 			write_regs(e, &r);
 			reset_probe_state(e);
 			/* uc address big_va is MMIO (zeros): the walk is what matters. */
 			run(e, win + HP_SCODE * PAGE + e->test_entry, win + HP_SCODE * PAGE + e->test_end,
 			    &rip);
-			if (e->faulted && e->fault_vector == 14 && (e->fault_code & X_PF_RSVD))
+			if (e->faulted && e->fault_vector == 14 && (e->fault_code & PF_ERR_RSVD))
 				found = 32 + (bit - 13);
 		}
 		put_entry(e, HP_PD, slot, 0);
@@ -775,8 +753,8 @@ static bool measure_maxphyaddr(struct engine *e, struct pt_error *err)
 		for (unsigned bit = 32; bit < 52 && !found; bit++) {
 			struct regs r = { 0 };
 			uint64_t rip;
-			uint64_t leaf = (e->pa_base + HP_TEST * PAGE) | (UINT64_C(1) << bit) | X_P | X_RW |
-					X_A | X_D;
+			uint64_t leaf = (e->pa_base + HP_TEST * PAGE) | (UINT64_C(1) << bit) | PTE_P | PTE_RW |
+					PTE_A | PTE_D;
 			put_entry(e, HP_PT, pt_index, leaf);
 			uc_context_restore(e->uc, e->base[0]);
 			r.rsi = e->setup_root;
@@ -786,7 +764,7 @@ static bool measure_maxphyaddr(struct engine *e, struct pt_error *err)
 			reset_probe_state(e);
 			run(e, win + HP_SCODE * PAGE + e->test_entry, win + HP_SCODE * PAGE + e->test_end,
 			    &rip);
-			if (e->faulted && e->fault_vector == 14 && (e->fault_code & X_PF_RSVD))
+			if (e->faulted && e->fault_vector == 14 && (e->fault_code & PF_ERR_RSVD))
 				found = bit;
 		}
 		put_entry(e, HP_PT, pt_index, saved);
@@ -814,7 +792,7 @@ static uc_context *get_variant(struct engine *e, uint64_t cr0, uint64_t cr4, uin
 	struct regs r = { 0 };
 	uint64_t rip, got_cr4 = 0;
 	const uint64_t win = e->window[0];
-	const unsigned pke = (cr4 & X_CR4_PKE) ? 1 : 0;
+	const unsigned pke = (cr4 & CR4_PKE) ? 1 : 0;
 	uc_err ue;
 
 	if (!pke)
@@ -862,7 +840,7 @@ static uc_context *get_variant(struct engine *e, uint64_t cr0, uint64_t cr4, uin
 	uc_context_save(e->uc, v->ctx);
 	if (nxe) {
 		uint8_t *blob = (uint8_t *)v->ctx;
-		pt_le_put(blob + e->oracle->efer_off, pt_le_get(blob + e->oracle->efer_off, 8) | X_EFER_NXE, 8);
+		pt_le_put(blob + e->oracle->efer_off, pt_le_get(blob + e->oracle->efer_off, 8) | EFER_NXE, 8);
 	}
 	v->cr0 = cr0;
 	v->cr4 = cr4;
@@ -923,19 +901,19 @@ static bool engine_setup_run(struct engine *e, struct pt_error *err)
 	/* CR4 by a raw register write (the guest cannot set LA57 in 64-bit code). */
 	switch (e->mode) {
 	case PT_MODE_LEGACY:
-		cr4 = X_CR4_PSE;
+		cr4 = CR4_PSE;
 		break;
 	case PT_MODE_PAE:
 	case PT_MODE_IA32E:
-		cr4 = X_CR4_PAE;
+		cr4 = CR4_PAE;
 		break;
 	default:
-		cr4 = X_CR4_PAE | X_CR4_LA57;
+		cr4 = CR4_PAE | CR4_LA57;
 		break;
 	}
 	uc_reg_write(e->uc, UC_X86_REG_CR4, &cr4);
 	r.rsi = e->setup_root;
-	r.rax = X_CR0_PG | X_CR0_PE | X_CR0_ET | X_CR0_NE | X_CR0_WP;
+	r.rax = CR0_PG | CR0_PE | CR0_ET | CR0_NE | CR0_WP;
 	r.rflags = X_RFLAGS_FIXED;
 	r.rsp = ident + HP_STACK * PAGE + 0xf00;
 	write_regs(e, &r);
@@ -949,7 +927,7 @@ static bool engine_setup_run(struct engine *e, struct pt_error *err)
 	}
 	if (e->x64) {
 		uint64_t efer = read_efer(e);
-		if (!(efer & X_EFER_LMA)) {
+		if (!(efer & EFER_LMA)) {
 			pt_error_printf(err, "unicorn: long mode not active after enabling paging");
 			return false;
 		}
@@ -1111,13 +1089,13 @@ unsigned pt_oracle_maxphyaddr(const struct pt_oracle *oracle)
 /** The paging mode of `cpu` (SDM Table 4-1), decided here without walker code. */
 static enum pt_mode mode_of(const struct pt_cpu_state *cpu)
 {
-	if (!(cpu->cr0 & X_CR0_PG))
+	if (!(cpu->cr0 & CR0_PG))
 		return PT_MODE_OFF;
-	if (!(cpu->cr4 & X_CR4_PAE))
-		return (cpu->efer & X_EFER_LMA) ? PT_MODE_OFF : PT_MODE_LEGACY; /* LMA: PAE required */
-	if (!(cpu->efer & X_EFER_LMA))
+	if (!(cpu->cr4 & CR4_PAE))
+		return (cpu->efer & EFER_LMA) ? PT_MODE_OFF : PT_MODE_LEGACY; /* LMA: PAE required */
+	if (!(cpu->efer & EFER_LMA))
 		return PT_MODE_PAE;
-	return (cpu->cr4 & X_CR4_LA57) ? PT_MODE_LA57 : PT_MODE_IA32E;
+	return (cpu->cr4 & CR4_LA57) ? PT_MODE_LA57 : PT_MODE_IA32E;
 }
 
 static bool overlaps_window(const struct engine *e, uint64_t pa, uint64_t len)
@@ -1135,11 +1113,11 @@ static bool maps_page(const struct engine *e, unsigned level, uint64_t value, ui
 {
 	if (level == 1)
 		return true;
-	if (!(value & X_PS))
+	if (!(value & PTE_PS))
 		return false;
 	switch (e->mode) {
 	case PT_MODE_LEGACY:
-		return level == 2 && (cr4 & X_CR4_PSE);
+		return level == 2 && (cr4 & CR4_PSE);
 	case PT_MODE_PAE:
 		return level == 2;
 	default:
@@ -1255,12 +1233,12 @@ enum pt_status pt_oracle_probe(struct pt_oracle *o, const struct pt_cpu_state *c
 	}
 
 	/* CR0 and CR4 as far as paging goes; the mode bits are the engine's. */
-	cr0 = X_CR0_PG | X_CR0_PE | X_CR0_ET | X_CR0_NE | (cpu->cr0 & X_CR0_WP);
-	cr4 = cpu->cr4 & (X_CR4_SMEP | X_CR4_SMAP | (e->x64 ? X_CR4_PKE : 0));
-	cr4 |= mode == PT_MODE_LEGACY ? (cpu->cr4 & X_CR4_PSE) :
-	       mode == PT_MODE_LA57   ? X_CR4_PAE | X_CR4_LA57 :
-					X_CR4_PAE;
-	ctx = get_variant(e, cr0, cr4, cpu->pkru, (cpu->efer & X_EFER_NXE) != 0, err);
+	cr0 = CR0_PG | CR0_PE | CR0_ET | CR0_NE | (cpu->cr0 & CR0_WP);
+	cr4 = cpu->cr4 & (CR4_SMEP | CR4_SMAP | (e->x64 ? CR4_PKE : 0));
+	cr4 |= mode == PT_MODE_LEGACY ? (cpu->cr4 & CR4_PSE) :
+	       mode == PT_MODE_LA57   ? CR4_PAE | CR4_LA57 :
+					CR4_PAE;
+	ctx = get_variant(e, cr0, cr4, cpu->pkru, (cpu->efer & EFER_NXE) != 0, err);
 	if (ctx == NULL)
 		return PT_EINVAL;
 
@@ -1285,7 +1263,7 @@ enum pt_status pt_oracle_probe(struct pt_oracle *o, const struct pt_cpu_state *c
 
 	if (kind == PK_IMPLICIT)
 		set_ldt_base(e, va & ~UINT64_C(7));
-	r.rflags = X_RFLAGS_FIXED | (cpu->rflags & X_RFLAGS_AC);
+	r.rflags = X_RFLAGS_FIXED | (cpu->rflags & RFLAGS_AC);
 	if (access->cpl != 0) {
 		/* IRET frame: RIP, CS, RFLAGS, RSP, SS (8 bytes each, 4 in 32-bit). */
 		const unsigned n = e->x64 ? 8 : 4;
@@ -1369,7 +1347,7 @@ enum pt_status pt_oracle_probe(struct pt_oracle *o, const struct pt_cpu_state *c
 		answer->entry[got] = eval[i];
 		got++;
 		const uint64_t v = eval[i] & ~e->cbit_mask;
-		last_present = (v & X_P) != 0;
+		last_present = (v & PTE_P) != 0;
 		if (!last_present)
 			break;
 		if (maps_page(e, level, v, cr4)) {
@@ -1395,7 +1373,7 @@ enum pt_status pt_oracle_probe(struct pt_oracle *o, const struct pt_cpu_state *c
 		if (e->fault_vector == 14) {
 			const uint64_t expect = kind == PK_IMPLICIT ? (va & ~UINT64_C(7)) : va;
 			/* A #PF ends the walk at a not-present entry, a reserved bit, or a leaf. */
-			const bool explained = !last_present || leaf || (e->fault_code & X_PF_RSVD);
+			const bool explained = !last_present || leaf || (e->fault_code & PF_ERR_RSVD);
 			if (e->fault_cr2 != expect || got == 0 || !explained) {
 				pt_error_printf(err, "oracle: #PF (error 0x%x, CR2 0x%" PRIx64 ") for VA 0x%" PRIx64
 					     " not explained by the %u entries seen",

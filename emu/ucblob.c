@@ -8,9 +8,9 @@
 
 #include "ucblob.h"
 #include "ptlab/le.h"
+#include "ptlab/walk.h"
 
 static const uint32_t MSR_EFER = 0xc0000080;
-static const uint64_t EFER_NXE = UINT64_C(1) << 11;
 
 struct calib_state {
 	uc_context *ctx;

@@ -195,8 +195,7 @@ static const char VMCI[] = "OSRELEASE=6.1.0-56-amd64\n"
 			   "NUMBER(phys_base)=0\n"
 			   "KERNELOFFSET=39c00000\n";
 
-static const uint64_t CR0_PG = UINT64_C(1) << 31, CR0_PE = 1, CR0_WP = UINT64_C(1) << 16;
-static const uint64_t CR4_PAE = 1u << 5, CR4_PSE = 1u << 4, CR4_PGE = 1u << 7;
+static const uint64_t CR4_PGE = 1u << 7;
 static const uint64_t EFER_LONG = (1u << 8) | (1u << 10) | (1u << 11);
 
 static struct pt_cpu_state std_cpu(void)

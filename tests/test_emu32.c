@@ -36,7 +36,7 @@ static const uint64_t LOAD_PHYSICAL_ADDR = 0x1000000;
 static const uint64_t KERNEL_IMAGE_SIZE = UINT64_C(512) << 20;
 static const uint64_t VMALLOC_RESERVE = UINT64_C(128) << 20;
 static const uint64_t CR0_STATE = 0x80050033; /* PE MP ET NE WP AM PG */
-static const uint64_t CR4_PSE = 0x10, CR4_PAE = 0x20, CR4_PGE = 0x80;
+static const uint64_t CR4_PGE = 0x80;
 static const uint64_t PTE_IDENT = 0x003, PDE_IDENT = 0x063, PGD_IDENT = 0x001, LARGE = 0x1e3;
 static const uint64_t AD_BITS = 0x60; /* accessed/dirty, set by the MMU as it walks */
 

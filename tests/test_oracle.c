@@ -37,12 +37,6 @@ static uint64_t bit(unsigned n)
 enum { E_P = 1, E_W = 2, E_U = 4, E_RSVD = 8, E_ID = 16, E_PK = 32 };
 
 /* CR4 / RFLAGS bits the tests toggle. */
-#define CR4_SMEP bit(CR4_BIT_SMEP)
-#define CR4_SMAP bit(CR4_BIT_SMAP)
-#define CR4_PKE bit(CR4_BIT_PKE)
-#define CR4_PSE bit(CR4_BIT_PSE)
-#define EFER_NXE bit(EFER_BIT_NXE)
-#define CR0_WP bit(CR0_BIT_WP)
 #define RFLAGS_AC bit(18)
 
 /* ---- fixture ------------------------------------------------------------------------------- */

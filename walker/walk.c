@@ -116,17 +116,20 @@ const char *pt_status_name(enum pt_status status)
 	return "?";
 }
 
-/* ---- CPU state ----------------------------------------------------------------------------- */
+const char *pt_access_kind_name(enum pt_access_kind kind)
+{
+	switch (kind) {
+	case PT_ACCESS_WRITE:
+		return "write";
+	case PT_ACCESS_FETCH:
+		return "fetch";
+	case PT_ACCESS_READ:
+		break;
+	}
+	return "read";
+}
 
-static const uint64_t CR0_PE = PT_BIT(0);
-static const uint64_t CR0_WP = PT_BIT(CR0_BIT_WP);
-static const uint64_t CR0_PG = PT_BIT(CR0_BIT_PG);
-static const uint64_t CR4_PSE = PT_BIT(CR4_BIT_PSE);
-static const uint64_t CR4_PAE = PT_BIT(CR4_BIT_PAE);
-static const uint64_t CR4_LA57 = PT_BIT(CR4_BIT_LA57);
-static const uint64_t EFER_LME = PT_BIT(EFER_BIT_LME);
-static const uint64_t EFER_LMA = PT_BIT(EFER_BIT_LMA);
-static const uint64_t EFER_NXE = PT_BIT(EFER_BIT_NXE);
+/* ---- CPU state ----------------------------------------------------------------------------- */
 
 void pt_cpu_state_default(struct pt_cpu_state *cpu, uint64_t cr3)
 {

@@ -25,6 +25,9 @@ extern "C" {
 
 /** CR0 bits used by paging. */
 enum pt_cr0_bit {
+	CR0_BIT_PE = 0,  /**< protected mode (2.5) */
+	CR0_BIT_ET = 4,  /**< extension type: fixed to 1 on every CPU since the i486 (2.5) */
+	CR0_BIT_NE = 5,  /**< native x87 error reporting (2.5) */
 	CR0_BIT_WP = 16, /**< write protect: supervisor writes honour R/W (4.6.1) */
 	CR0_BIT_PG = 31, /**< paging enabled */
 };
@@ -64,6 +67,22 @@ enum pt_pte_bit {
 	PTE_BIT_XD = 63,        /**< execute-disable (PAE and IA-32e, when IA32_EFER.NXE = 1) */
 };
 #define PT_BIT(n) (UINT64_C(1) << (n))
+static const uint64_t CR0_PE = PT_BIT(CR0_BIT_PE);     /**< mask of CR0_BIT_PE */
+static const uint64_t CR0_ET = PT_BIT(CR0_BIT_ET);     /**< mask of CR0_BIT_ET */
+static const uint64_t CR0_NE = PT_BIT(CR0_BIT_NE);     /**< mask of CR0_BIT_NE */
+static const uint64_t CR0_WP = PT_BIT(CR0_BIT_WP);     /**< mask of CR0_BIT_WP */
+static const uint64_t CR0_PG = PT_BIT(CR0_BIT_PG);     /**< mask of CR0_BIT_PG */
+static const uint64_t CR4_PSE = PT_BIT(CR4_BIT_PSE);   /**< mask of CR4_BIT_PSE */
+static const uint64_t CR4_PAE = PT_BIT(CR4_BIT_PAE);   /**< mask of CR4_BIT_PAE */
+static const uint64_t CR4_LA57 = PT_BIT(CR4_BIT_LA57); /**< mask of CR4_BIT_LA57 */
+static const uint64_t CR4_PCIDE = PT_BIT(CR4_BIT_PCIDE); /**< mask of CR4_BIT_PCIDE */
+static const uint64_t CR4_SMEP = PT_BIT(CR4_BIT_SMEP); /**< mask of CR4_BIT_SMEP */
+static const uint64_t CR4_SMAP = PT_BIT(CR4_BIT_SMAP); /**< mask of CR4_BIT_SMAP */
+static const uint64_t CR4_PKE = PT_BIT(CR4_BIT_PKE);   /**< mask of CR4_BIT_PKE */
+static const uint64_t EFER_LME = PT_BIT(EFER_BIT_LME); /**< mask of EFER_BIT_LME */
+static const uint64_t EFER_LMA = PT_BIT(EFER_BIT_LMA); /**< mask of EFER_BIT_LMA */
+static const uint64_t EFER_NXE = PT_BIT(EFER_BIT_NXE); /**< mask of EFER_BIT_NXE */
+static const uint64_t RFLAGS_AC = PT_BIT(18);          /**< mask of RFLAGS_BIT_AC */
 static const uint64_t PTE_P = PT_BIT(PTE_BIT_P);               /**< mask of PTE_BIT_P */
 static const uint64_t PTE_RW = PT_BIT(PTE_BIT_RW);             /**< mask of PTE_BIT_RW */
 static const uint64_t PTE_US = PT_BIT(PTE_BIT_US);             /**< mask of PTE_BIT_US */
@@ -239,6 +258,9 @@ enum pt_access_kind {
 	PT_ACCESS_WRITE = 1,
 	PT_ACCESS_FETCH = 2,
 };
+
+/** "read", "write" or "fetch". */
+const char *pt_access_kind_name(enum pt_access_kind kind);
 
 /** One access: kind, privilege, and whether it is an implicit supervisor access (4.6). */
 struct pt_access {
