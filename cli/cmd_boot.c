@@ -130,7 +130,9 @@ void ptl_usage_boot(FILE *out)
 	      "  --symbols MAP        vmlinux: the kernel's symbols (kallsyms map, System.map or a\n"
 	      "                       vmlinux with .symtab; link-time addresses)\n"
 	      "  --cmdline TEXT       bzimage: the kernel command line (e.g. nokaslr)\n"
-	      "  --out DUMP           write the ELF core here\n"
+	      "  --out DUMP           write the ELF core here, with the VMCOREINFO note the kernel\n"
+	      "                       would export (drgn, crash and find-kpgd read it)\n"
+	      "  --no-vmcoreinfo      leave that note out, as QEMU does without -device vmcoreinfo\n"
 	      "  --symbols-out MAP    write the image's System.map (link-time addresses) here\n"
 	      "  --phys-load PA       load the kernel at this physical address: 2 MiB-aligned for\n"
 	      "                       the 64-bit images, 16 MiB-aligned from 16 MiB for i386\n"
@@ -199,6 +201,7 @@ enum boot_opt {
 	OPT_MEM,
 	OPT_BUDGET,
 	OPT_JSON,
+	OPT_NO_VMCOREINFO,
 };
 
 /** Describe the variant in a few words: "default", "phys-load=0x4000000 la57", ... */
@@ -241,11 +244,13 @@ int ptl_cmd_boot(int argc, char *argv[])
 		{ "mem", required_argument, NULL, OPT_MEM },
 		{ "budget", required_argument, NULL, OPT_BUDGET },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "no-vmcoreinfo", no_argument, NULL, OPT_NO_VMCOREINFO },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pt_emu_boot_opts o;
 	const char *out = NULL, *symbols_out = NULL, *symbols_in = NULL;
+	struct pt_emu_core_opts core_opts = { 0 };
 	bool json = false;
 	int opt;
 
@@ -270,6 +275,7 @@ int ptl_cmd_boot(int argc, char *argv[])
 		case OPT_SME: o.sme = true; break;
 		case OPT_PTI: o.pti = true; break;
 		case OPT_JSON: json = true; break;
+		case OPT_NO_VMCOREINFO: core_opts.no_vmcoreinfo = true; break;
 		case OPT_MEM:
 			if (!parse_size(optarg, &o.mem_size))
 				return ptl_usage_error("boot", "--mem '%s' is not a size (e.g. 256M, 1G, 0x10000000)", optarg);
@@ -320,7 +326,7 @@ int ptl_cmd_boot(int argc, char *argv[])
 		ret = st == PT_FAULT ? PTL_EXIT_FAILED : PTL_EXIT_USAGE;
 		goto done;
 	}
-	if (out && pt_emu_write_core(m, out, &err) != PT_OK) {
+	if (out && pt_emu_write_core_opts(m, out, &core_opts, &err) != PT_OK) {
 		ptl_error("%s", err.message);
 		ret = PTL_EXIT_USAGE;
 		goto done;

@@ -41,6 +41,7 @@
 #include "ptlab/le.h"
 #include "ucblob.h"
 #include "vmlinux.h"
+#include "vmcoreinfo.h"
 
 static const uint64_t DEFAULT_MEM = UINT64_C(256) << 20;
 static const uint64_t DEFAULT_BUDGET = 10000000;
@@ -1359,17 +1360,29 @@ uint64_t pt_emu_mem_size(const struct pt_emu_machine *m)
 enum pt_status pt_emu_write_core(const struct pt_emu_machine *m, const char *path,
 				 struct pt_error *err)
 {
+	return pt_emu_write_core_opts(m, path, NULL, err);
+}
+
+enum pt_status pt_emu_write_core_opts(const struct pt_emu_machine *m, const char *path,
+				      const struct pt_emu_core_opts *opts, struct pt_error *err)
+{
 	/* All of RAM in one PT_LOAD, as QEMU's dump-guest-memory writes it, so that "not in dump"
 	 * keeps meaning "outside RAM". The PTLAB note adds EFER, MAXPHYADDR and the SME C-bit
 	 * (result.cpu.cbit), so that translate/maps strip it. */
 	const struct pt_core_segment seg = { 0, m->mem_size, m->mem };
-	const struct pt_core_desc desc = {
+	struct pt_core_desc desc = {
 		.machine = m->result.paging == PT_MODE_LEGACY || m->result.paging == PT_MODE_PAE ? 3 : 62,
 		.segments = &seg,
 		.nsegments = 1,
 		.cpu = &m->result.cpu,
 		.ptlab_note = true,
 	};
+	struct emu_vmcoreinfo vi; /* emu/vmcoreinfo.c: what the kernel would export */
+	if (!(opts && opts->no_vmcoreinfo) && emu_vmcoreinfo_build(m, &m->result, &vi)) {
+		desc.vmcoreinfo = vi.text;
+		desc.root_vaddr = vi.root_vaddr;
+		desc.root_paddr = vi.root_paddr;
+	}
 	return pt_core_write(path, &desc, err);
 }
 

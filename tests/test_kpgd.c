@@ -647,7 +647,9 @@ static void test_truncated(void **state)
 	unboot(&b);
 }
 
-/** A real core file through pt_dump_open, as the CLI reads it. */
+/** A real core file through pt_dump_open, as the CLI reads it: written without its VMCOREINFO
+ * note (the symbol file answers, through the KASLR strategy), and as ptlab writes it by default (the note answers, also with
+ * no symbol file at all); the same table, mode and offsets every time. */
 static void test_core_file(void **state)
 {
 	(void)state;
@@ -655,23 +657,30 @@ static void test_core_file(void **state)
 	boot(&b, &(struct pt_emu_boot_opts){ .mem_size = 64 << 20, .la57 = true, .has_kaslr_seed = true, .kaslr_seed = 77 });
 	char path[64];
 	snprintf(path, sizeof(path), "kpgd-core-%d.core", (int)getpid());
-	struct pt_error err;
-	assert_int_equal(pt_emu_write_core(b.m, path, &err), PT_OK);
-	struct pt_dump *dump;
-	assert_int_equal(pt_dump_open(path, NULL, &dump, &err), PT_OK);
-	struct pt_kpgd_inputs in = { 0 };
-	pt_kpgd_inputs_from_dump(&in, dump);
-	assert_true(in.has_cpu);
-	in.symbols = b.map;
-	struct pt_kpgd_result res;
-	find(&in, &res);
-	assert_true(res.verified);
-	assert_int_equal(res.candidates[0].kpgd, cr3_root(&b));
-	assert_int_equal(res.candidates[0].mode, PT_MODE_LA57);
-	assert_int_equal(res.candidates[0].virt_offset, b.r.virt_offset);
-	assert_int_equal(res.candidates[0].phys_offset, b.r.phys_offset);
-	pt_kpgd_result_deinit(&res);
-	pt_dump_close(dump);
+	for (int with_note = 0; with_note < 2; with_note++) {
+		struct pt_error err;
+		const struct pt_emu_core_opts copts = { .no_vmcoreinfo = !with_note };
+		assert_int_equal(pt_emu_write_core_opts(b.m, path, &copts, &err), PT_OK);
+		struct pt_dump *dump;
+		assert_int_equal(pt_dump_open(path, NULL, &dump, &err), PT_OK);
+		assert_int_equal(pt_dump_vmcoreinfo(dump, NULL) != NULL, with_note);
+		for (int with_map = with_note ? 0 : 1; with_map < 2; with_map++) {
+			struct pt_kpgd_inputs in = { 0 };
+			pt_kpgd_inputs_from_dump(&in, dump);
+			assert_true(in.has_cpu);
+			in.symbols = with_map ? b.map : NULL;
+			struct pt_kpgd_result res;
+			find(&in, &res);
+			assert_true(res.verified);
+			assert_int_equal(res.candidates[0].method, with_note ? PT_KPGD_VMCOREINFO : PT_KPGD_KASLR);
+			assert_int_equal(res.candidates[0].kpgd, cr3_root(&b));
+			assert_int_equal(res.candidates[0].mode, PT_MODE_LA57);
+			assert_int_equal(res.candidates[0].virt_offset, b.r.virt_offset);
+			assert_int_equal(res.candidates[0].phys_offset, b.r.phys_offset);
+			pt_kpgd_result_deinit(&res);
+		}
+		pt_dump_close(dump);
+	}
 	unlink(path);
 	unboot(&b);
 }

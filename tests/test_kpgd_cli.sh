@@ -30,11 +30,13 @@ jget() {
 	printf '%s' "$out" | grep -o "\"$1\":\(\"[^\"]*\"\|[a-z0-9]*\)" | head -1 | sed 's/^"[^"]*"://' | tr -d '"'
 }
 
-# case IMAGE ARGS...: boot, then find-kpgd with each symbol source.
+# case IMAGE ARGS...: boot, then find-kpgd with each symbol source. The core is written without
+# its VMCOREINFO note (--no-vmcoreinfo), so that the symbol, KASLR, identity and brute-force
+# strategies are the ones that answer; check_vmcoreinfo then checks the note's answer alone.
 check_variant() {
 	local image=$1
 	shift
-	run "$PTLAB" boot "$image" "$@" --out "$WORK/d.core" --symbols-out "$WORK/d.map" --json
+	run "$PTLAB" boot "$image" "$@" --no-vmcoreinfo --out "$WORK/d.core" --symbols-out "$WORK/d.map" --json
 	if [ "$rc" -ne 0 ]; then bad "boot $image $*: exit $rc ($err)"; return; fi
 	local cr3 virt phys paging
 	cr3=$(jget cr3); virt=$(jget virt_offset); phys=$(jget phys_offset); paging=$(jget paging)
@@ -54,8 +56,36 @@ check_variant() {
 	run "$PTLAB" find-kpgd "$WORK/d.core" --symbols "$WORK/d.map"
 	case "$out" in *"kpgd        $cr3"*"verified    yes"*) ok ;; *) bad "text output: $out" ;; esac
 	run "$PTLAB" find-kpgd "$WORK/d.core" --json
-	if [ "$rc" -eq 0 ] && [ "$(jget kpgd)" = "$cr3" ] && [ "$(jget virt_offset)" = null ]; then ok
-	else bad "no symbols $image $*: exit $rc $(jget kpgd) (want $cr3)"; fi
+	if [ "$rc" -eq 0 ] && [ "$(jget kpgd)" = "$cr3" ] && [ "$(jget virt_offset)" = null ] &&
+	   [ "$(jget method)" != vmcoreinfo ]; then ok
+	else bad "no symbols $image $*: exit $rc $(jget kpgd) $(jget method) (want $cr3)"; fi
+	check_vmcoreinfo "$image" "$cr3" "$paging" "$virt" "$phys" "$@"
+}
+
+# check_vmcoreinfo IMAGE CR3 PAGING VIRT PHYS ARGS...: the same boot written as ptlab writes it
+# by default, with the VMCOREINFO the kernel would export: find-kpgd with no symbol file answers
+# from the note alone (method vmcoreinfo) with the kpgd, mode and both offsets of the boot, and a
+# System.map changes nothing. The decompressor stage has no kernel yet, so no note: the answer is
+# the identity map's, without offsets, as before.
+check_vmcoreinfo() {
+	local image=$1 cr3=$2 paging=$3 virt=$4 phys=$5
+	shift 5
+	run "$PTLAB" boot "$image" "$@" --out "$WORK/v.core" --json
+	if [ "$rc" -ne 0 ] || [ "$(jget cr3)" != "$cr3" ]; then bad "boot $image $* with VMCOREINFO: exit $rc cr3 $(jget cr3)"; return; fi
+	for syms in none "$WORK/d.map"; do
+		if [ "$syms" = none ]; then run "$PTLAB" find-kpgd "$WORK/v.core" --json
+		else run "$PTLAB" find-kpgd "$WORK/v.core" --symbols "$syms" --json; fi
+		local k m v p ver meth
+		k=$(jget kpgd); m=$(jget paging); v=$(jget virt_offset); p=$(jget phys_offset); ver=$(jget verified); meth=$(jget method)
+		if [ "$image" = linux64-decompressor ]; then
+			if [ "$rc" -eq 0 ] && [ "$k" = "$cr3" ] && [ "$meth" = identity ]; then ok
+			else bad "decompressor core ($syms): exit $rc kpgd $k method $meth (want $cr3 identity)"; fi
+			continue
+		fi
+		if [ "$rc" -eq 0 ] && [ "$k" = "$cr3" ] && [ "$m" = "$paging" ] && [ "$v" = "$virt" ] &&
+		   [ "$p" = "$phys" ] && [ "$ver" = true ] && [ "$meth" = vmcoreinfo ]; then ok
+		else bad "VMCOREINFO $image $* ($syms): exit $rc kpgd $k $m virt $v phys $p verified $ver method $meth, want $cr3 $paging $virt $phys vmcoreinfo"; fi
+	done
 }
 
 check_variant linux64
@@ -68,15 +98,19 @@ for img in $("$PTLAB" images | awk '/^linux32/ {print $1}'); do
 	check_variant "$img" --kaslr 2
 done
 
-# another kernel's map: every address 2 MiB higher, the banner moved: exit 1, not verified
-"$PTLAB" boot linux64 --kaslr 5 --out "$WORK/d.core" --symbols-out "$WORK/d.map" >/dev/null
+# another kernel's map: every address 2 MiB higher, the banner moved: exit 1, not verified, on
+# the core without VMCOREINFO and on the one with it (the note and the map disagree).
+"$PTLAB" boot linux64 --kaslr 5 --no-vmcoreinfo --out "$WORK/d.core" --symbols-out "$WORK/d.map" >/dev/null
+"$PTLAB" boot linux64 --kaslr 5 --out "$WORK/v.core" >/dev/null
 awk '{ print }' "$WORK/d.map" | while read -r a t n; do
 	if [ "$t" = A ] || [ "$t" = a ]; then echo "$a $t $n"; continue; fi
 	v=$(( 0x$a + 0x200000 )); [ "$n" = linux_banner ] && v=$(( v + 0x40 ))
 	printf '%016x %s %s\n' "$v" "$t" "$n"
 done >"$WORK/other.map"
-run "$PTLAB" find-kpgd "$WORK/d.core" --symbols "$WORK/other.map" --json
-[ "$rc" -eq 1 ] && [ "$(jget verified)" = false ] && ok || bad "other kernel's map: exit $rc verified $(jget verified)"
+for core in d.core v.core; do
+	run "$PTLAB" find-kpgd "$WORK/$core" --symbols "$WORK/other.map" --json
+	[ "$rc" -eq 1 ] && [ "$(jget verified)" = false ] && ok || bad "other kernel's map ($core): exit $rc verified $(jget verified)"
+done
 
 # bad input: exit 2, one line naming the file
 run "$PTLAB" find-kpgd "$WORK/missing.core"

@@ -234,9 +234,29 @@ void pt_emu_destroy(struct pt_emu_machine *machine);
 const struct pt_mem *pt_emu_mem(const struct pt_emu_machine *machine);
 /** Size of physical memory. */
 uint64_t pt_emu_mem_size(const struct pt_emu_machine *machine);
-/** Write an ELF core (QEMU layout, QEMU + PTLAB notes) of the machine. */
+/** Write an ELF core (QEMU layout, QEMU + PTLAB notes) of the machine, with the VMCOREINFO a
+ *  kernel would export (pt_emu_write_core_opts with the defaults). */
 enum pt_status pt_emu_write_core(const struct pt_emu_machine *machine, const char *path,
 				 struct pt_error *err);
+
+/** How to write a core. Zero-initialise for the defaults. */
+struct pt_emu_core_opts {
+	/** Leave out the VMCOREINFO note and the virtual PT_LOAD of the kernel's root table
+	 *  (a core as QEMU writes it without `-device vmcoreinfo`). */
+	bool no_vmcoreinfo;
+};
+
+/**
+ * Write an ELF core of the machine. By default, when the stage that ran has a kernel (not the
+ * decompressor alone), the core carries a "VMCOREINFO" note with what that kernel would export
+ * about this boot (OSRELEASE from its banner, PAGESIZE, SYMBOL(swapper_pg_dir) and
+ * SYMBOL(_stext) at run-time addresses; x86-64: NUMBER(phys_base), SYMBOL(init_top_pgt),
+ * NUMBER(pgtable_l5_enabled), KERNELOFFSET, NUMBER(sme_mask) with SME; i386 PAE:
+ * CONFIG_X86_PAE=y) and, on x86-64, one more PT_LOAD whose p_vaddr is the root table's VA, as a
+ * kdump /proc/vmcore has (drgn 0.0.22 reads swapper_pg_dir through it). `opts` may be NULL.
+ */
+enum pt_status pt_emu_write_core_opts(const struct pt_emu_machine *machine, const char *path,
+				      const struct pt_emu_core_opts *opts, struct pt_error *err);
 /** Print the image's System.map (link-time addresses, `nm -n` format) to `out`. */
 enum pt_status pt_emu_print_symbols(const struct pt_emu_machine *machine, FILE *out);
 /** Write the image's System.map (link-time addresses, as a distribution ships it). */
