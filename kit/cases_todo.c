@@ -27,8 +27,3 @@ enum pt_status ptk_vectors_export(const char *dir, const struct ptk_select *sele
 {
 	return pt_error_printf(err, "not yet");
 }
-enum pt_status ptk_walker_exec(const char *command, const struct ptk_walker_opts *opts,
-			       struct ptk_walker **walker_ret, struct pt_error *err)
-{
-	return pt_error_printf(err, "exec not yet");
-}
