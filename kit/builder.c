@@ -145,7 +145,7 @@ uint64_t kb_map(struct kit_builder *b, uint64_t va, uint64_t pa, unsigned level,
 		if (!(e & PTE_P)) {
 			/* Table 4-8: a PAE PDPTE has no R/W or U/S bits (they are reserved). */
 			uint64_t tflags = (b->mode == PT_MODE_PAE && l == 3) ? PTE_P : KIT_TABLE_FLAGS;
-			e = kb_table(b) | tflags;
+			e = kb_table(b) | tflags | b->table_extra;
 			kb_set(b, epa, e);
 		}
 		table = next_table(b, e);
@@ -221,6 +221,29 @@ void kb_probe_mapping(struct kit_builder *b, uint64_t va, uint64_t pa, uint64_t 
 		else
 			off = inner[k & 1] + 8 * kit_below(&b->rng, PT_PAGE_4K / 8);
 		kb_probe(b, va + off, access, ki_pa(pa + off, size));
+	}
+}
+
+void kb_slot(const struct kit_builder *b, unsigned k, uint64_t *va, uint64_t *pa)
+{
+	switch (b->mode) {
+	case PT_MODE_IA32E:
+		*va = (uint64_t)(k + 1) << 39;
+		*pa = (uint64_t)(k + 1) << 30;
+		break;
+	case PT_MODE_LA57:
+		*va = (uint64_t)(k + 1) << 48;
+		*pa = (uint64_t)(k + 1) << 30;
+		break;
+	case PT_MODE_PAE:
+		*va = (uint64_t)(k % 4) << 30 | (uint64_t)(k / 4 + 1) << 21;
+		*pa = (uint64_t)(k + 1) << 28;
+		break;
+	case PT_MODE_LEGACY:
+	case PT_MODE_OFF:
+		*va = (uint64_t)(k + 1) << 22;
+		*pa = (uint64_t)(k + 1) << 24;
+		break;
 	}
 }
 

@@ -117,6 +117,7 @@ struct kit_builder {
 	uint64_t table_next;       /**< next table page */
 	uint64_t root;             /**< the top table's page (PAE: the page holding the PDPT) */
 	uint64_t pdpt_offset;      /**< PAE: the PDPT's offset in that page (32-byte aligned) */
+	uint64_t table_extra;      /**< bits kb_map adds to the table entries it creates (a C-bit) */
 	uint32_t tag;              /**< tag of the probes added now */
 	bool tag_on;               /**< that tag is selected */
 	uint64_t rng;              /**< for the case's random choices */
@@ -165,6 +166,12 @@ void kb_probe(struct kit_builder *b, uint64_t va, uint32_t access, struct kit_in
 /** Compute every expected answer, put a tagged page at every expected PA; the case, or NULL
  *  when no probe was selected (the builder is then freed). */
 struct kit_case *kb_finish(struct kit_builder *b);
+/**
+ * The address and frame of slot k: each slot has a top-level entry of its own (PAE: a PDE,
+ * 32-bit: a PDE), so changing an entry of one slot's walk changes no other; frames are aligned to
+ * the largest page of the mode (1 GiB, 2 MiB or 4 MiB).
+ */
+void kb_slot(const struct kit_builder *b, unsigned k, uint64_t *va, uint64_t *pa);
 /** Abandon a case being built. */
 void kb_abort(struct kit_builder *b);
 
