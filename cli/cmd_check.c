@@ -148,12 +148,12 @@ static void print_text(const struct ptk_report *r, const char *what)
 {
 	printf("ptlab check: walker '%s' (%s): %llu cases, %llu probes, %.1f s\n\n", r->walker, what,
 	       (unsigned long long)r->cases, (unsigned long long)r->probes, r->seconds);
-	printf("%-36s %8s %8s %12s\n", "tag", "passed", "failed", "unsupported");
+	printf("%-40s %8s %8s %12s\n", "tag", "passed", "failed", "unsupported");
 	for (size_t i = 0; i < r->ntags; i++)
-		printf("%-36s %8llu %8llu %12llu\n", r->tags[i].name,
+		printf("%-40s %8llu %8llu %12llu\n", r->tags[i].name,
 		       (unsigned long long)r->tags[i].passed, (unsigned long long)r->tags[i].failed,
 		       (unsigned long long)r->tags[i].unsupported);
-	printf("%-36s %8llu %8llu %12llu\n", "total", (unsigned long long)r->passed,
+	printf("%-40s %8llu %8llu %12llu\n", "total", (unsigned long long)r->passed,
 	       (unsigned long long)r->failed, (unsigned long long)r->unsupported);
 	for (size_t i = 0; i < r->ntags; i++) {
 		const struct ptk_tag_score *t = &r->tags[i];

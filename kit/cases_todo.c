@@ -2,7 +2,6 @@
 /* kit/cases_todo.c: families not written yet (replaced file by file). */
 #include "kit_internal.h"
 
-const struct kit_case_def kit_cases_peers[] = { { 0 } };
 const struct kit_case_def kit_cases_random[] = { { 0 } };
 const struct kit_case_def kit_cases_boot[] = { { 0 } };
 
