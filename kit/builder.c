@@ -33,18 +33,11 @@ static uint64_t name_seed(const char *name)
 void kb_begin(struct kit_builder *b, const char *name, enum pt_mode mode, unsigned maxphyaddr,
 	      uint64_t table_base, const char *globs)
 {
-	struct kit_case *kc = calloc(1, sizeof(*kc));
+	struct kit_case *kc = kit_case_new(name);
 	struct pt_cpu_state *s;
 
 	memset(b, 0, sizeof(*b));
-	if (!kc)
-		die(b, "out of memory");
 	b->kc = kc;
-	kit_pages_init(&kc->pages);
-	snprintf(kc->name, sizeof(kc->name), "%s", name);
-	kc->pub.name = kc->name;
-	kc->pub.mem = &kc->pages.mem;
-	kc->pub.format = PT_DUMP_ELF;
 	b->globs = globs;
 	b->mode = mode;
 	b->desc = pt_mode_desc(mode);
@@ -256,41 +249,11 @@ void kb_abort(struct kit_builder *b)
 struct kit_case *kb_finish(struct kit_builder *b)
 {
 	struct kit_case *kc = b->kc;
-	struct pt_context ctx;
-	struct pt_error err;
-	size_t kept = 0;
 
 	b->kc = NULL;
-	if (kc->nprobes == 0) {
+	if (!kit_case_finish(kc, true)) {
 		kit_case_free(kc);
 		return NULL;
-	}
-	if (kit_case_cpu(kc, &ctx, &err) != PT_OK) {
-		fprintf(stderr, "ptlab: %s\n", err.message);
-		abort();
-	}
-	for (size_t i = 0; i < kc->nprobes; i++) {
-		struct ptk_probe *p = &kc->probes[i];
-		if (!kit_expect(&ctx, kc->pub.mem, p->va, p->access, &p->expect)) {
-			if (kc->intents[i].kind != KIT_INTENT_DERIVE) {
-				fprintf(stderr, "ptlab: conformance case %s: probe 0x%llx walks through "
-					"memory the case does not hold\n", kc->name,
-					(unsigned long long)p->va);
-				abort();
-			}
-			kc->dropped++;
-			continue;
-		}
-		kc->probes[kept] = *p;
-		kc->intents[kept++] = kc->intents[i];
-	}
-	kc->nprobes = kept;
-	kc->pub.nprobes = kept;
-	/* A tagged page at every expected PA, so data answers can be checked. Walks already
-	 * computed read only pages that exist, so adding pages changes none of them. */
-	for (size_t i = 0; i < kept; i++) {
-		if (kc->probes[i].expect.kind == PTK_EXPECT_PA)
-			kit_pages_data(&kc->pages, kc->probes[i].expect.pa);
 	}
 	return kc;
 }

@@ -25,6 +25,60 @@ void kit_case_free(struct kit_case *kc)
 	free(kc);
 }
 
+struct kit_case *kit_case_new(const char *name)
+{
+	struct kit_case *kc = calloc(1, sizeof(*kc));
+
+	if (!kc) {
+		fputs("ptlab: out of memory building a conformance case\n", stderr);
+		abort();
+	}
+	kit_pages_init(&kc->pages);
+	snprintf(kc->name, sizeof(kc->name), "%s", name);
+	kc->pub.name = kc->name;
+	kc->pub.mem = &kc->pages.mem;
+	kc->pub.format = PT_DUMP_ELF;
+	return kc;
+}
+
+bool kit_case_finish(struct kit_case *kc, bool data_pages)
+{
+	struct pt_context ctx;
+	struct pt_error err;
+	size_t kept = 0;
+
+	if (kc->nprobes == 0)
+		return false;
+	if (kit_case_cpu(kc, &ctx, &err) != PT_OK) {
+		fprintf(stderr, "ptlab: %s\n", err.message);
+		abort();
+	}
+	for (size_t i = 0; i < kc->nprobes; i++) {
+		struct ptk_probe *p = &kc->probes[i];
+		if (!kit_expect(&ctx, kc->pub.mem, p->va, p->access, &p->expect)) {
+			if (kc->intents[i].kind != KIT_INTENT_DERIVE) {
+				fprintf(stderr, "ptlab: conformance case %s: probe 0x%llx walks through "
+					"memory the case does not hold\n", kc->name,
+					(unsigned long long)p->va);
+				abort();
+			}
+			kc->dropped++;
+			continue;
+		}
+		kc->probes[kept] = *p;
+		kc->intents[kept++] = kc->intents[i];
+	}
+	kc->nprobes = kept;
+	kc->pub.nprobes = kept;
+	/* A tagged page at every expected PA, so data answers can be checked. Walks already
+	 * computed read only pages that exist, so adding pages changes none of them. */
+	for (size_t i = 0; data_pages && i < kept; i++) {
+		if (kc->probes[i].expect.kind == PTK_EXPECT_PA)
+			kit_pages_data(&kc->pages, kc->probes[i].expect.pa);
+	}
+	return kept > 0;
+}
+
 struct ptk_probe *kit_case_add_probe(struct kit_case *kc)
 {
 	if (kc->nprobes == kc->cap) {

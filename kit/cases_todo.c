@@ -2,14 +2,6 @@
 /* kit/cases_todo.c: families not written yet (replaced file by file). */
 #include "kit_internal.h"
 
-const struct kit_case_def kit_cases_random[] = { { 0 } };
-const struct kit_case_def kit_cases_boot[] = { { 0 } };
-
-struct kit_case *kit_real_case(const char *path, const char *stem, const char *globs,
-			       struct pt_error *err)
-{
-	return NULL;
-}
 
 enum pt_status kit_corpus_open(const char *dir, const char *globs, struct kit_corpus **corpus_ret,
 			       struct pt_error *err)

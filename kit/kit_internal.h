@@ -87,6 +87,14 @@ struct kit_case {
 	size_t dropped;                  /**< probes left out (their walk needs memory not in the dump) */
 };
 
+/** A new empty built case over sparse pages (aborts when out of memory). */
+struct kit_case *kit_case_new(const char *name);
+/**
+ * Compute every probe's expected answer with libptwalk over the case's memory (dropping derived
+ * probes whose walk needs memory the case lacks; a stated one that does is a bug: abort) and,
+ * with `data_pages`, put a tagged page at every expected PA. False when no probe is left.
+ */
+bool kit_case_finish(struct kit_case *kc, bool data_pages);
 /** Free a case. NULL is ignored. */
 void kit_case_free(struct kit_case *kc);
 /** Fill kc->pub.cpu and kc->pub.needs from kc->pub.state and the context; PT_EINVAL if the

@@ -130,7 +130,13 @@ static void test_cases(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/test_kit_case.core", PTLAB_TEST_TMP);
 	assert_int_equal(ptk_cases_open(&sel, &cs, &err), PT_OK);
-	while (ptk_cases_next(cs, &c, &err) == PT_OK && c) {
+	for (;;) {
+		enum pt_status st = ptk_cases_next(cs, &c, &err);
+		if (st != PT_OK)
+			fprintf(stderr, "%s\n", err.message);
+		assert_int_equal(st, PT_OK);
+		if (!c)
+			break;
 		const struct kit_case *kc = (const struct kit_case *)c;
 		ncases++;
 		nprobes += c->nprobes;
