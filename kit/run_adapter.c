@@ -21,7 +21,7 @@
 #include "kit_internal.h"
 
 /** Restarts after crashes within one case before its remaining probes are given up. */
-enum { MAX_RESTARTS = 16 };
+enum { MAX_RESTARTS = 32 };
 /** Cases whose open() failed in a row, with no case ever opened, before the walker is taken as
  *  one that cannot be started. */
 enum { MAX_DEAD_STARTS = 3 };
