@@ -145,6 +145,15 @@ run "$PTLAB" check --exec "$HONEST --pa0" "${keep[@]}"
 check_rc exec-pa0 1
 check_out exec-pa0 "  got       PA 0x0"
 
+# Data answers (what drgn's Program.read gives): the right bytes pass, bytes 8 further on fail
+# and name the PA they came from.
+run "$PTLAB" check --exec "$HONEST --data" --tags 'ia32e4.*,canonical,boot.linux64' --json "${keep[@]}"
+check_rc exec-data 0
+check_json exec-data "r['failed'] == 0 and r['passed'] > 500"
+run "$PTLAB" check --exec "$HONEST --data-off 8" --tags ia32e4.2m "${keep[@]}"
+check_rc exec-data-off 1
+check_out exec-data-off "  got       data 0xda7a012346600008 (the tag of PA 0x12346600008)"
+
 run "$PTLAB" check --exec "exit 3" "${keep[@]}"
 check_rc exec-exit 2
 check_err exec-exit "ptlab: exit 3: the walker cannot be started: the walker exited (status 3); no stderr (before answering the open of its first 3 cases)"

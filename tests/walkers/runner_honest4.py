@@ -10,6 +10,9 @@ page, 20:13 of a 2 MiB page, XD without EFER.NXE), page sizes. Other modes: "uns
 
     --pa0       answer PA 0 for every address (a walker the kit must fail)
     --crash-at VA   exit with a traceback when asked for VA (hex), to test restarts
+    --data      answer {"data": ...}, the 8 bytes read through the translation (as drgn's
+                Program.read does), not the PA
+    --data-off N    read them N bytes past the right place (a walker the kit must fail)
 """
 import json
 import mmap
@@ -17,6 +20,8 @@ import struct
 import sys
 
 PA0 = "--pa0" in sys.argv
+DATA = "--data" in sys.argv or "--data-off" in sys.argv
+DATA_OFF = int(sys.argv[sys.argv.index("--data-off") + 1]) if "--data-off" in sys.argv else 0
 CRASH_AT = None
 if "--crash-at" in sys.argv:
     CRASH_AT = int(sys.argv[sys.argv.index("--crash-at") + 1], 16)
@@ -39,11 +44,15 @@ class Dump:
             if p_type == 1 and filesz:
                 self.segments.append((paddr, filesz, off))
 
-    def read64(self, pa):
+    def read(self, pa, n):
         for base, size, off in self.segments:
-            if base <= pa and pa + 8 <= base + size:
-                return struct.unpack_from("<Q", self.map, off + pa - base)[0]
+            if base <= pa and pa + n <= base + size:
+                return self.map[off + pa - base:off + pa - base + n]
         return None
+
+    def read64(self, pa):
+        b = self.read(pa, 8)
+        return None if b is None else struct.unpack("<Q", b)[0]
 
     def close(self):
         self.map.close()
@@ -104,7 +113,11 @@ def main():
                 va = int(va, 16)
                 if va == CRASH_AT:
                     raise RuntimeError("asked to crash at 0x%x" % va)
-                results.append({"pa": "0x0"} if PA0 else walk(dump, cpu, va))
+                r = {"pa": "0x0"} if PA0 else walk(dump, cpu, va)
+                if DATA and "pa" in r:
+                    b = dump.read(int(r["pa"], 16) + DATA_OFF, 8)
+                    r = {"fault": True} if b is None else {"data": b.hex()}
+                results.append(r)
             reply = {"results": results}
         elif op == "close":
             if dump:
