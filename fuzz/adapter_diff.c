@@ -17,36 +17,41 @@
  *
  *   PTLAB_ADAPTER=walker.so fuzz-adapter_diff CORPUS...    (ci/fuzz-adapter builds and runs it)
  */
-#include <dlfcn.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "input.h"
-#include "ptlab/adapter.h"
+#include "kit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static struct ptk_adapter loaded;
 static const struct ptlab_adapter *adapter;
 
-/** dlopen the walker named by PTLAB_ADAPTER once; any failure ends the run. */
+/** Load the walker named by PTLAB_ADAPTER with the kit's loader (kit/loader.c), once; any
+ *  failure ends the run. */
 static void load_adapter(void)
 {
 	const char *path = getenv("PTLAB_ADAPTER");
+	struct pt_error err;
 	if (!path || !*path)
 		fz_fail("set PTLAB_ADAPTER to the walker's shared object (see ci/fuzz-adapter)");
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		fz_fail("%s: %s", path, dlerror());
-	const struct ptlab_adapter *(*get)(void) = NULL;
-	*(void **)&get = dlsym(h, "ptlab_adapter_v1");
-	if (!get)
-		fz_fail("%s: no symbol ptlab_adapter_v1", path);
-	adapter = get();
-	if (!adapter || adapter->abi != PTLAB_ADAPTER_ABI || !adapter->open || !adapter->translate ||
-	    !adapter->close)
-		fz_fail("%s: not a ptlab adapter of ABI %d", path, PTLAB_ADAPTER_ABI);
+	if (ptk_adapter_load(path, &loaded, &err) != PT_OK)
+		fz_fail("%s", err.message);
+	adapter = loaded.desc;
+}
+
+/* Before the first input: the walker's code is loaded (and, when built with coverage, its
+ * counters registered) before libFuzzer starts measuring. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	load_adapter();
+	return 0;
 }
 
 /** ptlab_read_phys_fn over the input's sparse pages (a read may span pages). */
@@ -178,11 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!adapter)
 		load_adapter();
 	fz_mem_init(&mem);
-	bool sme = false;
-#ifdef PTLAB_CAP_SME_CBIT
-	sme = adapter->caps & PTLAB_CAP_SME_CBIT;
-#endif
-	const struct fz_parse_opts opts = { .no_cbit = !sme };
+	const struct fz_parse_opts opts = { .no_cbit = !(adapter->caps & PTLAB_CAP_SME_CBIT) };
 	fz_parse(data, size, &opts, &in, &mem);
 	in.cpu.rflags = 0; /* the ABI carries no RFLAGS: AC is 0 on both sides */
 	const uint32_t paging = paging_of(in.mode);
@@ -196,9 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	if (in.mode == PT_MODE_PAE)
 		memcpy(cpu.pdpte, ctx.pdpte, sizeof(cpu.pdpte)); /* loaded at CR3 load (4.4.1) */
-#ifdef PTLAB_CAP_SME_CBIT
 	cpu.sme_cbit = in.cpu.cbit;
-#endif
 	void *walker = adapter->open(&cpu, read_phys, &mem);
 	if (!walker)
 		goto out; /* the walker says it cannot handle this state: unsupported, not wrong */

@@ -76,7 +76,7 @@ def read_phys(path, segs, pa, n):
 for variant in ([], ["--kaslr", "7"], ["--la57"], ["--la57", "--kaslr", "21"]):
     name = "linux64 " + " ".join(variant)
     core, smap = os.path.join(WORK, "drgn.core"), os.path.join(WORK, "drgn.map")
-    boot = json.loads(ptlab("boot", "linux64", *variant, "--out", core, "--symbols-out", smap, "--json"))
+    boot = json.loads(ptlab("boot", "linux64", *variant, "--mem", "64M", "--out", core, "--symbols-out", smap, "--json"))
     syms = {}
     with open(smap) as f:
         for line in f:
@@ -102,7 +102,7 @@ for variant in ([], ["--kaslr", "7"], ["--la57"], ["--la57", "--kaslr", "21"]):
         check(want is not None and got == want and any(got),
               f"{name}: drgn reads {sym} 0x{va:x} = {got.hex()}, the dump at ptlab's PA {tr['pa']} = "
               f"{want.hex() if want else None}")
-    ptlab("boot", "linux64", *variant, "--no-vmcoreinfo", "--out", core)
+    ptlab("boot", "linux64", *variant, "--mem", "64M", "--no-vmcoreinfo", "--out", core)
     try:
         drgn.Program().set_core_dump(core)
         check(False, f"{name} --no-vmcoreinfo: drgn opened a core without VMCOREINFO")

@@ -9,13 +9,16 @@
  * over ptlab's physical-memory reader, and runs the walk step by step (addrxlat_launch /
  * addrxlat_step) to see at which level the walk ended, which gives the page size.
  *
- * The root comes from CR3 the way libkdumpfile's own Linux set-up takes it (src/addrxlat/
- * x86_64.c and ia32.c, get_linux_pgt_root): x86-64 clears CR3 bits 11:0; IA-32 takes CR3 as it
- * is. The SME C-bit, when ptlab passes one, is the method's pte_mask, as libkdumpfile sets it
- * from VMCOREINFO's NUMBER(sme_mask).
+ * The root is CR3's address bits as the SDM defines them (bits M-1:12; PAE: 31:5; 32-bit: 31:12;
+ * the SME C-bit stripped), so the scorecard measures the library's walk, not the adapter. With
+ * PTLAB_ADDRXLAT_ROOT=libkdumpfile in the environment the root is taken from CR3 as libkdumpfile's
+ * own Linux set-up takes it (src/addrxlat/x86_64.c and ia32.c, get_linux_pgt_root, 0.5.1): x86-64
+ * clears bits 11:0 only (the C-bit stays), IA-32 takes CR3 as it is (docs/conformance.md shows
+ * what that costs). The SME C-bit is the method's pte_mask, as libkdumpfile sets it from
+ * VMCOREINFO's NUMBER(sme_mask).
  *
  * What it declares (docs/conformance.md has the scorecard): 32-bit, PAE, 4-level and 5-level
- * paging, page sizes, and the SME C-bit when the adapter ABI has it. Not the access rights (the
+ * paging, page sizes, and the SME C-bit. Not the access rights (the
  * library has no notion of them) and not #PF error codes (it says "not present" or "invalid").
  *
  * Build it as a user would:
@@ -92,6 +95,28 @@ static unsigned long axl_read_caps(const addrxlat_cb_t *cb)
 
 /* ---- open: the paging form of each mode ------------------------------------------------- */
 
+/** Bits hi..lo of v. */
+static uint64_t axl_bits(uint64_t v, unsigned hi, unsigned lo)
+{
+	return (v >> lo & ((UINT64_C(2) << (hi - lo)) - 1)) << lo;
+}
+
+/** The root table's address from CR3 (see the top of the file). */
+static uint64_t axl_root(const struct ptlab_cpu *cpu)
+{
+	const char *how = getenv("PTLAB_ADDRXLAT_ROOT");
+	const bool as_libkdumpfile = how && strcmp(how, "libkdumpfile") == 0;
+	const uint64_t cr3 = cpu->cr3 & ~(cpu->sme_cbit ? UINT64_C(1) << cpu->sme_cbit : 0);
+	switch (cpu->paging) {
+	case PTLAB_PAGING_LEGACY32: /* SDM Table 4-3 */
+		return as_libkdumpfile ? cpu->cr3 : axl_bits(cr3, 31, 12);
+	case PTLAB_PAGING_PAE:      /* SDM Table 4-7: a 32-byte aligned PDPT */
+		return as_libkdumpfile ? cpu->cr3 : axl_bits(cr3, 31, 5);
+	default:                    /* SDM Tables 4-12, 4-13 */
+		return as_libkdumpfile ? cpu->cr3 & ~UINT64_C(0xfff) : axl_bits(cr3, cpu->maxphyaddr - 1, 12);
+	}
+}
+
 /** Fill the PGT method for `cpu`; false for a mode the library has no form for. */
 static bool axl_describe(struct axl_walker *w, const struct ptlab_cpu *cpu)
 {
@@ -102,15 +127,15 @@ static bool axl_describe(struct axl_walker *w, const struct ptlab_cpu *cpu)
 	w->meth.target_as = ADDRXLAT_MACHPHYSADDR;
 	pgt->root.as = ADDRXLAT_MACHPHYSADDR;
 	pgt->pte_mask = 0;
+	pgt->root.addr = axl_root(cpu);
 	w->first_field_bits = 12;
 	w->level_bits = 9;
 	switch (cpu->paging) {
 	case PTLAB_PAGING_LEGACY32:
-		/* 32-bit paging: 4-byte entries, VA = 10 + 10 + 12 bits; root = CR3 as is. */
+		/* 32-bit paging: 4-byte entries, VA = 10 + 10 + 12 bits. */
 		pf->pte_format = ADDRXLAT_PTE_IA32;
 		pf->nfields = 3;
 		pf->fieldsz[0] = 12, pf->fieldsz[1] = 10, pf->fieldsz[2] = 10;
-		pgt->root.addr = cpu->cr3;
 		w->level_bits = 10;
 		return true;
 	case PTLAB_PAGING_PAE:
@@ -119,7 +144,6 @@ static bool axl_describe(struct axl_walker *w, const struct ptlab_cpu *cpu)
 		pf->pte_format = ADDRXLAT_PTE_IA32_PAE;
 		pf->nfields = 4;
 		pf->fieldsz[0] = 12, pf->fieldsz[1] = 9, pf->fieldsz[2] = 9, pf->fieldsz[3] = 2;
-		pgt->root.addr = cpu->cr3;
 		return true;
 	case PTLAB_PAGING_IA32E_4:
 	case PTLAB_PAGING_IA32E_5: {
@@ -130,11 +154,8 @@ static bool axl_describe(struct axl_walker *w, const struct ptlab_cpu *cpu)
 		pf->fieldsz[0] = 12;
 		for (unsigned i = 1; i <= levels; i++)
 			pf->fieldsz[i] = 9;
-		pgt->root.addr = cpu->cr3 & ~UINT64_C(0xfff);
-#ifdef PTLAB_CAP_SME_CBIT
-		if (cpu->sme_cbit)
+		if (cpu->sme_cbit) /* PTLAB_CAP_SME_CBIT: strip the C-bit from every entry */
 			pgt->pte_mask = UINT64_C(1) << cpu->sme_cbit;
-#endif
 		return true;
 	}
 	default:
@@ -212,11 +233,7 @@ static void axl_close(void *walker)
 static const struct ptlab_adapter axl_adapter = {
 	.abi = PTLAB_ADAPTER_ABI,
 	.caps = PTLAB_CAP_LEGACY32 | PTLAB_CAP_PAE | PTLAB_CAP_IA32E_4 | PTLAB_CAP_IA32E_5 |
-		PTLAB_CAP_PAGE_SIZE
-#ifdef PTLAB_CAP_SME_CBIT
-		| PTLAB_CAP_SME_CBIT
-#endif
-	,
+		PTLAB_CAP_PAGE_SIZE | PTLAB_CAP_SME_CBIT,
 	.name = "libaddrxlat " ADDRXLAT_VERSION_STRING " (examples/walkers/addrxlat.c)",
 	.open = axl_open,
 	.translate = axl_translate,

@@ -82,7 +82,7 @@ class Walker:
         # drgn walks the table VMCOREINFO names, read through the core's virtual root segment;
         # CR3 (PCID/PWT/PCD bits 11:0 and the SME C-bit aside) must name the same table.
         cr3 = number(req.get("cr3", 0)) & 0x000FFFFFFFFFF000
-        cbit = number(req.get("sme_cbit", 0))
+        cbit = number(req.get("cbit", 0))
         if cbit:
             cr3 &= ~(1 << cbit)
         if not any(paddr == cr3 for _, paddr in segs):

@@ -39,6 +39,7 @@ struct tw_bugs {
 	bool cr3_low_bits;       /* CR3 bits 11:0 (PCID, PWT, PCD) not masked off the root */
 	bool no_reserved;        /* Volatility, LibVMI: only the present bit is honoured */
 	bool cbit_in_frame;      /* LibVMI: the SME C-bit kept as an address bit */
+	bool direct_map_math;    /* crash's vtop summary: direct-map VAs by arithmetic, no walk */
 };
 
 #ifdef TW_BUG
@@ -92,12 +93,10 @@ static void *tw_open(const struct ptlab_cpu *cpu, ptlab_read_phys_fn read, void 
 	w->read_ctx = read_ctx;
 	w->paging = cpu->paging;
 	w->frame = bits(bug.frame_bit51 ? 51 : m - 1, 12);
-#ifdef PTLAB_CAP_SME_CBIT
 	if (cpu->sme_cbit && cpu->paging != PTLAB_PAGING_LEGACY32 && !bug.cbit_in_frame)
 		w->cbit = BIT(cpu->sme_cbit);
 	if (cpu->sme_cbit && bug.cbit_in_frame)
 		w->frame |= BIT(cpu->sme_cbit); /* the bug: the C-bit read as one more address bit */
-#endif
 	const uint64_t no_xd = cpu->efer & EFER_NXE ? 0 : ENTRY_XD;
 	const uint64_t cr3 = cpu->cr3 & ~w->cbit;
 	switch (cpu->paging) {
@@ -222,6 +221,14 @@ static int tw_translate(void *walker, uint64_t va, uint32_t access, struct ptlab
 			return 0;
 	}
 
+	/* Linux's 4-level direct map (PAGE_OFFSET 0xffff888000000000, 64 TiB). */
+	const uint64_t page_offset = UINT64_C(0xffff888000000000);
+	if (bug.direct_map_math && w->va_bits == 48 && va - page_offset < BIT(46)) {
+		out->mapped = 1;
+		out->pa = va - page_offset;
+		return 0;
+	}
+
 	uint64_t table = w->root;
 	const unsigned index_bits = w->paging == PTLAB_PAGING_LEGACY32 ? 10 : 9;
 	for (unsigned level = w->levels; level >= 1; level--) {
@@ -273,11 +280,7 @@ static void tw_close(void *walker)
 static const struct ptlab_adapter tw_adapter = {
 	.abi = PTLAB_ADAPTER_ABI,
 	.caps = PTLAB_CAP_LEGACY32 | PTLAB_CAP_PAE | PTLAB_CAP_IA32E_4 | PTLAB_CAP_IA32E_5 |
-		PTLAB_CAP_PAGE_SIZE
-#ifdef PTLAB_CAP_SME_CBIT
-		| PTLAB_CAP_SME_CBIT
-#endif
-	,
+		PTLAB_CAP_PAGE_SIZE | PTLAB_CAP_SME_CBIT,
 	.name = TW_NAME,
 	.open = tw_open,
 	.translate = tw_translate,
