@@ -9,6 +9,11 @@
  * reproducer line (mode, CR0/CR3/CR4/EFER, MAXPHYADDR, C-bit, VA, access, expected, got, and
  * the entries libptwalk read) and aborts, so libFuzzer and AFL++ keep the input.
  *
+ * PAE inputs may also say that the PDPT in memory changed after the last MOV to CR3 (SDM 4.4.1:
+ * the PDPTE registers keep what was loaded): header byte 6 (reserved in fuzz/input.h for the
+ * other targets), bits 1:0 = r, makes PDPTE register i the in-memory PDPTE (i + r) % 4, as if
+ * software had rotated the table since; both libptwalk and the walker get the registers.
+ *
  * Inputs libptwalk cannot compare are skipped: modes the walker does not declare, the SME C-bit
  * unless it declares PTLAB_CAP_SME_CBIT, PAE states whose PDPTEs would #GP at CR3 load (not a
  * CPU state a dump can hold), probes whose tables are not in the input (ptlab says "not in
@@ -87,6 +92,23 @@ static uint32_t cap_of(uint32_t paging)
 	static const uint32_t caps[] = { 0, PTLAB_CAP_LEGACY32, PTLAB_CAP_PAE, PTLAB_CAP_IA32E_4,
 					 PTLAB_CAP_IA32E_5 };
 	return paging < sizeof(caps) / sizeof(caps[0]) ? caps[paging] : 0;
+}
+
+/** PAE: the PDPTE registers as loaded before software rotated the PDPT by `r` entries (see the
+ *  top of the file); false when the PDPT is not in memory (libptwalk then says so). */
+static bool rotated_pdpte_regs(struct pt_cpu_state *cpu, const struct fz_mem *m, unsigned r)
+{
+	const uint8_t *pdpt = m->mem.ptr(&m->mem, cpu->cr3 & 0xffffffe0u, 32);
+	if (!pdpt)
+		return false;
+	for (unsigned i = 0; i < 4; i++) {
+		uint64_t v = 0;
+		for (unsigned b = 0; b < 8; b++)
+			v |= (uint64_t)pdpt[8 * ((i + r) % 4) + b] << (8 * b);
+		cpu->pdpte_regs[i] = v;
+	}
+	cpu->has_pdpte_regs = true;
+	return true;
 }
 
 /** What libptwalk says, in the adapter's terms. */
@@ -186,6 +208,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct fz_parse_opts opts = { .no_cbit = !(adapter->caps & PTLAB_CAP_SME_CBIT) };
 	fz_parse(data, size, &opts, &in, &mem);
 	in.cpu.rflags = 0; /* the ABI carries no RFLAGS: AC is 0 on both sides */
+	const unsigned rotate = size > 6 ? data[6] & 3 : 0;
+	if (in.mode == PT_MODE_PAE && rotate)
+		rotated_pdpte_regs(&in.cpu, &mem, rotate);
 	const uint32_t paging = paging_of(in.mode);
 	if (!paging || !(adapter->caps & cap_of(paging)) ||
 	    pt_context_init(&ctx, &in.cpu, &mem.mem, NULL, NULL) != PT_OK)

@@ -12,7 +12,7 @@
  *     3    1 cpl         byte % 4
  *     4    1 access      bits 1:0 kind (3 -> read), bit 2 implicit supervisor read
  *     5    1 options     FZ_OPT_* bits (the kpgd target puts its symbol text after the header)
- *     6    2 reserved
+ *     6    2 reserved (adapter_diff: byte 6 bits 1:0 rotate the PAE PDPTE registers)
  *     8    8 cr0         only WP is kept (PG/PE follow the mode)
  *    16    8 cr3
  *    24    8 cr4         PSE, SMEP, SMAP, PKE, PCIDE kept (PAE/LA57 follow the mode)
