@@ -223,14 +223,16 @@ static enum pt_status adapter_run_case(struct ptk_walker *w, const struct ptk_ca
 		if (kit_supported(w->caps, c, &c->probes[i]))
 			todo[ntodo++] = (uint32_t)i;
 	}
-	map_len = sizeof(*h) + (ntodo ? ntodo : 1) * sizeof(*slots);
+	/* The slots follow the head, aligned for their 64-bit members. */
+	const size_t head_len = (sizeof(*h) + 63) & ~(size_t)63;
+	map_len = head_len + (ntodo ? ntodo : 1) * sizeof(*slots);
 	h = ntodo ? mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
 		  : NULL;
 	if (h == MAP_FAILED) {
 		free(todo);
 		return pt_error_printf(err, "mmap: %s", strerror(errno));
 	}
-	slots = ntodo ? (struct shared_slot *)(h + 1) : NULL;
+	slots = ntodo ? (struct shared_slot *)((char *)h + head_len) : NULL;
 	while (start < ntodo) {
 		char how[256];
 		int status;
