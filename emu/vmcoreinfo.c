@@ -79,9 +79,10 @@ bool emu_vmcoreinfo_build(const struct pt_emu_machine *m, const struct pt_emu_bo
 
 	memset(out, 0, sizeof(*out));
 	/* The table: init_top_pgt (x86-64; older kernels init_level4_pgt), swapper_pg_dir (i386). */
-	if (!(x86_64 ? runtime_symbol(m, r, "init_top_pgt", &top) || runtime_symbol(m, r, "init_level4_pgt", &top)
-		     : runtime_symbol(m, r, "swapper_pg_dir", &top)) ||
-	    !banner_release(m, r, release, sizeof(release)))
+	const bool have_top = x86_64 ? runtime_symbol(m, r, "init_top_pgt", &top) ||
+					       runtime_symbol(m, r, "init_level4_pgt", &top)
+				     : runtime_symbol(m, r, "swapper_pg_dir", &top);
+	if (!have_top || !banner_release(m, r, release, sizeof(release)))
 		return false;
 	f.swapper_pg_dir = top;
 	/* x86's linker script puts _stext at _text. */
@@ -102,7 +103,7 @@ bool emu_vmcoreinfo_build(const struct pt_emu_machine *m, const struct pt_emu_bo
 	size_t len = pt_vmcoreinfo_format(&f, out->text, sizeof(out->text));
 	/* sme_me_mask, as VMCOREINFO_NUMBER prints it (signed decimal), when SME is on. */
 	if (x86_64 && r->cpu.cbit && len < sizeof(out->text))
-		len += (size_t)snprintf(out->text + len, sizeof(out->text) - len, "NUMBER(sme_mask)=%" PRId64 "\n",
-					(int64_t)(UINT64_C(1) << r->cpu.cbit));
+		len += (size_t)snprintf(out->text + len, sizeof(out->text) - len,
+					"NUMBER(sme_mask)=%" PRId64 "\n", (int64_t)(UINT64_C(1) << r->cpu.cbit));
 	return len < sizeof(out->text);
 }

@@ -9,7 +9,7 @@
  *
  * Every rule below is from the Intel SDM, Vol. 3A, chapter 4 (section numbers of the 2023+
  * editions; the entry-format tables are Tables 4-14 to 4-20):
- *   - the linear address must be canonical (3.3.7.1, 4.5): else #GP, the VA does not translate;
+ *   - the linear address must be canonical (Vol. 1, 3.3.7.1; 4.5): else #GP, no translation;
  *   - CR3 bits M-1:12 locate the PML4 (Table 4-12/4-13); bits 11:0 are PWT/PCD or a PCID and
  *     bits 63:M are not address bits (M = MAXPHYADDR);
  *   - each level: not present (bit 0 = 0) stops the walk (4.5.4);
@@ -97,7 +97,7 @@ static int minimal_translate(void *walker, uint64_t va, uint32_t access, struct 
 	out->page_size = 0;
 
 	/* 4-level paging translates 48-bit linear addresses; bits 63:47 must all equal bit 47
-	 * (canonical form, 3.3.7.1). A non-canonical access is a #GP before any table is read. */
+	 * (canonical form, SDM Vol. 1, 3.3.7.1): else a #GP before any table is read. */
 	const uint64_t upper = va >> 47;
 	if (upper != 0 && upper != 0x1ffff)
 		return 0;

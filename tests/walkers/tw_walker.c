@@ -10,8 +10,8 @@
  * its class and pass it on every tag the bug does not touch (tests/CMakeLists.txt).
  *
  * The rules are the Intel SDM's, Vol. 3A chapter 4: 32-bit paging (4.3, Tables 4-4..4-7), PAE
- * (4.4, Tables 4-8..4-11), 4- and 5-level paging (4.5, Tables 4-12..4-20), canonical addresses
- * (3.3.7.1), the SME C-bit (AMD APM Vol. 2, 7.10.1). Pure translation only: no access rights.
+ * (4.4, Tables 4-8..4-11), 4- and 5-level paging (4.5, Tables 4-12..4-20); canonical addresses
+ * (Vol. 1, 3.3.7.1); the SME C-bit (AMD APM Vol. 2, 7.10.1). Pure translation: no access rights.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -209,7 +209,7 @@ static int tw_translate(void *walker, uint64_t va, uint32_t access, struct ptlab
 	(void)access;
 
 	*out = (struct ptlab_result){ 0 };
-	/* 3.3.7.1: bits 63:va_bits-1 all equal, else #GP; 32-bit modes: 32-bit addresses. */
+	/* SDM Vol. 1, 3.3.7.1: bits 63:va_bits-1 all equal, else #GP; 32-bit modes: 32-bit VAs. */
 	if (w->va_bits == 32) {
 		if (va >> 32)
 			return 0;
