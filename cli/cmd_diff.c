@@ -101,9 +101,7 @@ static void print_walker(const struct pt_diff_probe *p)
 	fputs("    entries:", stdout);
 	if (r->nentries == 0)
 		fputs(" none", stdout);
-	for (unsigned i = 0; i < r->nentries && i < 5; i++)
-		printf(" L%u 0x%llx=0x%llx", r->entry[i].level, (unsigned long long)r->entry[i].pa,
-		       (unsigned long long)r->entry[i].value);
+	ptl_print_entries(stdout, r);
 	fputc('\n', stdout);
 }
 
@@ -168,45 +166,34 @@ static void print_text(const struct ptl_session *s, const struct pt_diff_stats *
 
 /* ---- JSON output --------------------------------------------------------------------------- */
 
-static void json_mismatch(struct ptl_json *j, const struct ptl_session *s, const struct pt_diff_probe *p)
+/** "walker": what the walker answered for the probe. */
+static void json_walker(struct ptl_json *j, const struct pt_diff_probe *p)
 {
 	const struct pt_result *r = &p->walker;
-	const struct pt_oracle_answer *o = &p->oracle;
-
-	ptl_json_object_begin(j);
-	ptl_json_key(j, "va");
-	ptl_json_hex(j, p->va);
-	ptl_json_key(j, "access");
-	ptl_json_string(j, pt_access_kind_name(p->access.kind));
-	ptl_json_key(j, "cpl");
-	ptl_json_u64(j, p->access.cpl);
-	ptl_json_key(j, "implicit");
-	ptl_json_bool(j, p->access.implicit);
+	const bool ok = p->walker_status == PT_OK;
 
 	ptl_json_key(j, "walker");
 	ptl_json_object_begin(j);
 	ptl_json_key(j, "status");
 	ptl_json_string(j, pt_status_name(p->walker_status));
 	ptl_json_key(j, "pa");
-	if (p->walker_status == PT_OK)
-		ptl_json_hex(j, r->pa);
-	else
-		ptl_json_null(j);
+	ptl_json_hex_or_null(j, ok, r->pa);
 	ptl_json_key(j, "level");
-	ptl_json_u64(j, p->walker_status == PT_OK ? r->level : r->fault.level);
-	ptl_json_fault(j, p->walker_status, &p->walker.fault, p->at_cr3_load);
+	ptl_json_u64(j, ok ? r->level : r->fault.level);
+	ptl_json_fault(j, p->walker_status, &r->fault, p->at_cr3_load);
 	ptl_json_entries(j, r);
 	ptl_json_object_end(j);
+}
 
+/** "oracle": what Unicorn's MMU answered for the probe. */
+static void json_oracle(struct ptl_json *j, const struct ptl_session *s, const struct pt_oracle_answer *o)
+{
 	ptl_json_key(j, "oracle");
 	ptl_json_object_begin(j);
 	ptl_json_key(j, "status");
 	ptl_json_string(j, pt_status_name(o->status));
 	ptl_json_key(j, "pa");
-	if (o->status == PT_OK)
-		ptl_json_hex(j, o->pa);
-	else
-		ptl_json_null(j);
+	ptl_json_hex_or_null(j, o->status == PT_OK, o->pa);
 	ptl_json_key(j, "level");
 	ptl_json_u64(j, o->level);
 	ptl_json_key(j, "fault");
@@ -226,6 +213,22 @@ static void json_mismatch(struct ptl_json *j, const struct ptl_session *s, const
 		ptl_json_entry(j, s->ctx.desc->levels - i, o->entry_pa[i], o->entry[i]);
 	ptl_json_array_end(j);
 	ptl_json_object_end(j);
+}
+
+/** The first mismatch: the probe (VA and access), and both answers. */
+static void json_mismatch(struct ptl_json *j, const struct ptl_session *s, const struct pt_diff_probe *p)
+{
+	ptl_json_object_begin(j);
+	ptl_json_key(j, "va");
+	ptl_json_hex(j, p->va);
+	ptl_json_key(j, "access");
+	ptl_json_string(j, pt_access_kind_name(p->access.kind));
+	ptl_json_key(j, "cpl");
+	ptl_json_u64(j, p->access.cpl);
+	ptl_json_key(j, "implicit");
+	ptl_json_bool(j, p->access.implicit);
+	json_walker(j, p);
+	json_oracle(j, s, &p->oracle);
 	ptl_json_object_end(j);
 }
 

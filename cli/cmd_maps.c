@@ -254,12 +254,7 @@ static void json_mapped(struct maps_run *run, const struct pt_range *r)
 	ptl_json_hex(j, r->pa);
 	ptl_json_key(j, "size");
 	ptl_json_u64(j, r->size);
-	ptl_json_key(j, "writable");
-	ptl_json_bool(j, r->rights.writable);
-	ptl_json_key(j, "user");
-	ptl_json_bool(j, r->rights.user);
-	ptl_json_key(j, "nx");
-	ptl_json_bool(j, r->rights.nx);
+	ptl_json_rights(j, &r->rights);
 	ptl_json_key(j, "page_size");
 	ptl_json_u64(j, r->page_size);
 	ptl_json_key(j, "pkey");

@@ -170,9 +170,7 @@ static void print_entries(const struct pt_result *r)
 	if (r->nentries == 0)
 		return;
 	fputs("  [entries:", stdout);
-	for (unsigned i = 0; i < r->nentries && i < 5; i++)
-		printf(" L%u 0x%llx=0x%llx", r->entry[i].level, (unsigned long long)r->entry[i].pa,
-		       (unsigned long long)r->entry[i].value);
+	ptl_print_entries(stdout, r);
 	fputc(']', stdout);
 }
 
@@ -263,12 +261,7 @@ static void json_mapping(struct ptl_json *j, const struct outcome *o)
 	ptl_json_u64(j, r->page_size);
 	ptl_json_key(j, "level");
 	ptl_json_u64(j, r->level);
-	ptl_json_key(j, "writable");
-	ptl_json_bool(j, r->rights.writable);
-	ptl_json_key(j, "user");
-	ptl_json_bool(j, r->rights.user);
-	ptl_json_key(j, "nx");
-	ptl_json_bool(j, r->rights.nx);
+	ptl_json_rights(j, &r->rights);
 	ptl_json_key(j, "pkey");
 	ptl_json_u64(j, r->rights.pkey);
 	ptl_json_key(j, "pa_in_dump");

@@ -52,3 +52,12 @@ const char *ptl_pf_error_names(uint32_t error_code, char *buf, size_t buflen)
 		snprintf(buf, buflen, "none");
 	return buf;
 }
+
+void ptl_print_entries(FILE *out, const struct pt_result *r)
+{
+	const unsigned max = sizeof(r->entry) / sizeof(r->entry[0]);
+
+	for (unsigned i = 0; i < r->nentries && i < max; i++)
+		fprintf(out, " L%u 0x%llx=0x%llx", r->entry[i].level, (unsigned long long)r->entry[i].pa,
+			(unsigned long long)r->entry[i].value);
+}

@@ -213,6 +213,16 @@ void ptl_json_fault(struct ptl_json *j, enum pt_status status, const struct pt_f
 	ptl_json_object_end(j);
 }
 
+void ptl_json_rights(struct ptl_json *json, const struct pt_rights *rights)
+{
+	ptl_json_key(json, "writable");
+	ptl_json_bool(json, rights->writable);
+	ptl_json_key(json, "user");
+	ptl_json_bool(json, rights->user);
+	ptl_json_key(json, "nx");
+	ptl_json_bool(json, rights->nx);
+}
+
 void ptl_json_entry(struct ptl_json *json, unsigned level, uint64_t pa, uint64_t value)
 {
 	ptl_json_object_begin(json);

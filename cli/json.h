@@ -55,6 +55,8 @@ void ptl_json_null(struct ptl_json *json);
  */
 void ptl_json_fault(struct ptl_json *json, enum pt_status status, const struct pt_fault *fault,
 		    bool at_cr3_load);
+/** The members "writable", "user" and "nx" of a mapping's rights. */
+void ptl_json_rights(struct ptl_json *json, const struct pt_rights *rights);
 /** One paging-structure entry read: {"level","pa","value"}. */
 void ptl_json_entry(struct ptl_json *json, unsigned level, uint64_t pa, uint64_t value);
 /** The member "entries": the entries a walk read, top level first ([] when none). */
