@@ -118,17 +118,17 @@ struct bz_layout {
 };
 
 struct pt_emu_machine {
-	const struct image_def *def;
+	const struct emu_image_def *def;
 	/* vmlinux:PATH: the manifest entry made for it, the kernel and its symbols. */
 	bool is_vmlinux;
 	bool vm_la57;
-	struct image_def vm_def;
-	struct vmlinux_image vmlinux;
+	struct emu_image_def vm_def;
+	struct emu_vmlinux vmlinux;
 	/* bzimage:PATH: the bzImage, and the kernel's place once the decompressor has put it */
 	bool is_bzimage;
-	struct bzimage_image bz;
+	struct emu_bzimage bz;
 	struct bz_layout bz_layout;
-	struct pt_blob bz_kernel;
+	struct emu_blob bz_kernel;
 	const struct pt_symtab *symbols;
 	uint8_t *mem;
 	uint64_t mem_size;
@@ -155,9 +155,9 @@ static uint64_t round_up(uint64_t v, uint64_t align)
 /** The nearest symbol at or below `addr` (run-time address) of the image, for messages. */
 static void describe_address(const struct pt_emu_machine *m, uint64_t addr, char *buf, size_t buflen)
 {
-	const struct image_def *def = m->def;
+	const struct emu_image_def *def = m->def;
 	const uint64_t phys_load = m->result.phys_load, virt_offset = m->result.virt_offset;
-	const struct pt_blob *blobs[2] = { def->first, def->kernel };
+	const struct emu_blob *blobs[2] = { def->first, def->kernel };
 	const char *best = NULL;
 	uint64_t best_off = UINT64_MAX;
 	if (m->symbols && def->kernel) {
@@ -177,11 +177,11 @@ static void describe_address(const struct pt_emu_machine *m, uint64_t addr, char
 		}
 	}
 	for (int b = 0; b < 2 && !m->symbols && !m->is_bzimage; b++) {
-		const struct pt_blob *blob = blobs[b];
+		const struct emu_blob *blob = blobs[b];
 		if (!blob)
 			continue;
 		for (size_t i = 0; i < blob->nsyms; i++) {
-			const struct pt_blob_sym *s = &blob->syms[i];
+			const struct emu_blob_sym *s = &blob->syms[i];
 			if (s->type == 'A' || s->type == 'a')
 				continue;
 			uint64_t off_in_image = s->value - blob->base_va;
@@ -223,7 +223,7 @@ struct run_state {
 	const struct bz_layout *bz;
 	bool kernel_found;
 	uint64_t kernel_pa, kernel_virt_offset;
-	struct uc_blob_layout layout;
+	struct emu_ucblob_layout layout;
 	bool efer_failed;        /**< EFER.NXE could not be set */
 	bool emulate_syscfg;     /**< --sme: RDMSR of SYSCFG answers MemEncryptionModeEn */
 	uint64_t insns;
@@ -509,8 +509,8 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
 /** The fault's error code as Unicorn pushed it, or false when it cannot be recovered. */
 static bool fault_error_code(const struct run_state *rs, uc_engine *uc, uint32_t *code_ret)
 {
-	struct uc_blob_layout layout;
-	if (!rs->fault_ctx || !uc_blob_layout_get(&layout) || layout.error_code + 4 > uc_context_size(uc))
+	struct emu_ucblob_layout layout;
+	if (!rs->fault_ctx || !emu_ucblob_layout_get(&layout) || layout.error_code + 4 > uc_context_size(uc))
 		return false;
 	*code_ret = (uint32_t)pt_le_get((const uint8_t *)rs->fault_ctx + layout.error_code, 4);
 	return true;
@@ -518,7 +518,7 @@ static bool fault_error_code(const struct run_state *rs, uc_engine *uc, uint32_t
 
 /* ---- placing the images ------------------------------------------------------------------- */
 
-static void place_blob(uint8_t *mem, uint64_t pa, const struct pt_blob *blob)
+static void place_blob(uint8_t *mem, uint64_t pa, const struct emu_blob *blob)
 {
 	memcpy(mem + pa, blob->bytes, blob->filesz);
 	memset(mem + pa + blob->filesz, 0, blob->memsz - blob->filesz);
@@ -526,7 +526,7 @@ static void place_blob(uint8_t *mem, uint64_t pa, const struct pt_blob *blob)
 
 /* Apply the kernel's relocations for a virtual offset, as the decompressor applies
  * vmlinux.relocs: add the offset to every recorded 64-bit (and 32-bit) field. */
-static void relocate(uint8_t *image, const struct pt_blob *blob, uint64_t virt_offset)
+static void relocate(uint8_t *image, const struct emu_blob *blob, uint64_t virt_offset)
 {
 	for (size_t i = 0; i < blob->nrelocs; i++) {
 		uint8_t *p = image + blob->relocs[i].offset;
@@ -565,14 +565,14 @@ static void write_boot_params(uint8_t *mem, uint64_t mem_size, uint64_t kernel_e
 
 /* ---- options ---------------------------------------------------------------------------------- */
 
-/* An i386 kernel (ENTRY_NATIVE_32): one offset moves the virtual and the physical addresses, as
+/* An i386 kernel (EMU_ENTRY_NATIVE_32): one offset moves the virtual and the physical addresses, as
  * the i386 decompressor applies the relocations for (load address - LOAD_PHYSICAL_ADDR) and
  * i386 KASLR picks the virtual address equal to the physical one. The load address is a
  * multiple of phys_align (CONFIG_PHYSICAL_ALIGN) from LOAD_PHYSICAL_ADDR (the kernel never runs
  * lower), and the kernel with its brk ends in RAM and below KERNEL_IMAGE_SIZE (the window i386
  * KASLR picks from; it also keeps the kernel's page tables below PAGE_OFFSET physically, where
  * the machine's uc mapping of physical memory ends). */
-static enum pt_status resolve_layout32(const struct image_def *def, const struct pt_emu_boot_opts *o,
+static enum pt_status resolve_layout32(const struct emu_image_def *def, const struct pt_emu_boot_opts *o,
 				       uint64_t mem_size, uint64_t *phys_load_ret,
 				       uint64_t *virt_offset_ret, struct pt_error *err)
 {
@@ -635,7 +635,7 @@ static enum pt_status resolve_layout32(const struct image_def *def, const struct
 }
 
 /* Resolve phys_load and virt_offset from the options (and the KASLR seed). */
-static enum pt_status resolve_layout(const struct image_def *def, const struct pt_emu_boot_opts *o,
+static enum pt_status resolve_layout(const struct emu_image_def *def, const struct pt_emu_boot_opts *o,
 				     uint64_t mem_size, uint64_t *phys_load_ret,
 				     uint64_t *virt_offset_ret, struct pt_error *err)
 {
@@ -656,7 +656,7 @@ static enum pt_status resolve_layout(const struct image_def *def, const struct p
 		return pt_error_set(err, img, UINT64_MAX, "this image does not take --pti");
 	if (o->has_kaslr_seed && (o->phys_load || o->has_virt_offset))
 		return pt_error_set(err, img, UINT64_MAX, "--kaslr picks both offsets: drop --phys-load/--virt-offset");
-	if (def->entry == ENTRY_NATIVE_32)
+	if (def->entry == EMU_ENTRY_NATIVE_32)
 		return resolve_layout32(def, o, mem_size, phys_load_ret, virt_offset_ret, err);
 
 	if (o->has_kaslr_seed) {
@@ -698,7 +698,7 @@ static enum pt_status resolve_layout(const struct image_def *def, const struct p
 
 /* ---- boot --------------------------------------------------------------------------------------- */
 
-static enum pt_status uc_fail(struct pt_error *err, const char *img, const char *what, uc_err e)
+static enum pt_status unicorn_fail(struct pt_error *err, const char *img, const char *what, uc_err e)
 {
 	return pt_error_set(err, img, UINT64_MAX, "unicorn: %s: %s", what, uc_strerror(e));
 }
@@ -709,31 +709,31 @@ static enum pt_status uc_fail(struct pt_error *err, const char *img, const char 
 static enum pt_status setup_engine64(struct pt_emu_machine *m, uc_engine *uc, bool sme,
 				     struct pt_error *err)
 {
-	const struct image_def *def = m->def;
+	const struct emu_image_def *def = m->def;
 	const char *img = def->pub.name;
 	uc_err e;
 	if ((e = uc_mem_map_ptr(uc, 0, m->mem_size, UC_PROT_ALL, m->mem)) != UC_ERR_OK)
-		return uc_fail(err, img, "map physical memory", e);
+		return unicorn_fail(err, img, "map physical memory", e);
 	if (def->kernel) {
 		/* The kernel at its run-time virtual address: the same host memory again. */
 		uint64_t va = def->kernel->base_va + m->result.virt_offset;
 		uint64_t size = round_up(def->kernel->memsz, 4096);
 		if ((e = uc_mem_map_ptr(uc, va, size, UC_PROT_ALL, m->mem + m->result.phys_load)) != UC_ERR_OK)
-			return uc_fail(err, img, "alias the kernel at its virtual address", e);
+			return unicorn_fail(err, img, "alias the kernel at its virtual address", e);
 	}
 	if (m->is_vmlinux || m->is_bzimage) {
 		/* A real kernel reads boot_params and builds page tables through the direct map
 		 * (__va) before start_kernel: physical memory again at page_offset_base. */
 		const uint64_t base = m->vm_la57 ? DIRECT_MAP_L5 : DIRECT_MAP_L4;
 		if ((e = uc_mem_map_ptr(uc, base, m->mem_size, UC_PROT_ALL, m->mem)) != UC_ERR_OK)
-			return uc_fail(err, img, "alias physical memory at the direct map", e);
+			return unicorn_fail(err, img, "alias physical memory at the direct map", e);
 	}
 	if (sme) {
 		/* Physical memory again at C-bit | PA, where Unicorn's page walk loads tables that
 		 * entries (and CR3) carrying the C-bit point to (see SME_CBIT). */
 		e = uc_mem_map_ptr(uc, UINT64_C(1) << SME_CBIT, m->mem_size, UC_PROT_ALL, m->mem);
 		if (e != UC_ERR_OK)
-			return uc_fail(err, img, "alias physical memory at the SME C-bit", e);
+			return unicorn_fail(err, img, "alias physical memory at the SME C-bit", e);
 	}
 	uint64_t rsp = BOOT_PARAMS_PA - 16;
 	uc_reg_write(uc, UC_X86_REG_RSP, &rsp);
@@ -748,7 +748,7 @@ static enum pt_status setup_engine64(struct pt_emu_machine *m, uc_engine *uc, bo
  * Unicorn accesses the uc address equal to the VA after its walk and VA PAGE_OFFSET + x maps x. */
 static enum pt_status setup_engine32(struct pt_emu_machine *m, uc_engine *uc, struct pt_error *err)
 {
-	const struct image_def *def = m->def;
+	const struct emu_image_def *def = m->def;
 	const char *img = def->pub.name;
 	const uint64_t phys_span = m->mem_size < def->page_offset ? m->mem_size : def->page_offset;
 	const uint64_t lowmem_span = (UINT64_C(1) << 32) - def->page_offset;
@@ -756,9 +756,9 @@ static enum pt_status setup_engine32(struct pt_emu_machine *m, uc_engine *uc, st
 	uc_err e;
 
 	if ((e = uc_mem_map_ptr(uc, 0, phys_span, UC_PROT_ALL, m->mem)) != UC_ERR_OK)
-		return uc_fail(err, img, "map physical memory", e);
+		return unicorn_fail(err, img, "map physical memory", e);
 	if ((e = uc_mem_map_ptr(uc, def->page_offset, alias_span, UC_PROT_ALL, m->mem)) != UC_ERR_OK)
-		return uc_fail(err, img, "alias lowmem at PAGE_OFFSET", e);
+		return unicorn_fail(err, img, "alias lowmem at PAGE_OFFSET", e);
 
 	/* The boot GDT: null, null, __BOOT_CS, __BOOT_DS. */
 	uint8_t *gdt = m->mem + BOOT_GDT_PA;
@@ -767,13 +767,13 @@ static enum pt_status setup_engine32(struct pt_emu_machine *m, uc_engine *uc, st
 	pt_le_put(gdt + BOOT_DS, FLAT_DATA32, 8);
 	uc_x86_mmr gdtr = { .base = BOOT_GDT_PA, .limit = 4 * 8 - 1 };
 	if ((e = uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr)) != UC_ERR_OK)
-		return uc_fail(err, img, "load GDTR", e);
+		return unicorn_fail(err, img, "load GDTR", e);
 	/* CR0: PE (and ET) on, PG off. The 32-bit engine starts that way (CR0 = 0x11); say so. */
 	uint64_t cr0 = 0;
 	uc_reg_read(uc, UC_X86_REG_CR0, &cr0);
 	uint32_t cr0_32 = (uint32_t)((cr0 | CR0_PE | CR0_ET) & ~CR0_PG);
 	if ((e = uc_reg_write(uc, UC_X86_REG_CR0, &cr0_32)) != UC_ERR_OK)
-		return uc_fail(err, img, "write CR0", e);
+		return unicorn_fail(err, img, "write CR0", e);
 	/* Segments: in UC_MODE_32 these writes load the descriptors from the GDT (and fail on a
 	 * bad one), as a far jump and mov to a segment register would. */
 	const struct {
@@ -786,7 +786,7 @@ static enum pt_status setup_engine32(struct pt_emu_machine *m, uc_engine *uc, st
 	for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
 		uint32_t sel = segs[i].sel;
 		if ((e = uc_reg_write(uc, segs[i].reg, &sel)) != UC_ERR_OK)
-			return uc_fail(err, img, "load a segment register from the boot GDT", e);
+			return unicorn_fail(err, img, "load a segment register from the boot GDT", e);
 	}
 	const struct {
 		int reg;
@@ -799,7 +799,7 @@ static enum pt_status setup_engine32(struct pt_emu_machine *m, uc_engine *uc, st
 	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
 		uint32_t v = regs[i].value;
 		if ((e = uc_reg_write(uc, regs[i].reg, &v)) != UC_ERR_OK)
-			return uc_fail(err, img, "set the boot protocol's registers", e);
+			return unicorn_fail(err, img, "set the boot protocol's registers", e);
 	}
 	return PT_OK;
 }
@@ -891,7 +891,7 @@ static enum pt_status kernel_starts(struct pt_emu_machine *m, struct run_state *
 	const char *img = m->def->pub.name;
 	uint64_t start_kernel = 0, startup64 = 0;
 	uc_err e;
-	m->bz_kernel = (struct pt_blob){ .name = "vmlinux (decompressed)", .base_va = bz->text,
+	m->bz_kernel = (struct emu_blob){ .name = "vmlinux (decompressed)", .base_va = bz->text,
 					  .base_pa = bz->text - START_KERNEL_MAP, .memsz = bz->size,
 					  .filesz = bz->size, .bytes = m->mem + rs->kernel_pa };
 	m->vm_def.kernel = &m->bz_kernel;
@@ -900,9 +900,9 @@ static enum pt_status kernel_starts(struct pt_emu_machine *m, struct run_state *
 	m->result.virt_offset = rs->kernel_virt_offset;
 	if ((e = uc_mem_map_ptr(uc, bz->text + rs->kernel_virt_offset, round_up(bz->size, 4096), UC_PROT_ALL,
 				m->mem + rs->kernel_pa)) != UC_ERR_OK)
-		return uc_fail(err, img, "alias the kernel at its virtual address", e);
+		return unicorn_fail(err, img, "alias the kernel at its virtual address", e);
 	if ((e = uc_hook_add(uc, h_code, UC_HOOK_CODE, (void *)on_code, rs, 1, 0)) != UC_ERR_OK)
-		return uc_fail(err, img, "hook", e);
+		return unicorn_fail(err, img, "hook", e);
 	uc_ctl_flush_tlb(uc); /* UC_CTL_TB_FLUSH: translation blocks, not the TLB */
 	if (pt_symtab_value(m->symbols, "__startup_64", &startup64))
 		rs->startup64_pa = rs->kernel_pa + (startup64 - bz->text);
@@ -915,9 +915,9 @@ static enum pt_status kernel_starts(struct pt_emu_machine *m, struct run_state *
 static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opts *opts,
 			  uint64_t start, uint64_t stop, struct pt_error *err)
 {
-	const struct image_def *def = m->def;
+	const struct emu_image_def *def = m->def;
 	const char *img = def->pub.name;
-	const bool native32 = def->entry == ENTRY_NATIVE_32;
+	const bool native32 = def->entry == EMU_ENTRY_NATIVE_32;
 	struct run_state rs = { .opts = opts, .native32 = native32, .emulate_syscfg = !native32 && opts->sme,
 				.real_kernel = m->is_vmlinux || m->is_bzimage,
 				.bz_searching = m->is_bzimage, .bz = &m->bz_layout, .mem_size = m->mem_size,
@@ -929,7 +929,7 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 	uc_err e;
 
 	if ((e = uc_open(UC_ARCH_X86, native32 ? UC_MODE_32 : UC_MODE_64, &uc)) != UC_ERR_OK)
-		return uc_fail(err, img, "open", e);
+		return unicorn_fail(err, img, "open", e);
 	rs.uc = uc;
 	st = native32 ? setup_engine32(m, uc, err) : setup_engine64(m, uc, opts->sme, err);
 	if (st != PT_OK)
@@ -939,11 +939,11 @@ static enum pt_status run(struct pt_emu_machine *m, const struct pt_emu_boot_opt
 	if ((e = uc_hook_add(uc, &h_cpuid, UC_HOOK_INSN, (void *)on_cpuid, &rs, 1, 0, UC_X86_INS_CPUID)) ||
 	    (!m->is_bzimage && (e = uc_hook_add(uc, &h_code, UC_HOOK_CODE, (void *)on_code, &rs, 1, 0))) ||
 	    (e = uc_hook_add(uc, &h_intr, UC_HOOK_INTR, (void *)on_interrupt, &rs, 1, 0))) {
-		st = uc_fail(err, img, "hook", e);
+		st = unicorn_fail(err, img, "hook", e);
 		goto out;
 	}
 
-	rs.have_layout = rs.real_kernel && uc_blob_layout_get(&rs.layout);
+	rs.have_layout = rs.real_kernel && emu_ucblob_layout_get(&rs.layout);
 	uint64_t startup64;
 	if (m->is_vmlinux && pt_symtab_value(m->symbols, "__startup_64", &startup64) &&
 	    startup64 >= def->kernel->base_va && startup64 - def->kernel->base_va < def->kernel->memsz)
@@ -1089,10 +1089,10 @@ static enum pt_status vmlinux_prepare(struct pt_emu_machine *m, const struct pt_
 		return pt_error_set(err, path, UINT64_MAX, "a real kernel needs its symbols for the stop "
 				    "point start_kernel (--symbols: a kallsyms map, System.map or vmlinux "
 				    "with .symtab)");
-	enum pt_status st = vmlinux_load(path, &m->vmlinux, err);
+	enum pt_status st = emu_vmlinux_load(path, &m->vmlinux, err);
 	if (st != PT_OK)
 		return st;
-	const struct pt_blob *k = &m->vmlinux.blob;
+	const struct emu_blob *k = &m->vmlinux.blob;
 	const char *spath = pt_symtab_path(opts->symbols) ? pt_symtab_path(opts->symbols) : "symbols";
 	uint64_t stop = 0, startup = 0, banner = 0;
 	if (!pt_symtab_value(opts->symbols, VMLINUX_STOP, &stop) || stop < k->base_va ||
@@ -1116,7 +1116,7 @@ static enum pt_status vmlinux_prepare(struct pt_emu_machine *m, const struct pt_
 	m->symbols = opts->symbols;
 	m->is_vmlinux = true;
 	m->vm_la57 = opts->la57;
-	m->vm_def = (struct image_def){
+	m->vm_def = (struct emu_image_def){
 		.pub = {
 			.name = "vmlinux",
 			.description = "a real x86-64 kernel: its own startup_64, __startup_64 and "
@@ -1124,8 +1124,8 @@ static enum pt_status vmlinux_prepare(struct pt_emu_machine *m, const struct pt_
 			.paging = PT_MODE_IA32E,
 			.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_LA57,
 		},
-		.entry = ENTRY_PROTECTED_32,
-		.first = &pt_blob_decomp64,
+		.entry = EMU_ENTRY_PROTECTED_32,
+		.first = &emu_blob_decomp64,
 		.first_pa = 0x100000,
 		.kernel = k,
 		.default_phys_load = k->base_pa,
@@ -1158,7 +1158,7 @@ static enum pt_status bzimage_prepare(struct pt_emu_machine *m, const struct pt_
 	if (!opts->symbols)
 		return pt_error_set(err, path, UINT64_MAX, "a real kernel needs its symbols for the stop "
 				    "point start_kernel (--symbols: a kallsyms map is enough)");
-	enum pt_status st = bzimage_load(path, &m->bz, err);
+	enum pt_status st = emu_bzimage_load(path, &m->bz, err);
 	if (st != PT_OK)
 		return st;
 	const char *spath = pt_symtab_path(opts->symbols) ? pt_symtab_path(opts->symbols) : "symbols";
@@ -1180,7 +1180,7 @@ static enum pt_status bzimage_prepare(struct pt_emu_machine *m, const struct pt_
 	m->symbols = opts->symbols;
 	m->is_bzimage = true;
 	m->vm_la57 = opts->la57;
-	m->vm_def = (struct image_def){
+	m->vm_def = (struct emu_image_def){
 		.pub = {
 			.name = "bzimage",
 			.description = "a real x86-64 bzImage: Linux's own decompressor (KASLR, "
@@ -1188,7 +1188,7 @@ static enum pt_status bzimage_prepare(struct pt_emu_machine *m, const struct pt_
 			.paging = PT_MODE_IA32E,
 			.options = PT_EMU_OPT_LA57,
 		},
-		.entry = ENTRY_PROTECTED_32,
+		.entry = EMU_ENTRY_PROTECTED_32,
 		.first = &m->bz.blob,
 		.first_pa = m->bz.blob.base_pa,
 		.kernel = NULL, /* placed by the decompressor: kernel_starts */
@@ -1222,8 +1222,8 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 						     strlen(PT_EMU_BZIMAGE_PREFIX)) == 0;
 	const bool vmlinux = bzimage || (opts->image && strncmp(opts->image, PT_EMU_VMLINUX_PREFIX,
 								 strlen(PT_EMU_VMLINUX_PREFIX)) == 0);
-	const struct image_def *def = vmlinux ? NULL
-				      : opts->image ? images_find(opts->image) : images_manifest(&(size_t){ 0 });
+	const struct emu_image_def *def = vmlinux ? NULL
+				      : opts->image ? emu_images_find(opts->image) : emu_images_manifest(&(size_t){ 0 });
 	if (!def && !vmlinux)
 		return pt_error_set(err, opts->image, UINT64_MAX, "no such image (see 'ptlab images')");
 	const char *img = vmlinux ? opts->image : def->pub.name;
@@ -1266,12 +1266,12 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 		kernel_entry = m->result.phys_load + (def->kernel->entry - def->kernel->base_pa);
 		m->result.phys_offset = m->result.phys_load - def->kernel->base_pa;
 	}
-	if (def->entry == ENTRY_NATIVE_32) {
+	if (def->entry == EMU_ENTRY_NATIVE_32) {
 		/* Straight into startup_32 at its physical address (code32_start). */
 		start = kernel_entry;
 		write_boot_params(m->mem, mem_size, kernel_entry, start, NULL);
 	} else {
-		place_blob(m->mem, SHIM_PA, &pt_blob_entry32);
+		place_blob(m->mem, SHIM_PA, &emu_blob_entry32);
 		place_blob(m->mem, def->first_pa, def->first);
 		uint64_t first_entry = def->first_pa + (def->first->entry - def->first->base_va);
 		write_boot_params(m->mem, mem_size, kernel_entry, first_entry,
@@ -1279,9 +1279,9 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 		uint64_t slot;
 		if (m->is_bzimage)
 			bzimage_boot_params(m, opts->cmdline ? opts->cmdline : "");
-		blob_symbol(&pt_blob_entry32, "boot_params_slot", &slot);
+		emu_blob_symbol(&emu_blob_entry32, "boot_params_slot", &slot);
 		pt_le_put(m->mem + slot, BOOT_PARAMS_PA, 4);
-		blob_symbol(&pt_blob_entry32, "entry_slot", &slot);
+		emu_blob_symbol(&emu_blob_entry32, "entry_slot", &slot);
 		pt_le_put(m->mem + slot, first_entry, 4);
 		start = SHIM_PA;
 	}
@@ -1301,7 +1301,7 @@ enum pt_status pt_emu_boot(const struct pt_emu_boot_opts *opts, struct pt_emu_ma
 	if (m->is_vmlinux || m->is_bzimage) {
 		/* checked by vmlinux_prepare / bzimage_prepare; a bzImage's slide is known later */
 		pt_symtab_value(m->symbols, def->stop_symbol, &stop_sym);
-	} else if (!blob_symbol(def->stop_blob, def->stop_symbol, &stop_sym)) {
+	} else if (!emu_blob_symbol(def->stop_blob, def->stop_symbol, &stop_sym)) {
 		st = pt_error_set(err, img, UINT64_MAX, "stop symbol %s missing", def->stop_symbol);
 		goto fail;
 	}
@@ -1340,8 +1340,8 @@ void pt_emu_destroy(struct pt_emu_machine *m)
 {
 	if (!m)
 		return;
-	vmlinux_unload(&m->vmlinux);
-	bzimage_unload(&m->bz);
+	emu_vmlinux_unload(&m->vmlinux);
+	emu_bzimage_unload(&m->bz);
 	free(m->mem);
 	free(m);
 }
@@ -1384,9 +1384,9 @@ enum pt_status pt_emu_print_symbols(const struct pt_emu_machine *m, FILE *out)
 		}
 		return PT_OK;
 	}
-	const struct pt_blob *blob = m->def->kernel ? m->def->kernel : m->def->first;
+	const struct emu_blob *blob = m->def->kernel ? m->def->kernel : m->def->first;
 	/* An i386 System.map prints 8 hex digits, an x86-64 one 16. */
-	const int width = m->def->entry == ENTRY_NATIVE_32 ? 8 : 16;
+	const int width = m->def->entry == EMU_ENTRY_NATIVE_32 ? 8 : 16;
 	for (size_t i = 0; i < blob->nsyms; i++) {
 		if (fprintf(out, "%0*llx %c %s\n", width, (unsigned long long)blob->syms[i].value,
 			    blob->syms[i].type, blob->syms[i].name) < 0)
@@ -1411,6 +1411,6 @@ bool pt_emu_symbol(const struct pt_emu_machine *m, const char *name, uint64_t *v
 {
 	if (m->symbols)
 		return pt_symtab_value(m->symbols, name, value_ret);
-	const struct pt_blob *blob = m->def->kernel ? m->def->kernel : m->def->first;
-	return blob_symbol(blob, name, value_ret);
+	const struct emu_blob *blob = m->def->kernel ? m->def->kernel : m->def->first;
+	return emu_blob_symbol(blob, name, value_ret);
 }

@@ -700,8 +700,8 @@ static bool efer_offset_works(struct engine *e, size_t off, uint64_t want)
  *  the EFER offset is checked here by its effect, in this engine. */
 static bool find_blob_offsets(struct engine *e, struct pt_error *err)
 {
-	struct uc_blob_layout layout;
-	if (!uc_blob_layout_get(&layout) || layout.error_code + 4 > e->ctx_size ||
+	struct emu_ucblob_layout layout;
+	if (!emu_ucblob_layout_get(&layout) || layout.error_code + 4 > e->ctx_size ||
 	    layout.efer + 8 > e->ctx_size) {
 		pt_error_printf(err, "unicorn: IA32_EFER or the exception error code is not in the context blob");
 		return false;

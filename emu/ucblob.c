@@ -54,7 +54,7 @@ static bool find_efer(uc_engine *uc, uc_context *scratch, const uint8_t *clean, 
 	return false;
 }
 
-static bool calibrate(struct uc_blob_layout *out)
+static bool calibrate(struct emu_ucblob_layout *out)
 {
 	static const uint8_t code[] = { 0x8e, 0xd9, 0x90 }; /* mov ds, cx; nop */
 	static const uint32_t sels[2] = { 0x123b, 0x2473 };
@@ -121,9 +121,9 @@ out:
 	return ok;
 }
 
-bool uc_blob_layout_get(struct uc_blob_layout *layout_ret)
+bool emu_ucblob_layout_get(struct emu_ucblob_layout *layout_ret)
 {
-	static struct uc_blob_layout cached;
+	static struct emu_ucblob_layout cached;
 	static int state; /* 0 not tried, 1 found, -1 not found */
 	if (state == 0)
 		state = calibrate(&cached) ? 1 : -1;

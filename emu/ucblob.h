@@ -18,13 +18,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct uc_blob_layout {
+struct emu_ucblob_layout {
 	size_t error_code;     /**< uint32 */
 	size_t old_exception;  /**< int32, -1 = none in flight */
 	size_t efer;           /**< uint64 */
 };
 
 /** The layout (calibrated on the first call, then cached); false when it cannot be found. */
-bool uc_blob_layout_get(struct uc_blob_layout *layout_ret);
+bool emu_ucblob_layout_get(struct emu_ucblob_layout *layout_ret);
 
 #endif
