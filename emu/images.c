@@ -206,6 +206,45 @@ static const struct emu_image_def manifest[] = {
 	},
 };
 
+/* ---- real kernels (vmlinux:PATH, bzimage:PATH): the machine fills in the stages ----------- */
+
+const struct emu_image_def emu_image_vmlinux = {
+	.pub = {
+		.name = "vmlinux",
+		.description = "a real x86-64 kernel: its own startup_64, __startup_64 and "
+			       "x86_64_start_kernel, to start_kernel",
+		.paging = PT_MODE_IA32E,
+		.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_LA57,
+	},
+	.entry = EMU_ENTRY_PROTECTED_32,
+	.first = &emu_blob_decomp64,
+	.first_pa = 0x100000,
+	.kernel = NULL,            /* the kernel read from PATH */
+	.default_phys_load = 0,    /* its link-time physical address */
+	.stop_blob = NULL,         /* the stop symbol is in the kernel's symbol table */
+	.stop_symbol = "start_kernel",
+	/* KERNEL_IMAGE_SIZE with KASLR (arch/x86/include/asm/page_64_types.h). */
+	.kernel_image_size = UINT64_C(1) << 30,
+	.expect = "CR3 = early_top_pgt; __START_KERNEL_map + x -> load address + x over the "
+		  "image; init_top_pgt[511] = early_top_pgt[511]",
+};
+
+const struct emu_image_def emu_image_bzimage = {
+	.pub = {
+		.name = "bzimage",
+		.description = "a real x86-64 bzImage: Linux's own decompressor (KASLR, "
+			       "extraction, relocation), then startup_64 to start_kernel",
+		.paging = PT_MODE_IA32E,
+		.options = PT_EMU_OPT_LA57,
+	},
+	.entry = EMU_ENTRY_PROTECTED_32,
+	.first = NULL,             /* the bzImage's protected-mode part, at its code32_start */
+	.kernel = NULL,            /* placed by the decompressor */
+	.stop_symbol = "start_kernel",
+	.kernel_image_size = UINT64_C(1) << 30,
+	.expect = "as vmlinux, at the slots the decompressor picked",
+};
+
 const struct emu_image_def *emu_images_manifest(size_t *count_ret)
 {
 	*count_ret = sizeof(manifest) / sizeof(manifest[0]);

@@ -37,6 +37,11 @@ struct emu_image_def {
 	const char *expect;
 };
 
+/** The manifest entries of a real kernel: the machine copies one and fills in its stages
+ *  (vmlinux: .kernel and .default_phys_load; bzimage: .first and .first_pa). */
+extern const struct emu_image_def emu_image_vmlinux;
+extern const struct emu_image_def emu_image_bzimage;
+
 /** The manifest, the default image first. */
 const struct emu_image_def *emu_images_manifest(size_t *count_ret);
 /** Find an image by name. */

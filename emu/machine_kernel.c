@@ -12,8 +12,7 @@
 #include "machine.h"
 #include "ptlab/le.h"
 
-/* A real kernel's stop symbol, and where its image is linked (__START_KERNEL_map). */
-static const char VMLINUX_STOP[] = "start_kernel";
+/* Where a real kernel's image is linked (__START_KERNEL_map). */
 static const uint64_t START_KERNEL_MAP = PT_LINUX_START_KERNEL_MAP;
 /* #PFs the machine delivers through the kernel's IDT before it calls the boot a loop. */
 static const uint32_t MAX_PAGE_FAULTS = 100000;
@@ -56,10 +55,10 @@ enum pt_status emu_vmlinux_prepare(struct pt_emu_machine *m, const struct pt_emu
 	const struct emu_blob *k = &m->vmlinux.blob;
 	const char *spath = pt_symtab_path(opts->symbols) ? pt_symtab_path(opts->symbols) : "symbols";
 	uint64_t stop = 0, startup = 0, banner = 0;
-	if (!pt_symtab_value(opts->symbols, VMLINUX_STOP, &stop) || stop < k->base_va ||
+	if (!pt_symtab_value(opts->symbols, emu_image_vmlinux.stop_symbol, &stop) || stop < k->base_va ||
 	    stop - k->base_va >= k->memsz)
 		return pt_error_set(err, spath, UINT64_MAX, "no %s inside %s's image (0x%llx, 0x%llx "
-				    "bytes): not this kernel's symbols", VMLINUX_STOP, path,
+				    "bytes): not this kernel's symbols", emu_image_vmlinux.stop_symbol, path,
 				    (unsigned long long)k->base_va, (unsigned long long)k->memsz);
 	/* The symbols must be this kernel's: startup_64 at the entry (phys_startup_64), and the
 	 * banner text at linux_banner when the table has data symbols (CONFIG_KALLSYMS_ALL). */
@@ -77,26 +76,10 @@ enum pt_status emu_vmlinux_prepare(struct pt_emu_machine *m, const struct pt_emu
 	m->symbols = opts->symbols;
 	m->is_vmlinux = true;
 	m->vm_la57 = opts->la57;
-	m->vm_def = (struct emu_image_def){
-		.pub = {
-			.name = "vmlinux",
-			.description = "a real x86-64 kernel: its own startup_64, __startup_64 and "
-				       "x86_64_start_kernel, to start_kernel",
-			.paging = PT_MODE_IA32E,
-			.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_LA57,
-		},
-		.entry = EMU_ENTRY_PROTECTED_32,
-		.first = &emu_blob_decomp64,
-		.first_pa = 0x100000,
-		.kernel = k,
-		.default_phys_load = k->base_pa,
-		.stop_blob = NULL,
-		.stop_symbol = VMLINUX_STOP,
-		/* KERNEL_IMAGE_SIZE with KASLR (arch/x86/include/asm/page_64_types.h). */
-		.kernel_image_size = UINT64_C(1) << 30,
-		.expect = "CR3 = early_top_pgt; __START_KERNEL_map + x -> load address + x over the "
-			  "image; init_top_pgt[511] = early_top_pgt[511]",
-	};
+	/* The manifest entry: the built-in decompressor stage first, then this kernel. */
+	m->vm_def = emu_image_vmlinux;
+	m->vm_def.kernel = k;
+	m->vm_def.default_phys_load = k->base_pa;
 	m->def = &m->vm_def;
 	return PT_OK;
 }
@@ -123,8 +106,8 @@ enum pt_status emu_bzimage_prepare(struct pt_emu_machine *m, const struct pt_emu
 	if (st != PT_OK)
 		return st;
 	const char *spath = pt_symtab_path(opts->symbols) ? pt_symtab_path(opts->symbols) : "symbols";
-	static const char *const need[] = { "_text", "_end", "verify_cpu", "initial_code",
-					    "x86_64_start_kernel", VMLINUX_STOP };
+	const char *const need[] = { "_text", "_end", "verify_cpu", "initial_code",
+					    "x86_64_start_kernel", emu_image_vmlinux.stop_symbol };
 	uint64_t v[6];
 	for (size_t i = 0; i < 6; i++)
 		if (!pt_symtab_value(opts->symbols, need[i], &v[i]))
@@ -141,22 +124,11 @@ enum pt_status emu_bzimage_prepare(struct pt_emu_machine *m, const struct pt_emu
 	m->symbols = opts->symbols;
 	m->is_bzimage = true;
 	m->vm_la57 = opts->la57;
-	m->vm_def = (struct emu_image_def){
-		.pub = {
-			.name = "bzimage",
-			.description = "a real x86-64 bzImage: Linux's own decompressor (KASLR, "
-				       "extraction, relocation), then startup_64 to start_kernel",
-			.paging = PT_MODE_IA32E,
-			.options = PT_EMU_OPT_LA57,
-		},
-		.entry = EMU_ENTRY_PROTECTED_32,
-		.first = &m->bz.blob,
-		.first_pa = m->bz.blob.base_pa,
-		.kernel = NULL, /* placed by the decompressor: kernel_starts */
-		.stop_symbol = VMLINUX_STOP,
-		.kernel_image_size = UINT64_C(1) << 30,
-		.expect = "as vmlinux, at the slots the decompressor picked",
-	};
+	/* The manifest entry: the bzImage's protected-mode part first; the kernel is placed by its
+	 * decompressor (emu_kernel_starts). */
+	m->vm_def = emu_image_bzimage;
+	m->vm_def.first = &m->bz.blob;
+	m->vm_def.first_pa = m->bz.blob.base_pa;
 	m->def = &m->vm_def;
 	return PT_OK;
 }
@@ -313,7 +285,7 @@ enum pt_status emu_kernel_starts(struct pt_emu_machine *m, struct emu_run_state 
 	uc_ctl_flush_tlb(uc); /* UC_CTL_TB_FLUSH: translation blocks, not the TLB */
 	if (pt_symtab_value(m->symbols, "__startup_64", &startup64))
 		rs->startup64_pa = rs->kernel_pa + (startup64 - bz->text);
-	pt_symtab_value(m->symbols, VMLINUX_STOP, &start_kernel);
+	pt_symtab_value(m->symbols, emu_image_vmlinux.stop_symbol, &start_kernel);
 	*stop = start_kernel + rs->kernel_virt_offset;
 	return PT_OK;
 }
