@@ -111,8 +111,6 @@ struct emu_run_state {
 
 /* ---- machine_layout.c ---------------------------------------------------------------- */
 
-/** splitmix64: the KASLR picks follow from the seed. */
-uint64_t emu_splitmix64(uint64_t *state);
 /** `v` rounded up to a multiple of `align` (a power of two). */
 uint64_t emu_round_up(uint64_t v, uint64_t align);
 /** Resolve phys_load and virt_offset from the options (and the KASLR seed). */

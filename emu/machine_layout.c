@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "machine.h"
+#include "random.h"
 #include "ptlab/le.h"
 
 /* The kernel command line the loader writes for --pti (below the decompressor, above
@@ -27,14 +28,6 @@ enum {
 	BP_E820_TABLE = 0x2d0,
 	E820_RAM = 1,
 };
-
-uint64_t emu_splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
 
 uint64_t emu_round_up(uint64_t v, uint64_t align)
 {

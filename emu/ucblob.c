@@ -21,7 +21,7 @@ struct calib_state {
 static void on_calib_interrupt(uc_engine *uc, uint32_t intno, void *user)
 {
 	struct calib_state *cs = user;
-	cs->faulted = intno == 13;
+	cs->faulted = intno == PT_VEC_GP;
 	uc_context_save(uc, cs->ctx);
 	uc_emu_stop(uc);
 }
@@ -102,7 +102,7 @@ static bool calibrate(struct emu_ucblob_layout *out)
 			out->error_code = off;
 			have_err = true;
 		}
-		if (!have_old && pt_le_get(clean + off, 4) == UINT32_MAX && a == 13 && b == 13) {
+		if (!have_old && pt_le_get(clean + off, 4) == UINT32_MAX && a == PT_VEC_GP && b == PT_VEC_GP) {
 			out->old_exception = off;
 			have_old = true;
 		}
