@@ -147,6 +147,13 @@ void ptl_session_close(struct ptl_session *s)
 
 void ptl_json_context(struct ptl_json *json, const struct ptl_session *s)
 {
+	const struct {
+		const char *name;
+		uint64_t value;
+	} regs[] = {
+		{ "cr0", s->cpu.cr0 }, { "cr3", s->cpu.cr3 }, { "cr4", s->cpu.cr4 }, { "efer", s->cpu.efer },
+	};
+
 	ptl_json_key(json, "dump");
 	ptl_json_string(json, s->path);
 	ptl_json_key(json, "format");
@@ -155,14 +162,10 @@ void ptl_json_context(struct ptl_json *json, const struct ptl_session *s)
 	ptl_json_object_begin(json);
 	ptl_json_key(json, "mode");
 	ptl_json_string(json, pt_mode_name(s->ctx.mode));
-	ptl_json_key(json, "cr0");
-	ptl_json_hex(json, s->cpu.cr0);
-	ptl_json_key(json, "cr3");
-	ptl_json_hex(json, s->cpu.cr3);
-	ptl_json_key(json, "cr4");
-	ptl_json_hex(json, s->cpu.cr4);
-	ptl_json_key(json, "efer");
-	ptl_json_hex(json, s->cpu.efer);
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		ptl_json_key(json, regs[i].name);
+		ptl_json_hex(json, regs[i].value);
+	}
 	ptl_json_key(json, "maxphyaddr");
 	ptl_json_u64(json, s->cpu.maxphyaddr);
 	ptl_json_key(json, "cpl");
