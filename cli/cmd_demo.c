@@ -122,6 +122,7 @@ static void print_map(const struct pt_context *ctx, const struct pt_mem *mem)
 {
 	struct pt_maps_iter *it;
 	struct pt_range r;
+	char size[32];
 	struct pt_maps_opts opts = { .coalesce = true };
 	if (pt_maps_create(ctx, mem, &opts, &it) != PT_OK)
 		return;
@@ -131,7 +132,7 @@ static void print_map(const struct pt_context *ctx, const struct pt_mem *mem)
 		printf("           %016llx-%016llx -> %016llx  %s%s%s  %s pages%s\n",
 		       (unsigned long long)r.va, (unsigned long long)(r.va + r.size),
 		       (unsigned long long)r.pa, r.rights.user ? "u" : "-", r.rights.writable ? "w" : "-",
-		       r.rights.nx ? "-" : "x", r.page_size == 0x200000 ? "2M" : r.page_size == 0x40000000 ? "1G" : "4K",
+		       r.rights.nx ? "-" : "x", ptl_page_size_name(r.page_size, size, sizeof(size)),
 		       r.pa_in_dump ? "" : " (partly past RAM)");
 	}
 	pt_maps_destroy(it);
