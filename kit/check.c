@@ -108,7 +108,7 @@ static void replay_command(const struct ptk_case *c, const struct ptk_probe *p, 
 
 /** The case's dump for a failure: its own file, or written into the keep directory. */
 static enum pt_status keep_dump(const struct ptk_case *c, const char *dir, struct ptk_report *r,
-				char *path, size_t len, struct pt_error *err)
+				bool *written, char *path, size_t len, struct pt_error *err)
 {
 	if (c->dump) {
 		snprintf(path, len, "%s", c->dump);
@@ -118,9 +118,9 @@ static enum pt_status keep_dump(const struct ptk_case *c, const char *dir, struc
 		return pt_error_set(err, dir, PT_ERROR_NO_OFFSET, "cannot create: %s", strerror(errno));
 	snprintf(r->keep_dir, sizeof(r->keep_dir), "%s", dir);
 	snprintf(path, len, "%s/%s.core", dir, c->name);
-	struct stat st;
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		return PT_OK; /* kept for an earlier failure of this case */
+	if (*written)
+		return PT_OK; /* kept for another tag's failure in this case */
+	*written = true;
 	return ptk_case_write(c, path, err);
 }
 
@@ -128,6 +128,8 @@ static enum pt_status keep_dump(const struct ptk_case *c, const char *dir, struc
 static enum pt_status score_case(const struct ptk_case *c, const struct kit_run *run,
 				 const char *keep_dir, struct ptk_report *r, struct pt_error *err)
 {
+	bool written = false;
+
 	for (size_t i = 0; i < c->nprobes; i++) {
 		const struct ptk_probe *p = &c->probes[i];
 		struct ptk_tag_score *t = tag_score(r, c->tags[p->tag]);
@@ -156,7 +158,7 @@ static enum pt_status score_case(const struct ptk_case *c, const struct kit_run 
 		f->access = p->access;
 		kit_expect_text(p, f->expected, sizeof(f->expected));
 		kit_answer_text(&run->answers[i], run, f->got, sizeof(f->got));
-		if (keep_dump(c, keep_dir, r, f->dump, sizeof(f->dump), err) != PT_OK)
+		if (keep_dump(c, keep_dir, r, &written, f->dump, sizeof(f->dump), err) != PT_OK)
 			return PT_EINVAL;
 		replay_command(c, p, f->dump, f->replay, sizeof(f->replay));
 	}

@@ -35,7 +35,7 @@ struct exec_walker {
 	struct ptk_walker base;
 	struct kit_proc proc;
 	char *command;
-	uint32_t declared;      /**< --caps */
+	uint32_t declared;      /**< --caps, and the caps of every open reply so far */
 	char tmpdir[PATH_MAX];  /**< dumps of built cases while they run */
 	bool ever_opened;
 	unsigned dead_starts;
@@ -134,13 +134,13 @@ static int open_case(struct exec_walker *x, struct exec_case *ec, char *why, siz
 		json_decref(reply);
 		return 0;
 	}
-	ec->caps = x->declared | ALL_MODES;
 	caps = json_object_get(reply, "caps");
 	json_array_foreach(caps, i, v) {
 		uint32_t bits;
 		if (json_is_string(v) && ptk_caps_parse(json_string_value(v), &bits, NULL))
-			ec->caps |= bits;
+			x->declared |= bits & ~ALL_MODES;
 	}
+	ec->caps = x->declared | ALL_MODES;
 	json_decref(reply);
 	return 1;
 }
@@ -284,8 +284,9 @@ static enum pt_status exec_run_case(struct ptk_walker *w, const struct ptk_case 
 
 	if (!list)
 		return pt_error_printf(err, "out of memory");
+	/* Until a first open is answered, its caps are unknown: assume all of them, to ask. */
 	for (size_t i = 0; i < c->nprobes; i++)
-		n += kit_supported(ec.caps, c, &c->probes[i]);
+		n += kit_supported(x->ever_opened ? ec.caps : ~0u, c, &c->probes[i]);
 	if (n == 0) {
 		free(list);
 		return PT_OK; /* nothing it could answer: not even opened */
