@@ -11,17 +11,20 @@ set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "${PTLAB_PACKAGE_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "x86 paging lab: SDM-exact page-table walker library and its test harness")
-set(CPACK_PACKAGE_DESCRIPTION
-"ptlab is the harness for people who write page-table walkers (memory forensics, virtual-machine
-introspection, kernel debuggers, hypervisors) to prove their translation code right.
- .
- libptwalk translates linear addresses exactly as the Intel SDM says, in every x86 paging mode,
- over raw, ELF-core (QEMU, kdump) and LiME dumps, enumerates address spaces and finds the kernel's
- page table. libptemu runs boot code in the Unicorn Engine and uses Unicorn's MMU as an oracle.
- The package holds the ptlab command, both libraries (shared and static), their headers,
- pkg-config files and CMake package.")
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
+"ptlab is the harness for people who write page-table walkers (memory
+forensics, virtual-machine introspection, kernel debuggers, hypervisors)
+to prove their translation code right.
+
+libptwalk translates linear addresses exactly as the Intel SDM says, in
+every x86 paging mode, over raw, ELF-core (QEMU, kdump) and LiME dumps,
+enumerates address spaces and finds the kernel's page table. libptemu
+runs boot code in the Unicorn Engine and uses Unicorn's MMU as an oracle.
+
+This package holds the ptlab command, both libraries (shared and static),
+their headers, pkg-config files and CMake package.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-set(CPACK_STRIP_FILES OFF)
+set(CPACK_STRIP_FILES ON) # the command and the .so; the .a files keep their symbols
 set(CPACK_GENERATOR "DEB;TGZ")
 set(CPACK_SOURCE_GENERATOR "")
 

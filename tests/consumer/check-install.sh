@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
-# The installed ptlab as another project uses it (ctest install_consumer, label install):
-#  1. `cmake --install BUILD --prefix WORK/prefix`; every file there (bin/ptlab, every public header
-#     and version.h, the libraries shared and static, pkg-config files, the CMake package), with no
-#     build or source path written into the package files;
+# The installed ptlab as another project uses it (ctests install_consumer and install_deb, label
+# install). The tree comes from `cmake --install BUILD --prefix WORK/prefix` (MODE install) or from
+# the Debian package `cpack -G DEB` makes of BUILD, unpacked with dpkg-deb -x (MODE deb: also its
+# control fields, Depends naming libunicorn2); then
+#  1. every file is there (bin/ptlab, every public header and version.h, the libraries shared and
+#     static, pkg-config files, the CMake package), and no build or source path is written into the
+#     package files (relocatable);
 #  2. `ptlab --version`; the SONAMEs; the shared libraries export pt_* / ptlab_* only;
 #  3. each installed header compiles on its own;
-#  4. the programs of this directory (walkbench: libptwalk; emucheck: libptemu) built against the
-#     installed tree with pkg-config and with find_package(ptlab), each shared and static, and run:
-#     walkbench on a core made by the installed `ptlab boot linux64`.
+#  4. the programs of this directory (walkbench: libptwalk; emucheck: libptemu) are built against
+#     the installed tree with pkg-config and with find_package(ptlab), each shared and static, and
+#     run: walkbench on a core made by the installed `ptlab boot linux64`.
 #
-#   check-install.sh BUILD WORK CC CFLAGS LDFLAGS LIBDIR VERSION
+#   check-install.sh MODE BUILD WORK CC CFLAGS LDFLAGS LIBDIR VERSION
 # CFLAGS/LDFLAGS: what the libraries were built with that their users must repeat (the sanitizers
 # of ci/test's build); LIBDIR: CMAKE_INSTALL_LIBDIR; VERSION: the project's version.
 set -euo pipefail
-if [ $# != 7 ]; then
-  sed -n '2,14p' "$0" >&2
+if [ $# != 8 ] || { [ "$1" != install ] && [ "$1" != deb ]; }; then
+  sed -n '2,17p' "$0" >&2
   exit 2
 fi
-build=$1 work=$2 cc=$3 cflags=$4 ldflags=$5 libdir=$6 version=$7
+mode=$1 build=$2 work=$3 cc=$4 cflags=$5 ldflags=$6 libdir=$7 version=$8
 here=$(cd "$(dirname "$0")" && pwd)
 source_dir=$(cd "$here/../.." && pwd)
 build=$(cd "$build" && pwd)
@@ -30,15 +33,37 @@ step() { echo "== $*"; }
 rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
-prefix=$work/prefix
-lib=$prefix/$libdir
 read -r -a cflag_list <<<"$cflags"
 read -r -a ldflag_list <<<"$ldflags"
 strict=(-std=c11 -Wall -Wextra -Werror)
 cmake=${CMAKE:-cmake}
+cpack=${CPACK:-cpack}
 
-step "install into $prefix"
-"$cmake" --install "$build" --prefix "$prefix" >"$work/install.log"
+if [ "$mode" = install ]; then
+  prefix=$work/prefix
+  step "install into $prefix"
+  "$cmake" --install "$build" --prefix "$prefix" >"$work/install.log"
+else
+  step "cpack -G DEB"
+  "$cpack" -G DEB -B "$work/cpack" --config "$build/CPackConfig.cmake" >"$work/cpack.log" ||
+    { cat "$work/cpack.log"; fail "cpack -G DEB"; }
+  debs=("$work"/cpack/*.deb)
+  [ ${#debs[@]} = 1 ] && [ -f "${debs[0]}" ] || fail "cpack made ${#debs[@]} .deb files"
+  deb=${debs[0]}
+  echo "$deb: $(stat -c %s "$deb") bytes"
+  dpkg-deb -f "$deb" Package Version Section Maintainer Depends
+  [ "$(dpkg-deb -f "$deb" Version)" = "$version" ] || fail "the package's version is not $version"
+  depends=$(dpkg-deb -f "$deb" Depends)
+  case ", $depends" in *", libunicorn2 "* | *", libunicorn2,"* | *", libunicorn2") ;;
+  *) fail "Depends '$depends' does not name libunicorn2" ;; esac
+  contents=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
+  for f in ./usr/bin/ptlab "./usr/$libdir/pkgconfig/ptwalk.pc"; do
+    grep -qxF "$f" <<<"$contents" || fail "the package does not hold $f"
+  done
+  dpkg-deb -x "$deb" "$work/root"
+  prefix=$work/root/usr
+fi
+lib=$prefix/$libdir
 expect=(bin/ptlab include/ptlab/version.h "$libdir/libptwalk.a" "$libdir/libptemu.a"
   "$libdir/pkgconfig/ptwalk.pc" "$libdir/pkgconfig/ptemu.pc"
   "$libdir/cmake/ptlab/ptlabConfig.cmake" "$libdir/cmake/ptlab/ptlabConfigVersion.cmake"
@@ -138,4 +163,4 @@ for dir in "$bins" "$work/find-package"; do
     "$dir/emucheck-$kind" 2000 || fail "$dir/emucheck-$kind"
   done
 done
-echo "check-install: OK: installed tree, pkg-config and find_package(ptlab), shared and static"
+echo "check-install: OK ($mode): pkg-config and find_package(ptlab), shared and static"
