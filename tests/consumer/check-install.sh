@@ -35,7 +35,7 @@ mkdir -p "$work"
 work=$(cd "$work" && pwd)
 read -r -a cflag_list <<<"$cflags"
 read -r -a ldflag_list <<<"$ldflags"
-strict=(-std=c11 -Wall -Wextra -Werror)
+strict=(-std=c11 -O2 -Wall -Wextra -Werror)
 cmake=${CMAKE:-cmake}
 cpack=${CPACK:-cpack}
 
