@@ -70,7 +70,9 @@ function(ptlab_library name)
   # the library's own functions may be inlined and bound locally (no symbol of ours is interposed).
   target_compile_options(${name}_objs PRIVATE ${PTLAB_WARNINGS} -fno-semantic-interposition)
   target_include_directories(${name}_objs PUBLIC ${includes})
-  target_link_libraries(${name}_objs PUBLIC ${L_LIBS} ${deps})
+  # Only the outside dependencies' usage requirements: our libraries share the include directory
+  # above, and a link to them would make these objects wait for their archives.
+  target_link_libraries(${name}_objs PUBLIC ${deps})
 
   add_library(${name} STATIC ${objects})
   target_include_directories(${name} PUBLIC ${includes})
