@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz target `adapter_diff`. Invariant: an outside walker (a ptlab adapter, include/ptlab/
- * adapter.h, named by the environment variable PTLAB_ADAPTER) answers every probe as libptwalk
- * does, for every CPU state and page tables the input describes in a paging mode the walker
+ * adapter.h, named by the environment variable PTLAB_ADAPTER; without it, the independent walker
+ * of testsupport/tw_walker.c linked in) answers every probe as libptwalk does, for every CPU state and page tables the input describes in a paging mode the walker
  * declares: pure translation (mapped or not, the PA, and the page size when it declares
  * PTLAB_CAP_PAGE_SIZE); with PTLAB_CAP_RIGHTS also the access check of the input's access, and
  * with PTLAB_CAP_PF_ERROR the #PF error code of a refused access. A disagreement prints one
@@ -21,6 +21,7 @@
  * and no implicit flag: RFLAGS.AC is 0 for every comparison).
  *
  *   PTLAB_ADAPTER=walker.so fuzz-adapter_diff CORPUS...    (ci/fuzz-adapter builds and runs it)
+ *   fuzz-adapter_diff CORPUS...                            (libptwalk against tw_walker.c)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,13 +37,15 @@ static struct ptk_adapter loaded;
 static const struct ptlab_adapter *adapter;
 
 /** Load the walker named by PTLAB_ADAPTER with the kit's loader (kit/loader.c), once; any
- *  failure ends the run. */
+ *  failure ends the run. Without PTLAB_ADAPTER: the walker linked in (testsupport/tw_walker.c). */
 static void load_adapter(void)
 {
 	const char *path = getenv("PTLAB_ADAPTER");
 	struct pt_error err;
-	if (!path || !*path)
-		fz_fail("set PTLAB_ADAPTER to the walker's shared object (see ci/fuzz-adapter)");
+	if (!path || !*path) {
+		adapter = ptlab_adapter_v1();
+		return;
+	}
 	if (ptk_adapter_load(path, &loaded, &err) != PT_OK)
 		fz_fail("%s", err.message);
 	adapter = loaded.desc;

@@ -115,6 +115,7 @@ static void paging_seed(const char *name, const struct fz_input *in, const struc
 	write_file("walk", name, b.p, b.len);
 	write_file("walk_diff", name, b.p, b.len);
 	write_file("maps", name, b.p, b.len);
+	write_file("adapter_diff", name, b.p, b.len);
 	free(b.p);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/walkers/broken_pae_nonpresent_pdpte.c: the correct walker (tw_walker.c) with one peer bug.
+ * tests/walkers/broken_pae_nonpresent_pdpte.c: the correct walker (testsupport/tw_walker.c)
+ * with one peer bug.
  * LibVMI: a non-present PAE PDPTE "translates" to PA 0 (SDM 4.4.1: it is a #PF).
  * ptlab check must fail it on `peer-bugs.pae-nonpresent-pdpte` (tests/CMakeLists.txt).
  */

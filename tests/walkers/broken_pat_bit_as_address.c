@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/walkers/broken_pat_bit_as_address.c: the correct walker (tw_walker.c) with one peer bug.
+ * tests/walkers/broken_pat_bit_as_address.c: the correct walker (testsupport/tw_walker.c)
+ * with one peer bug.
  * Bit 12 of a large-page entry (its PAT bit, SDM Tables 4-5, 4-9, 4-16, 4-18) kept as an address bit.
  * ptlab check must fail it on `peer-bugs.pat-bit-as-address` (tests/CMakeLists.txt).
  */

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/walkers/tw_walker.c: an independent, complete pure-translation walker for every x86
+ * testsupport/tw_walker.c: an independent, complete pure-translation walker for every x86
  * paging mode, written as an outside walker would be (the adapter ABI, no libptwalk), and the
  * base of the deliberately broken walkers.
  *
- * correct.c includes it as it is. Each broken_<class>.c defines TW_BUG to one member of struct
- * tw_bugs before including it: the same walker with exactly one peer bug of
- * ../shared/notes/peers.md switched on. `ptlab check` must fail each broken walker on the tag of
+ * The correct walker (tests/walkers/correct.c) and the adapter fuzz target's own walker
+ * (fuzz/adapter_diff.c, when PTLAB_ADAPTER names none; library ptlab_tw_walker) are this file as it
+ * is. Each tests/walkers/broken_<class>.c defines TW_BUG to one member of struct tw_bugs before
+ * including it: the same walker with exactly one peer bug of ../shared/notes/peers.md. `ptlab check` must fail each broken walker on the tag of
  * its class and pass it on every tag the bug does not touch (tests/CMakeLists.txt).
  *
  * The rules are the Intel SDM's, Vol. 3A chapter 4: 32-bit paging (4.3, Tables 4-4..4-7), PAE
@@ -20,7 +21,7 @@
 #include "ptlab/adapter.h"
 
 #ifndef TW_NAME
-#define TW_NAME "correct walker (tests/walkers/correct.c)"
+#define TW_NAME "tw_walker (testsupport/tw_walker.c)"
 #endif
 
 /** The peer bugs a broken walker may have (at most one is switched on). */
