@@ -34,7 +34,7 @@ struct tlb_space {
 /* One cached page: what pt_walk returned for its first byte, compactly (the level of entry i
  * is levels - i, so it is not stored). */
 struct tlb_entry {
-	uint64_t vpn;       /* va >> 12 */
+	uint64_t vpn;       /* va >> PT_PAGE_SHIFT */
 	uint64_t gen;       /* generation of the space at fill time; 0 = empty */
 	uint64_t page_pa;   /* PA of the 4 KiB page */
 	uint64_t page_size;
@@ -152,14 +152,14 @@ enum pt_status pt_tlb_translate(struct pt_tlb *tlb, const struct pt_context *ctx
 		make_key(ctx, mem, &key);
 		space = get_space(tlb, &key);
 	}
-	const uint64_t vpn = va >> 12;
+	const uint64_t vpn = va >> PT_PAGE_SHIFT;
 	struct tlb_entry *e = &tlb->entries[slot_index(tlb, vpn, space->gen)];
 
 	if (e->gen == space->gen && e->vpn == vpn) {
 		tlb->stats.hits++;
 		const unsigned top = ctx->desc->levels;
 		r->va = va;
-		r->pa = e->page_pa | (va & 0xfff);
+		r->pa = e->page_pa | (va & (PT_PAGE_SIZE - 1));
 		r->page_size = e->page_size;
 		r->level = e->level;
 		r->rights = e->rights;
@@ -175,7 +175,7 @@ enum pt_status pt_tlb_translate(struct pt_tlb *tlb, const struct pt_context *ctx
 		return pt_result_check_access(ctx, access, r);
 	}
 	tlb->stats.misses++;
-	enum pt_status st = pt_walk(ctx, mem, va & ~UINT64_C(0xfff), r);
+	enum pt_status st = pt_walk(ctx, mem, va & ~(PT_PAGE_SIZE - 1), r);
 	if (st == PT_OK) {
 		e->vpn = vpn;
 		e->gen = space->gen;
@@ -189,7 +189,7 @@ enum pt_status pt_tlb_translate(struct pt_tlb *tlb, const struct pt_context *ctx
 			e->entry_value[i] = r->entry[i].value;
 		}
 		r->va = va;
-		r->pa |= va & 0xfff;
+		r->pa |= va & (PT_PAGE_SIZE - 1);
 		r->pa_in_dump = mem->ptr(mem, r->pa, 1) != NULL;
 		return pt_result_check_access(ctx, access, r);
 	}
