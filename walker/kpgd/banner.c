@@ -56,7 +56,7 @@ static bool find_banner_near_uncached(const struct kpgd_finder *f, uint64_t pa, 
 }
 
 bool kpgd_find_banner_near(struct kpgd_finder *f, uint64_t pa, uint64_t span, const char *osrelease,
-			     uint64_t *hit_ret)
+			   uint64_t *hit_ret)
 {
 	if (!f->near_valid || f->near_pa != pa) {
 		f->near_valid = true;

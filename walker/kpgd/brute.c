@@ -18,49 +18,52 @@ static const unsigned MAX_RANGES = 4096;
 /** The shortest run from PA 0 taken for the direct map (Linux's page_offset_base). */
 static const uint64_t DIRECT_MAP_MIN = UINT64_C(16) << 20;
 
+/** With symbols, one screened table in one mode: every slide its kernel window allows (i386: the
+ *  one that maps the link-time _text); the best hypothesis kept when it verifies. */
+static bool brute_table(struct kpgd_finder *f, const struct kpgd_layout *L, const struct pt_context *ctx,
+			uint64_t table)
+{
+	const uint64_t link_pa = L->text_link - L->map_base;
+	struct kpgd_work best;
+	bool have = false;
+	uint64_t pa;
+	if (L->is64) {
+		for (uint64_t off = 0; off < KERNEL_WINDOW; off += PMD_SIZE) {
+			uint64_t va = L->map_base + off + (L->text_link & (PMD_SIZE - 1));
+			if (!kpgd_walk_pa(f, ctx, va, &pa, NULL, 0) || pa % ALIGN64 != link_pa % ALIGN64)
+				continue;
+			kpgd_try_hypothesis(f, L, PT_KPGD_BRUTE, ctx->mode, table, va, pa, &best, &have);
+		}
+	} else if (kpgd_walk_pa(f, ctx, L->file_text, &pa, NULL, 0)) {
+		kpgd_try_hypothesis(f, L, PT_KPGD_BRUTE, ctx->mode, table, L->file_text, pa, &best, &have);
+	}
+	if (!have || !best.c.verified)
+		return false;
+	kpgd_keep(f, &best);
+	return true;
+}
+
 /** Brute force with symbols: every screened table, every slide the window allows. */
-static void brute_with_syms(struct kpgd_finder *f, const struct kpgd_layout *Ls, size_t nl, const struct kpgd_screen *s,
-			    bool is64)
+static void brute_with_syms(struct kpgd_finder *f, const struct kpgd_layout *Ls, size_t nl,
+			    const struct kpgd_screen *s, bool is64)
 {
 	size_t nverified = 0;
 	for (size_t li = 0; li < nl; li++) {
 		const struct kpgd_layout *L = &Ls[li];
 		if (L->is64 != is64 || (L->ks && !L->has_kpgd))
 			continue; /* text only with the kallsyms tables: strategy_textonly's, with its checks */
-		const uint64_t link_pa = L->text_link - L->map_base;
 		for (size_t i = 0; i < s->n; i++) {
 			enum pt_mode modes[2];
 			size_t nm = kpgd_modes_for(f, is64, modes);
 			for (size_t m = 0; m < nm; m++) {
 				struct pt_context ctx;
-				if (!kpgd_make_ctx(f, modes[m], s->pages[i], &ctx))
-					continue;
-				struct kpgd_work best;
-				bool have = false;
-				if (is64) {
-					for (uint64_t off = 0; off < KERNEL_WINDOW; off += PMD_SIZE) {
-						uint64_t va = L->map_base + off + (L->text_link & (PMD_SIZE - 1));
-						uint64_t pa;
-						if (!kpgd_walk_pa(f, &ctx, va, &pa, NULL, 0) || pa % ALIGN64 != link_pa % ALIGN64)
-							continue;
-						kpgd_try_hypothesis(f, L, PT_KPGD_BRUTE, modes[m], s->pages[i], va, pa, &best, &have);
-					}
-				} else {
-					uint64_t pa;
-					if (kpgd_walk_pa(f, &ctx, L->file_text, &pa, NULL, 0))
-						kpgd_try_hypothesis(f, L, PT_KPGD_BRUTE, modes[m], s->pages[i], L->file_text, pa,
-							       &best, &have);
-				}
-				if (have && best.c.verified) {
-					kpgd_keep(f, &best);
-					nverified++;
-				}
+				if (kpgd_make_ctx(f, modes[m], s->pages[i], &ctx))
+					nverified += brute_table(f, L, &ctx, s->pages[i]);
 			}
 		}
 	}
 	kpgd_log(f, "brute-force: %zu screened table(s) checked with the symbols: %zu verified", s->n, nverified);
 }
-
 
 /**
  * The direct map without symbols: in the kernel half below the image window, a mapping that
@@ -266,8 +269,8 @@ void kpgd_strategy_brute(struct kpgd_finder *f, const struct kpgd_layout *Ls, si
 	}
 	kpgd_run_screen(f, &s64, &s32);
 	kpgd_log(f, "brute-force: screened 0x%" PRIx64 " bytes in %.3f s: %" PRIu64 " 64-bit and %" PRIu64
-	      " 32-bit table shapes%s", f->res->bytes_scanned, f->res->scan_seconds, s64.total, s32.total,
-	      s64.full || s32.full ? " (only the first 4096 of each kept)" : "");
+		 " 32-bit table shapes%s", f->res->bytes_scanned, f->res->scan_seconds, s64.total, s32.total,
+		 s64.full || s32.full ? " (only the first 4096 of each kept)" : "");
 	/* Text-only symbols recovered from memory are strategy_textonly's (brute_with_syms skips
 	 * them): alone, the brute force ranks the tables as without symbols. */
 	if (nl && !(Ls[0].ks && !Ls[0].has_kpgd)) {

@@ -31,14 +31,14 @@ void kpgd_recover_kallsyms(struct kpgd_finder *f)
 	const struct pt_kallsyms_info *ks = &res->kallsyms;
 	if (!ks->found) {
 		kpgd_log(f, "kallsyms: the kernel's tables are not in memory (%s; 0x%" PRIx64 " bytes in %.3f s)",
-		      ks->why, ks->bytes_scanned, ks->seconds);
+			 ks->why, ks->bytes_scanned, ks->seconds);
 		return;
 	}
 	kpgd_log(f, "kallsyms: %" PRIu64 " symbols recovered from the kernel's own tables in %.3f s: names at PA 0x%"
-	      PRIx64 ", markers 0x%" PRIx64 ", token table 0x%" PRIx64 ", token index 0x%" PRIx64 ", offsets 0x%"
-	      PRIx64 ", relative_base 0x%" PRIx64 " = 0x%" PRIx64 " (run-time addresses)", ks->num_syms,
-	      ks->seconds, ks->pa_names, ks->pa_markers, ks->pa_token_table, ks->pa_token_index, ks->pa_offsets,
-	      ks->pa_relative_base, ks->relative_base);
+		 PRIx64 ", markers 0x%" PRIx64 ", token table 0x%" PRIx64 ", token index 0x%" PRIx64 ", offsets 0x%"
+		 PRIx64 ", relative_base 0x%" PRIx64 " = 0x%" PRIx64 " (run-time addresses)", ks->num_syms,
+		 ks->seconds, ks->pa_names, ks->pa_markers, ks->pa_token_table, ks->pa_token_index, ks->pa_offsets,
+		 ks->pa_relative_base, ks->relative_base);
 	kpgd_find_vmcoreinfo_in_memory(f, res->kallsyms_symtab);
 }
 
@@ -130,7 +130,7 @@ static bool textonly_candidates(struct kpgd_finder *f, const struct kpgd_layout 
 	for (size_t ri = 0; ri < f->in->nranges; ri++) {
 		const struct pt_dump_range *r = &f->in->ranges[ri];
 		uint64_t a = (r->pa > lo ? r->pa : lo), b = r->pa + r->size < hi ? r->pa + r->size : hi;
-		a = (a + PT_PAGE_SIZE - 1) & ~(PT_PAGE_SIZE - 1);
+		a = kpgd_page_up(a);
 		if (a >= b || b - a < PT_PAGE_SIZE)
 			continue;
 		const uint64_t len = (b - a) & ~(PT_PAGE_SIZE - 1);

@@ -172,7 +172,7 @@ void kpgd_run_screen(struct kpgd_finder *f, struct kpgd_screen *s64, struct kpgd
 	double t0 = now_seconds();
 	for (size_t i = 0; i < in->nranges; i++) {
 		const struct pt_dump_range *r = &in->ranges[i];
-		uint64_t start = (r->pa + PT_PAGE_SIZE - 1) & ~(PT_PAGE_SIZE - 1);
+		uint64_t start = kpgd_page_up(r->pa);
 		if (start >= r->pa + r->size)
 			continue;
 		for (uint64_t pa = start; pa < r->pa + r->size; pa += SCAN_CHUNK) {

@@ -10,6 +10,13 @@
 #include "kpgd_internal.h"
 #include "ptlab/le.h"
 
+/** How far past _text's PA the banner is looked for by content (no banner symbol). */
+static const uint64_t BANNER_SPAN = UINT64_C(64) << 20;
+/** 2 MiB steps of the image checked at most (1 GiB, the kernel window). */
+static const unsigned MAX_LINEAR_STEPS = 512;
+/** i386 lowmem: what the kernel maps linearly above PAGE_OFFSET (at most 896 MiB). */
+static const uint64_t LOWMEM32 = UINT64_C(896) << 20;
+
 /** Run-time VA of a symbol under a hypothesis. */
 static uint64_t sym_va(const struct kpgd_layout *L, uint64_t text_va, uint64_t value)
 {
@@ -78,7 +85,7 @@ static void check_banner_content(struct kpgd_finder *f, const struct kpgd_layout
 				 struct kpgd_work *w)
 {
 	uint64_t hit, pa = 0;
-	if (!kpgd_find_banner_near(f, text_pa, UINT64_C(64) << 20, L->osrelease, &hit)) {
+	if (!kpgd_find_banner_near(f, text_pa, BANNER_SPAN, L->osrelease, &hit)) {
 		kpgd_fact(w, false, "no \"%s%s\" within 64 MiB of _text's PA 0x%" PRIx64, BANNER,
 			  L->osrelease ? L->osrelease : "", text_pa);
 		return;
@@ -115,7 +122,7 @@ static void check_linear(const struct kpgd_finder *f, const struct kpgd_layout *
 	    L->ks->pa_token_index - text_pa > span)
 		span = L->ks->pa_token_index - text_pa;
 	unsigned lin_ok = 0, lin_n = 0;
-	for (uint64_t off = 0; off <= span && lin_n < 512; off += PMD_SIZE) {
+	for (uint64_t off = 0; off <= span && lin_n < MAX_LINEAR_STEPS; off += PMD_SIZE) {
 		lin_n++;
 		if (kpgd_walk_pa(f, ctx, text_va + off, &pa, NULL, 0) && pa == text_pa + off)
 			lin_ok++;
@@ -161,8 +168,7 @@ static unsigned window_agreement(const struct kpgd_finder *f, const struct kpgd_
 				 const struct pt_context *ctx, uint64_t text_va, uint64_t text_pa)
 {
 	/* x86-64: the 1 GiB image window; i386: lowmem (at most 896 MiB) above PAGE_OFFSET */
-	const uint64_t lowmem = UINT64_C(896) << 20;
-	const uint64_t win_size = L->is64 ? KERNEL_WINDOW : (f->phys_end < lowmem ? f->phys_end : lowmem);
+	const uint64_t win_size = L->is64 ? KERNEL_WINDOW : (f->phys_end < LOWMEM32 ? f->phys_end : LOWMEM32);
 	unsigned agree = 0;
 	uint64_t pa;
 	for (uint64_t off = 0; off < win_size; off += PMD_SIZE) {

@@ -262,7 +262,7 @@ void kpgd_find_vmcoreinfo_in_memory(struct kpgd_finder *f, const struct pt_symta
 		const uint8_t *base = kpgd_bytes(f, r->pa, (size_t)r->size);
 		if (!base)
 			continue;
-		for (uint64_t pa = (r->pa + PT_PAGE_SIZE - 1) & ~(PT_PAGE_SIZE - 1); pa + sizeof(KEY) <= r->pa + r->size; pa += PT_PAGE_SIZE) {
+		for (uint64_t pa = kpgd_page_up(r->pa); pa + sizeof(KEY) <= r->pa + r->size; pa += PT_PAGE_SIZE) {
 			const char *t = (const char *)base + (pa - r->pa);
 			if (memcmp(t, KEY, sizeof(KEY) - 1) != 0)
 				continue;
@@ -289,10 +289,10 @@ void kpgd_find_vmcoreinfo_in_memory(struct kpgd_finder *f, const struct pt_symta
 		if (f->koff_known)
 			snprintf(koff, sizeof(koff), "KERNELOFFSET=0x%" PRIx64, f->koff);
 		kpgd_log(f, "vmcoreinfo in memory: Linux's VMCOREINFO text at PA 0x%" PRIx64 " (SYMBOL(_stext) "
-		      "agrees with the kallsyms tables): %s", f->mvi_pa, koff);
+			 "agrees with the kallsyms tables): %s", f->mvi_pa, koff);
 	} else if (pages) {
 		kpgd_log(f, "vmcoreinfo in memory: %u page(s) start with OSRELEASE=, none agrees with the kallsyms "
-		      "tables' _stext: not used", pages);
+			 "tables' _stext: not used", pages);
 	} else {
 		kpgd_log(f, "vmcoreinfo in memory: no page starts with OSRELEASE=");
 	}
