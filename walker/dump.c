@@ -109,10 +109,7 @@ enum {
 enum {
 	LIME_MAGIC = 0x4C694D45, /* "EMiL" in the file */
 	LIME_VERSION = 1,
-	LIME_HDR_SIZE = 32,
-	LIME_VERSION_OFF = 4,
-	LIME_S_ADDR_OFF = 8,
-	LIME_E_ADDR_OFF = 16,
+	LIME_HDR_SIZE = 32, LIME_VERSION_OFF = 4, LIME_S_ADDR_OFF = 8, LIME_E_ADDR_OFF = 16,
 };
 
 /** MAXPHYADDR assumed when the dump does not say. */

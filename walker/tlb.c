@@ -177,13 +177,8 @@ enum pt_status pt_tlb_translate(struct pt_tlb *tlb, const struct pt_context *ctx
 	tlb->stats.misses++;
 	enum pt_status st = pt_walk(ctx, mem, va & ~(PT_PAGE_SIZE - 1), r);
 	if (st == PT_OK) {
-		e->vpn = vpn;
-		e->gen = space->gen;
-		e->page_pa = r->pa;
-		e->page_size = r->page_size;
-		e->rights = r->rights;
-		e->level = r->level;
-		e->nentries = r->nentries;
+		*e = (struct tlb_entry){ .vpn = vpn, .gen = space->gen, .page_pa = r->pa, .page_size = r->page_size,
+					 .rights = r->rights, .level = r->level, .nentries = r->nentries };
 		for (unsigned i = 0; i < r->nentries; i++) {
 			e->entry_pa[i] = r->entry[i].pa;
 			e->entry_value[i] = r->entry[i].value;
