@@ -159,7 +159,7 @@ enum pt_status pt_tlb_translate(struct pt_tlb *tlb, const struct pt_context *ctx
 		tlb->stats.hits++;
 		const unsigned top = ctx->desc->levels;
 		r->va = va;
-		r->pa = e->page_pa | (va & (PT_PAGE_SIZE - 1));
+		r->pa = e->page_pa | (va & (PT_PAGE_4K - 1));
 		r->page_size = e->page_size;
 		r->level = e->level;
 		r->rights = e->rights;
@@ -175,7 +175,7 @@ enum pt_status pt_tlb_translate(struct pt_tlb *tlb, const struct pt_context *ctx
 		return pt_result_check_access(ctx, access, r);
 	}
 	tlb->stats.misses++;
-	enum pt_status st = pt_walk(ctx, mem, va & ~(PT_PAGE_SIZE - 1), r);
+	enum pt_status st = pt_walk(ctx, mem, va & ~(PT_PAGE_4K - 1), r);
 	if (st == PT_OK) {
 		*e = (struct tlb_entry){ .vpn = vpn, .gen = space->gen, .page_pa = r->pa, .page_size = r->page_size,
 					 .rights = r->rights, .level = r->level, .nentries = r->nentries };
@@ -184,7 +184,7 @@ enum pt_status pt_tlb_translate(struct pt_tlb *tlb, const struct pt_context *ctx
 			e->entry_value[i] = r->entry[i].value;
 		}
 		r->va = va;
-		r->pa |= va & (PT_PAGE_SIZE - 1);
+		r->pa |= va & (PT_PAGE_4K - 1);
 		r->pa_in_dump = mem->ptr(mem, r->pa, 1) != NULL;
 		return pt_result_check_access(ctx, access, r);
 	}

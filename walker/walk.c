@@ -504,7 +504,7 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 	if (!desc) {
 		/* Paging off: linear = physical, no rights apply. */
 		r->pa = va;
-		r->page_size = PT_PAGE_SIZE;
+		r->page_size = PT_PAGE_4K;
 		r->rights.writable = r->rights.user = true;
 		r->pa_in_dump = mem && mem->ptr(mem, va, 1) != NULL;
 		return PT_OK;

@@ -97,9 +97,16 @@ static const uint64_t PTE_PAT_LARGE = PT_BIT(PTE_BIT_PAT_LARGE); /**< mask of PT
 static const uint64_t PTE_PKEY = UINT64_C(0xf) << PTE_BIT_PKEY; /**< mask of the 4 key bits */
 static const uint64_t PTE_XD = PT_BIT(PTE_BIT_XD);             /**< mask of PTE_BIT_XD */
 
-/** The smallest page and the granule of every paging structure: 4 KiB (SDM 4.1.1). */
+/** The page sizes x86 paging maps (SDM 4.3-4.5): 4 KiB, 2 MiB (PAE/IA-32e PDE), 4 MiB (32-bit
+ *  PDE with CR4.PSE), 1 GiB (IA-32e PDPTE). */
+static const uint64_t PT_PAGE_4K = UINT64_C(1) << 12;
+static const uint64_t PT_PAGE_2M = UINT64_C(1) << 21;
+static const uint64_t PT_PAGE_4M = UINT64_C(1) << 22;
+static const uint64_t PT_PAGE_1G = UINT64_C(1) << 30;
+
+/** log2 of the smallest page (PT_PAGE_4K), also the size of every paging structure but the
+ *  PAE PDPT: linear and physical addresses split into a page number and an offset here. */
 enum { PT_PAGE_SHIFT = 12 };
-static const uint64_t PT_PAGE_SIZE = PT_BIT(PT_PAGE_SHIFT); /**< 4096 */
 
 /** Limits of a CPU state; pt_context_init refuses anything outside them (PT_EINVAL). */
 enum pt_cpu_limit {

@@ -164,7 +164,7 @@ static int cr3_agreement(const struct kpgd_finder *f, const struct pt_context *c
 	if (!f->in->has_cpu ||
 	    (pt_context_init(&cctx, &f->in->cpu, NULL, NULL, NULL) != PT_OK && cctx.mode != PT_MODE_PAE))
 		return 0;
-	const uint64_t page = ~(PT_PAGE_SIZE - 1);
+	const uint64_t page = ~(PT_PAGE_4K - 1);
 	const bool same = (cctx.root & page) == (ctx->root & page) && cctx.mode == ctx->mode;
 	if (same)
 		kpgd_fact(w, true, "the dump's CR3 agrees (a tie-breaker only)");

@@ -131,9 +131,9 @@ static bool textonly_candidates(struct kpgd_finder *f, const struct kpgd_layout 
 		const struct pt_dump_range *r = &f->in->ranges[ri];
 		uint64_t a = (r->pa > lo ? r->pa : lo), b = r->pa + r->size < hi ? r->pa + r->size : hi;
 		a = kpgd_page_up(a);
-		if (a >= b || b - a < PT_PAGE_SIZE)
+		if (a >= b || b - a < PT_PAGE_4K)
 			continue;
-		const uint64_t len = (b - a) & ~(PT_PAGE_SIZE - 1);
+		const uint64_t len = (b - a) & ~(PT_PAGE_4K - 1);
 		const uint8_t *p = kpgd_bytes(f, a, (size_t)len);
 		if (p)
 			kpgd_screen_range(f, p, a, len, L0->is64, s);

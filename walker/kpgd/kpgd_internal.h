@@ -75,7 +75,7 @@ static const uint64_t PDPTE_ACCESSED = PT_QEMU_PDPTE_A;
 /** `pa` rounded up to a page boundary. */
 static inline uint64_t kpgd_page_up(uint64_t pa)
 {
-	return (pa + PT_PAGE_SIZE - 1) & ~(PT_PAGE_SIZE - 1);
+	return (pa + PT_PAGE_4K - 1) & ~(PT_PAGE_4K - 1);
 }
 
 /* ---- the state ---------------------------------------------------------------------------------- */

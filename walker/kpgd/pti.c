@@ -19,8 +19,8 @@ static bool user_copy_shape(const struct kpgd_finder *f, const struct pt_kpgd_ca
 			    unsigned *kern_ret, unsigned *own_ret)
 {
 	struct pt_context dc; /* decodes the kernel table's entries as the candidate's mode does */
-	const uint8_t *u = kpgd_bytes(f, user, PT_PAGE_SIZE);
-	const uint8_t *k = kpgd_bytes(f, c->kpgd, PT_PAGE_SIZE);
+	const uint8_t *u = kpgd_bytes(f, user, PT_PAGE_4K);
+	const uint8_t *k = kpgd_bytes(f, c->kpgd, PT_PAGE_4K);
 	if (!u || !k || !kpgd_plausible_top64(&f->screen.ia32e, u, f->phys_end) ||
 	    pt_context_init_mode(&dc, c->mode, PT_MAXPHYADDR_MAX, c->cbit) != PT_OK)
 		return false;
@@ -53,9 +53,9 @@ void kpgd_describe_pti(struct kpgd_finder *f, struct pt_kpgd_candidate *c, const
 {
 	if (c->mode != PT_MODE_IA32E && c->mode != PT_MODE_LA57)
 		return;
-	if (c->kpgd % (2 * PT_PAGE_SIZE) != 0)
+	if (c->kpgd % (2 * PT_PAGE_4K) != 0)
 		return;
-	const uint64_t user = c->kpgd + PT_PAGE_SIZE;
+	const uint64_t user = c->kpgd + PT_PAGE_4K;
 	unsigned kern, own;
 	if (!user_copy_shape(f, c, user, &kern, &own))
 		return;

@@ -71,11 +71,11 @@ static int cand_cmp(const void *pa, const void *pb)
 static bool same_table(const struct kpgd_finder *f, const struct pt_kpgd_candidate *a,
 		       const struct pt_kpgd_candidate *b)
 {
-	const uint64_t page = ~(PT_PAGE_SIZE - 1);
-	const uint8_t *ta = kpgd_bytes(f, a->kpgd & page, PT_PAGE_SIZE);
-	const uint8_t *tb = kpgd_bytes(f, b->kpgd & page, PT_PAGE_SIZE);
+	const uint64_t page = ~(PT_PAGE_4K - 1);
+	const uint8_t *ta = kpgd_bytes(f, a->kpgd & page, PT_PAGE_4K);
+	const uint8_t *tb = kpgd_bytes(f, b->kpgd & page, PT_PAGE_4K);
 	return b->verified && b->score == a->score && b->mode == a->mode && ta && tb &&
-	       memcmp(ta, tb, PT_PAGE_SIZE) == 0;
+	       memcmp(ta, tb, PT_PAGE_4K) == 0;
 }
 
 /** Byte-identical copies of the answer: the lowest address is taken and the copies are named;
@@ -122,13 +122,13 @@ static void describe_cr3(struct kpgd_finder *f, const struct pt_kpgd_candidate *
 	 * kpgd_load_context; legacy: the kernel's quarter of the directory) is shared. */
 	const struct pt_mode_desc *desc = pt_mode_desc(c->mode);
 	const size_t esize = desc->entry_size, slot = kpgd_kernel_slot(desc) * esize;
-	const uint64_t page = ~(PT_PAGE_SIZE - 1);
-	const uint8_t *a = kpgd_bytes(f, cr3 & page, PT_PAGE_SIZE), *b = kpgd_bytes(f, c->kpgd & page, PT_PAGE_SIZE);
+	const uint64_t page = ~(PT_PAGE_4K - 1);
+	const uint8_t *a = kpgd_bytes(f, cr3 & page, PT_PAGE_4K), *b = kpgd_bytes(f, c->kpgd & page, PT_PAGE_4K);
 	bool shares = false;
 	if (a && b && (c->mode == PT_MODE_IA32E || c->mode == PT_MODE_LA57)) {
 		shares = pt_le64(a + slot) == pt_le64(b + slot) && (pt_le64(a + slot) & PTE_P);
 	} else if (a && b && c->mode == PT_MODE_LEGACY) {
-		shares = memcmp(a + slot, b + slot, PT_PAGE_SIZE - slot) == 0;
+		shares = memcmp(a + slot, b + slot, PT_PAGE_4K - slot) == 0;
 	} else if (c->mode == PT_MODE_PAE) {
 		const uint8_t *pa = kpgd_bytes(f, cr3 + slot, esize), *pb = kpgd_bytes(f, c->kpgd + slot, esize);
 		shares = pa && pb && (pt_le64(pa) & PTE_P) &&

@@ -62,25 +62,25 @@ static uint64_t screen64(const struct pt_context *loose, const uint8_t *data, ui
 	 * every page. Pages are taken 8 at a time so the compiler can keep the loads in flight. */
 	const size_t slot = (size_t)kpgd_kernel_slot(loose->desc) * 8;
 	uint64_t n = 0, off = 0;
-	for (; off + 8 * PT_PAGE_SIZE <= len; off += 8 * PT_PAGE_SIZE) {
+	for (; off + 8 * PT_PAGE_4K <= len; off += 8 * PT_PAGE_4K) {
 		uint64_t e[8];
 		unsigned hit = 0;
 		for (unsigned k = 0; k < 8; k++) {
-			e[k] = pt_le64(data + off + k * PT_PAGE_SIZE + slot);
+			e[k] = pt_le64(data + off + k * PT_PAGE_4K + slot);
 			hit |= (unsigned)((e[k] & (PTE_P | loose->rsvd[loose->desc->levels][0])) == PTE_P) << k;
 		}
 		while (hit) {
 			unsigned k = (unsigned)__builtin_ctz(hit);
 			hit &= hit - 1;
 			if (!top_slot_ok(loose, e[k], phys_end) ||
-			    !kpgd_plausible_top64(loose, data + off + k * PT_PAGE_SIZE, phys_end))
+			    !kpgd_plausible_top64(loose, data + off + k * PT_PAGE_4K, phys_end))
 				continue;
 			n++;
 			if (found)
-				found(arg, pa + off + k * PT_PAGE_SIZE);
+				found(arg, pa + off + k * PT_PAGE_4K);
 		}
 	}
-	for (; off + PT_PAGE_SIZE <= len; off += PT_PAGE_SIZE) {
+	for (; off + PT_PAGE_4K <= len; off += PT_PAGE_4K) {
 		if (!top_slot_ok(loose, pt_le64(data + off + slot), phys_end) ||
 		    !kpgd_plausible_top64(loose, data + off, phys_end))
 			continue;
@@ -157,7 +157,7 @@ void kpgd_screen_range(const struct kpgd_finder *f, const uint8_t *p, uint64_t p
 		return;
 	}
 	/* a 32-bit CR3 holds the table's address */
-	for (uint64_t off = 0; off + PT_PAGE_SIZE <= len && pa + off <= UINT32_MAX; off += PT_PAGE_SIZE) {
+	for (uint64_t off = 0; off + PT_PAGE_4K <= len && pa + off <= UINT32_MAX; off += PT_PAGE_4K) {
 		if (plausible_pd(&c->legacy, p + off, f->phys_end) || plausible_pdpt(&c->pae, p + off, f->phys_end))
 			kpgd_screen_add(s, pa + off);
 	}
@@ -179,7 +179,7 @@ void kpgd_run_screen(struct kpgd_finder *f, struct kpgd_screen *s64, struct kpgd
 			uint64_t len = r->pa + r->size - pa;
 			if (len > SCAN_CHUNK)
 				len = SCAN_CHUNK;
-			len &= ~(PT_PAGE_SIZE - 1);
+			len &= ~(PT_PAGE_4K - 1);
 			const uint8_t *p = len ? kpgd_bytes(f, pa, (size_t)len) : NULL;
 			if (p && f->try64)
 				kpgd_screen_range(f, p, pa, len, true, s64);

@@ -207,9 +207,9 @@ static bool identity_with_symbols(const struct kpgd_finder *f, const struct pt_c
 		  unmapped ? why : "is mapped: not an early-boot table");
 	if (L->has_kpgd) {
 		const uint64_t kpa = text_pa + (L->kpgd_sym - L->file_text);
-		const uint8_t *k = kpgd_bytes(f, kpa, PT_PAGE_SIZE);
+		const uint8_t *k = kpgd_bytes(f, kpa, PT_PAGE_4K);
 		bool empty = true;
-		for (size_t i = 0; k && i < PT_PAGE_SIZE && empty; i++)
+		for (size_t i = 0; k && i < PT_PAGE_4K && empty; i++)
 			empty = k[i] == 0;
 		kpgd_fact(w, true, "%s at 0x%" PRIx64 " is %s", L->kpgd_name, kpa,
 			  !k ? "not in the dump" : empty ? "still empty: the kernel has not started" : "not empty");

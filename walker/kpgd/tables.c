@@ -32,7 +32,7 @@ static uint8_t table_cbit(const struct kpgd_finder *f, enum pt_mode mode, uint64
 		return f->cbit;
 	const struct pt_context *loose = &f->screen.ia32e; /* frames as wide as any entry holds */
 	const unsigned top = loose->desc->levels, n = pt_level_entries(loose->desc, top);
-	const uint8_t *t = kpgd_bytes(f, root & ~(PT_PAGE_SIZE - 1), PT_PAGE_SIZE);
+	const uint8_t *t = kpgd_bytes(f, root & ~(PT_PAGE_4K - 1), PT_PAGE_4K);
 	if (!t)
 		return 0;
 	unsigned votes[64] = { 0 };

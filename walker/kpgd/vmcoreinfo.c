@@ -262,13 +262,13 @@ void kpgd_find_vmcoreinfo_in_memory(struct kpgd_finder *f, const struct pt_symta
 		const uint8_t *base = kpgd_bytes(f, r->pa, (size_t)r->size);
 		if (!base)
 			continue;
-		for (uint64_t pa = kpgd_page_up(r->pa); pa + sizeof(KEY) <= r->pa + r->size; pa += PT_PAGE_SIZE) {
+		for (uint64_t pa = kpgd_page_up(r->pa); pa + sizeof(KEY) <= r->pa + r->size; pa += PT_PAGE_4K) {
 			const char *t = (const char *)base + (pa - r->pa);
 			if (memcmp(t, KEY, sizeof(KEY) - 1) != 0)
 				continue;
 			pages++;
 			uint64_t avail = r->pa + r->size - pa;
-			size_t len = strnlen(t, (size_t)(avail < PT_PAGE_SIZE ? avail : PT_PAGE_SIZE));
+			size_t len = strnlen(t, (size_t)(avail < PT_PAGE_4K ? avail : PT_PAGE_4K));
 			char buf[64];
 			uint64_t v;
 			if (!has_stext || !kpgd_vmci_lookup(t, len, "SYMBOL(_stext)", buf, sizeof(buf)) ||
