@@ -432,25 +432,38 @@ void pt_entry_decode(const struct pt_context *ctx, unsigned level, uint64_t raw,
 
 /* ---- rights over the levels ----------------------------------------------------------- */
 
-/* The rule proper, inlined into the level loop: 4.6.1 combines R/W and U/S by AND and XD by OR
- * over every level; PAE PDPTEs have no R/W, U/S or XD (Table 4-8); the leaf's protection key
- * applies with CR4.PKE (4.6.2). */
-static inline void combine_rights(const struct pt_context *ctx, unsigned level, const struct pt_entry_info *e,
-				  struct pt_rights *rights)
+/* The rule proper, in the form the level loop keeps it (two words in registers): 4.6.1 combines
+ * R/W and U/S by AND and XD by OR over every level, so the loop ANDs and ORs whole entries; a PAE
+ * PDPTE has no R/W, U/S or XD (Table 4-8) and takes no part. */
+static inline void fold_rights(bool pae_pdpte, uint64_t value, uint64_t *and_bits, uint64_t *or_bits)
 {
-	if (ctx->mode == PT_MODE_PAE && level == 3)
+	if (pae_pdpte)
 		return;
-	rights->writable = rights->writable && (e->value & PTE_RW);
-	rights->user = rights->user && (e->value & PTE_US);
-	rights->nx = rights->nx || ((ctx->flags & PT_CTX_NXE) && (e->value & PTE_XD));
-	if (e->maps_page && (ctx->flags & PT_CTX_PKE))
-		rights->pkey = (uint8_t)((e->value & PTE_PKEY) >> PTE_BIT_PKEY);
+	*and_bits &= value;
+	*or_bits |= value;
+}
+
+/* The rights the folded entries give: writable and user when every level allows it, NX when some
+ * level sets XD and IA32_EFER.NXE = 1; a leaf (`leaf` maps a page) gives the protection key with
+ * CR4.PKE (4.6.2), else the key is left as it is. */
+static inline void rights_of(uint32_t flags, uint64_t and_bits, uint64_t or_bits, const struct pt_entry_info *leaf,
+			     struct pt_rights *rights)
+{
+	rights->writable = (and_bits & PTE_RW) != 0;
+	rights->user = (and_bits & PTE_US) != 0;
+	rights->nx = (flags & PT_CTX_NXE) && (or_bits & PTE_XD);
+	if (leaf->maps_page && (flags & PT_CTX_PKE))
+		rights->pkey = (uint8_t)((leaf->value & PTE_PKEY) >> PTE_BIT_PKEY);
 }
 
 void pt_rights_combine(const struct pt_context *ctx, unsigned level, const struct pt_entry_info *entry,
 		       struct pt_rights *rights)
 {
-	combine_rights(ctx, level, entry, rights);
+	/* the rights so far as the entry bits they came from (nx implies NXE), then one more fold */
+	uint64_t and_bits = (rights->writable ? PTE_RW : 0) | (rights->user ? PTE_US : 0);
+	uint64_t or_bits = rights->nx ? PTE_XD : 0;
+	fold_rights(ctx->mode == PT_MODE_PAE && level == 3, entry->value, &and_bits, &or_bits);
+	rights_of(ctx->flags, and_bits, or_bits, entry, rights);
 }
 
 /* ---- the level loop ------------------------------------------------------------------- */
@@ -516,9 +529,9 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 		return PT_FAULT;
 	}
 
-	/* Rights combine over every level (combine_rights). Kept in a local (as is the entry
-	 * count) so the reader's indirect call does not force reloads. */
-	struct pt_rights rights = PT_RIGHTS_TOP;
+	/* Rights combine over every level (fold_rights, rights_of). Kept in locals (as is the
+	 * entry count) so the reader's indirect call does not force reloads. */
+	uint64_t and_bits = ~UINT64_C(0), or_bits = 0;
 	const unsigned esize = desc->entry_size;
 	const bool pae = ctx->mode == PT_MODE_PAE;
 	uint64_t table = ctx->root;
@@ -555,11 +568,11 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 				  entry_pa, raw);
 			return PT_FAULT;
 		}
-		combine_rights(ctx, level, &e, &rights);
+		fold_rights(pae_pdpte, e.value, &and_bits, &or_bits);
 		if (e.maps_page) {
 			const uint64_t page_size = PT_BIT(ld->va_shift);
 			r->nentries = (uint8_t)n;
-			r->rights = rights;
+			rights_of(ctx->flags, and_bits, or_bits, &e, &r->rights);
 			r->page_size = page_size;
 			r->level = (uint8_t)level;
 			r->pa = e.frame | (va & (page_size - 1));
