@@ -165,6 +165,7 @@ struct kpgd_screen {
 
 /* ---- evidence.c ------------------------------------------------------------------------------ */
 
+/** Start checking (kpgd, mode) for `method`: no facts yet. */
 void kpgd_work_init(struct kpgd_work *w, enum pt_kpgd_method method, enum pt_mode mode, uint64_t kpgd);
 /** Add a fact (dropped past MAX_FACTS). */
 void kpgd_fact(struct kpgd_work *w, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -175,6 +176,7 @@ void kpgd_keep(struct kpgd_finder *f, const struct kpgd_work *w);
 /** Add a fact to a kept candidate (its facts are on the heap). */
 void kpgd_candidate_fact(struct kpgd_finder *f, struct pt_kpgd_candidate *c, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/** Has a kept candidate verified (the strategies after it are then skipped)? */
 bool kpgd_any_verified(const struct kpgd_finder *f);
 /** Short reason a hypothesis failed (its first failed fact). */
 const char *kpgd_first_failure(const struct kpgd_work *w);
@@ -187,6 +189,7 @@ void kpgd_fact_table_shape(struct kpgd_work *w, const struct kpgd_finder *f, con
 
 /* ---- tables.c -------------------------------------------------------------------------------- */
 
+/** `len` bytes of the dump at `pa`, or NULL when they are not all in it. */
 const uint8_t *kpgd_bytes(const struct kpgd_finder *f, uint64_t pa, size_t len);
 /** Is `frame` inside the dump, possibly after removing one SME C-bit? The C-bit position used
  *  (0 = none needed), or -1 when it is outside either way. */
@@ -213,7 +216,9 @@ unsigned kpgd_user_entries(const struct kpgd_finder *f, const struct pt_context 
 
 /* ---- banner.c -------------------------------------------------------------------------------- */
 
+/** The printable prefix of the text at `pa` (up to `max` characters, a newline or the dump's end). */
 void kpgd_printable(const struct kpgd_finder *f, uint64_t pa, char *buf, size_t buflen, size_t max);
+/** Does "Linux version " start at `pa`? */
 bool kpgd_banner_at(const struct kpgd_finder *f, uint64_t pa);
 /** Search [pa, pa + span) for the banner (with the release when known); cached for one `pa`. */
 bool kpgd_find_banner_near(struct kpgd_finder *f, uint64_t pa, uint64_t span, const char *osrelease,
@@ -256,16 +261,21 @@ bool kpgd_parse_num(const char *s, int base, bool allow_neg, uint64_t *v);
 bool kpgd_fact_vmci_kpgd(struct kpgd_work *w, const struct kpgd_finder *f, uint64_t kva);
 /** Find Linux's VMCOREINFO text in memory that agrees with the recovered kallsyms table. */
 void kpgd_find_vmcoreinfo_in_memory(struct kpgd_finder *f, const struct pt_symtab *rec);
+/** Strategy 1: the table the dump's VMCOREINFO note names, verified. */
 void kpgd_strategy_vmcoreinfo(struct kpgd_finder *f);
 
 /* ---- strategies.c ---------------------------------------------------------------------------- */
 
+/** Strategy 2: kpgd = the table's symbol - the boundary, per layout. */
 void kpgd_strategy_symbols(struct kpgd_finder *f, const struct kpgd_layout *Ls, size_t nl);
+/** Strategy 3: linux_banner at a congruent PA gives phys_offset, walking the window the slide. */
 void kpgd_strategy_kaslr(struct kpgd_finder *f, const struct kpgd_layout *Ls, size_t nl);
+/** Strategy 4: CR3's table identity-maps the kernel image and nothing maps it at its VA yet. */
 void kpgd_strategy_identity(struct kpgd_finder *f, const struct kpgd_layout *Ls, size_t nl);
 
 /* ---- kallsyms.c ------------------------------------------------------------------------------ */
 
+/** Look for the kernel's kallsyms tables in memory (into the result), then its VMCOREINFO page. */
 void kpgd_recover_kallsyms(struct kpgd_finder *f);
 /** Does a symbol file describe the kernel whose tables were recovered? */
 bool kpgd_file_agrees(struct kpgd_finder *f, const struct pt_symtab *file, const struct pt_symtab *rec,
@@ -273,6 +283,7 @@ bool kpgd_file_agrees(struct kpgd_finder *f, const struct pt_symtab *file, const
 /** Layouts from the recovered table (run-time addresses; link-time _text from `file`'s layouts). */
 size_t kpgd_layouts_recovered(struct kpgd_finder *f, const struct kpgd_layout *file, size_t nfile,
 			      struct kpgd_layout *out, size_t max);
+/** Strategy 4b: text-only symbols, the image placed by the recovered kallsyms tables. */
 void kpgd_strategy_textonly(struct kpgd_finder *f, const struct kpgd_layout *Ls, size_t nl);
 
 /* ---- screen.c -------------------------------------------------------------------------------- */
@@ -291,6 +302,7 @@ void kpgd_run_screen(struct kpgd_finder *f, struct kpgd_screen *s64, struct kpgd
 
 /* ---- brute.c, pti.c, report.c ---------------------------------------------------------------- */
 
+/** Strategy 5: every page screened, candidates verified with the symbols or ranked without. */
 void kpgd_strategy_brute(struct kpgd_finder *f, const struct kpgd_layout *Ls, size_t nl);
 /** The PTI user copy of the answer (a fact and c->user_pgd when there is one). */
 void kpgd_describe_pti(struct kpgd_finder *f, struct pt_kpgd_candidate *c, const struct kpgd_layout *L);
