@@ -103,6 +103,8 @@ uint64_t pt_kpgd_screen64(const uint8_t *data, uint64_t pa, uint64_t len, uint64
  *  TCG writes it) pointing into the dump, the top GiB's present (the kernel's for every split). */
 static bool plausible_pdpt(const struct pt_context *pae, const uint8_t *t, uint64_t phys_end)
 {
+	if (!(pt_le64(t + 8 * kpgd_kernel_slot(pae->desc)) & PTE_P))
+		return false; /* first, as it rules out most pages */
 	unsigned present = 0;
 	for (unsigned i = 0; i < pt_level_entries(pae->desc, 3); i++) {
 		struct pt_entry_info e;
@@ -113,7 +115,7 @@ static bool plausible_pdpt(const struct pt_context *pae, const uint8_t *t, uint6
 			return false;
 		present++;
 	}
-	return present > 0 && (pt_le64(t + 8 * kpgd_kernel_slot(pae->desc)) & PTE_P);
+	return present > 0;
 }
 
 /** A legacy page directory: its kernel part (above the lowest PAGE_OFFSET) mostly plausible,
@@ -122,6 +124,12 @@ static bool plausible_pd(const struct pt_context *legacy, const uint8_t *t, uint
 {
 	const struct pt_mode_desc *d = legacy->desc;
 	const unsigned n = pt_level_entries(d, 2);
+	/* first, as it rules out most pages (zero pages above all) */
+	bool anchored = pt_le32(t + 4 * (n - 1)) != 0;
+	for (size_t i = 0; i < NPAGE_OFFSETS32; i++)
+		anchored = anchored || pt_le32(t + 4 * pt_level_index(d, 2, PAGE_OFFSETS32[i])) != 0;
+	if (!anchored)
+		return false;
 	unsigned present = 0, bad = 0;
 	for (unsigned i = pt_level_index(d, 2, PAGE_OFFSETS32[NPAGE_OFFSETS32 - 1]); i < n; i++) {
 		struct pt_entry_info e;
@@ -132,10 +140,7 @@ static bool plausible_pd(const struct pt_context *legacy, const uint8_t *t, uint
 		if (!e.maps_page && e.frame >= phys_end)
 			bad++;
 	}
-	bool anchored = pt_le32(t + 4 * (n - 1)) != 0;
-	for (size_t i = 0; i < NPAGE_OFFSETS32; i++)
-		anchored = anchored || pt_le32(t + 4 * pt_level_index(d, 2, PAGE_OFFSETS32[i])) != 0;
-	return present >= 1 && bad <= MAX_BAD32 && bad * 2 < present && anchored;
+	return present >= 1 && bad <= MAX_BAD32 && bad * 2 < present;
 }
 
 void kpgd_screen_add(void *arg, uint64_t page_pa)
