@@ -51,7 +51,7 @@ static void brute_with_syms(struct kpgd_finder *f, const struct kpgd_layout *Ls,
 	for (size_t li = 0; li < nl; li++) {
 		const struct kpgd_layout *L = &Ls[li];
 		if (L->is64 != is64 || (L->ks && !L->has_kpgd))
-			continue; /* text only with the kallsyms tables: strategy_textonly's, with its checks */
+			continue; /* text only with the kallsyms tables: kpgd_strategy_textonly's, with its checks */
 		for (size_t i = 0; i < s->n; i++) {
 			enum pt_mode modes[2];
 			size_t nm = kpgd_modes_for(f, is64, modes);
@@ -271,7 +271,7 @@ void kpgd_strategy_brute(struct kpgd_finder *f, const struct kpgd_layout *Ls, si
 	kpgd_log(f, "brute-force: screened 0x%" PRIx64 " bytes in %.3f s: %" PRIu64 " 64-bit and %" PRIu64
 		 " 32-bit table shapes%s", f->res->bytes_scanned, f->res->scan_seconds, s64.total, s32.total,
 		 s64.full || s32.full ? " (only the first 4096 of each kept)" : "");
-	/* Text-only symbols recovered from memory are strategy_textonly's (brute_with_syms skips
+	/* Text-only symbols recovered from memory are kpgd_strategy_textonly's (brute_with_syms skips
 	 * them): alone, the brute force ranks the tables as without symbols. */
 	if (nl && !(Ls[0].ks && !Ls[0].has_kpgd)) {
 		if (f->try64)
