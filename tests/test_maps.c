@@ -180,6 +180,7 @@ static void property_one(enum pt_mode mode, uint64_t seed)
 		struct pt_maps_opts opts = { .coalesce = coalesce, .holes = true };
 		struct pt_range *v;
 		size_t n = collect(&ctx, mem, &opts, &v, NULL);
+		assert_true(n > 0); /* with holes, something always covers the space */
 		/* The ranges tile the canonical address space in VA order. */
 		uint64_t expect_va = 0;
 		for (size_t i = 0; i < n; i++) {
@@ -213,6 +214,18 @@ static void property_one(enum pt_mode mode, uint64_t seed)
 		struct pt_maps_opts mapped_only = { .coalesce = coalesce };
 		struct pt_range *m;
 		size_t nm = collect(&ctx, mem, &mapped_only, &m, NULL);
+		/* the same ranges as with holes, the holes left out */
+		size_t not_holes = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].kind == PT_RANGE_HOLE)
+				continue;
+			assert_true(not_holes < nm);
+			assert_int_equal(m[not_holes].va, v[i].va);
+			assert_int_equal(m[not_holes].size, v[i].size);
+			assert_int_equal(m[not_holes].kind, v[i].kind);
+			not_holes++;
+		}
+		assert_int_equal(not_holes, nm);
 		for (int k = 0; k < 2000; k++) {
 			uint64_t va = pt_va_canonicalize(&ctx, rnd() & ((UINT64_C(1) << ctx.desc->va_bits) - 1));
 			const struct pt_range *hit = NULL;

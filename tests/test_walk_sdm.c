@@ -86,6 +86,9 @@ static void begin(void)
 static void finish(void)
 {
 	printf("    %lu cases\n", g_cases - g_cases_at_begin);
+	/* A test function whose case list came out empty checks nothing: that is a failure. */
+	if (g_cases == g_cases_at_begin)
+		fail_msg("no case ran: this test checks nothing");
 	if (g_fail > MAX_PRINT)
 		fprintf(stderr, "... %lu mismatches in this test (first %d printed)\n", g_fail,
 			MAX_PRINT);

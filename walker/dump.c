@@ -114,14 +114,11 @@ enum {
 enum {
 	LIME_MAGIC = 0x4C694D45, /* "EMiL" in the file */
 	LIME_VERSION = 1,
-	LIME_HDR_SIZE = 32,
-	LIME_VERSION_OFF = 4,
-	LIME_S_ADDR_OFF = 8,
-	LIME_E_ADDR_OFF = 16,
+	LIME_HDR_SIZE = 32, LIME_VERSION_OFF = 4, LIME_S_ADDR_OFF = 8, LIME_E_ADDR_OFF = 16,
 };
 
 /** MAXPHYADDR assumed when the dump does not say. */
-static const uint8_t DEFAULT_MAXPHYADDR = 52;
+static const uint8_t DEFAULT_MAXPHYADDR = PT_MAXPHYADDR_MAX;
 
 /* ---- The dump ------------------------------------------------------------------------- */
 
@@ -461,10 +458,10 @@ static void notes_to_cpu(struct pt_dump *d, const struct notes *notes)
 		 * writes XD only when the CPU has NX and it enabled EFER.NXE (QEMU's i386 `info
 		 * registers` showed EFER=0x800 for Debian's 686-pae). */
 		c->efer = 0;
-		if ((c->cr0 & PT_BIT(CR0_BIT_PG)) && (c->cr4 & PT_BIT(CR4_BIT_PAE))) {
-			c->efer = PT_BIT(EFER_BIT_NXE);
+		if ((c->cr0 & CR0_PG) && (c->cr4 & CR4_PAE)) {
+			c->efer = EFER_NXE;
 			if (d->machine == EM_X86_64)
-				c->efer |= PT_BIT(EFER_BIT_LMA) | PT_BIT(EFER_BIT_LME);
+				c->efer |= EFER_LMA | EFER_LME;
 		}
 		/* QEMU's PAE walker sets the Accessed bit in the PDPTE it uses (hardware never
 		 * writes PDPTEs); the PDPTE the CPU loaded had it clear. */

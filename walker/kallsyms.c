@@ -44,8 +44,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "ptlab/symbols.h"
 #include "ptlab/le.h"
+#include "ptlab/symbols.h"
+#include "ptlab/walk.h"
 
 enum {
 	KS_TOKENS = 256,
@@ -343,10 +344,15 @@ static uint64_t marker_run(const uint8_t *win, uint64_t win_pa, uint64_t q, unsi
 	return m;
 }
 
+/** The lowest PAGE_OFFSET of an i386 kernel (VMSPLIT_1G). */
+static const uint64_t LOWEST_PAGE_OFFSET32 = 0x40000000;
+
 /** A relative_base value: a kernel address (upper half on x86-64, >= VMSPLIT_1G on i386). */
 static bool base_plausible(uint64_t v, unsigned ptr)
 {
-	return ptr == 8 ? v >= UINT64_C(0xffff800000000000) : v >= 0x40000000 && v <= UINT32_MAX;
+	if (ptr == 8)
+		return v >= pt_mode_upper_half(PT_MODE_IA32E); /* within 5-level's upper half too */
+	return v >= LOWEST_PAGE_OFFSET32 && v <= UINT32_MAX;
 }
 
 /**

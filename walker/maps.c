@@ -2,7 +2,7 @@
 /*
  * Enumeration of an address space (maps.h). A depth-first walk over whole tables with an
  * explicit stack; entries are decoded by pt_entry_decode, the same decoder translation uses,
- * and rights combine over the levels exactly as in pt_walk (SDM 4.6.1).
+ * and rights combine over the levels with pt_rights_combine, the rule pt_walk uses (SDM 4.6.1).
  *
  * Aliasing: a table reached again at the same level (the same physical page referenced from
  * several entries) is a repeat. Repeats are expanded while the alias budget lasts (Linux's
@@ -129,14 +129,12 @@ enum pt_status pt_maps_create(const struct pt_context *ctx, const struct pt_mem 
 	const struct pt_mode_desc *desc = ctx->desc;
 	struct maps_frame *top = &it->stack[0];
 	top->level = desc->levels;
-	top->count = 1u << desc->level[desc->levels].index_bits;
+	top->count = pt_level_entries(desc, desc->levels);
 	top->table_pa = ctx->root;
-	top->rights = (struct pt_rights){ .writable = true, .user = true };
+	top->rights = PT_RIGHTS_TOP;
 	if (ctx->mode == PT_MODE_PAE) {
-		for (unsigned i = 0; i < 4; i++) {
-			for (unsigned b = 0; b < 8; b++)
-				it->pae_pdpt[8 * i + b] = (uint8_t)(ctx->pdpte[i] >> (8 * b));
-		}
+		for (unsigned i = 0; i < 4; i++)
+			pt_le_put(it->pae_pdpt + 8 * i, ctx->pdpte[i], 8);
 		top->entries = it->pae_pdpt;
 	} else {
 		top->entries = mem->ptr(mem, ctx->root, (size_t)top->count * desc->entry_size);
@@ -197,7 +195,7 @@ static bool raw_next(struct pt_maps_iter *it, struct pt_range *r)
 		const unsigned half = desc->va_bits == 32 ? 32 : desc->va_bits - 1;
 		const bool upper = it->top_missing == 1 && desc->va_bits != 32;
 		it->top_missing--;
-		*r = (struct pt_range){ .kind = PT_RANGE_UNREADABLE, .va = upper ? ~UINT64_C(0) << half : 0,
+		*r = (struct pt_range){ .kind = PT_RANGE_UNREADABLE, .va = upper ? pt_mode_upper_half(ctx->mode) : 0,
 			.size = UINT64_C(1) << half, .level = (uint8_t)desc->levels, .table_pa = ctx->root };
 		return true;
 	}
@@ -236,15 +234,8 @@ static bool raw_next(struct pt_maps_iter *it, struct pt_range *r)
 			return true;
 		}
 		struct pt_rights rights = f->rights;
-		if (!(ctx->mode == PT_MODE_PAE && f->level == 3)) {
-			rights.writable &= (e.value & PTE_RW) != 0;
-			rights.user &= (e.value & PTE_US) != 0;
-			if ((ctx->flags & PT_CTX_NXE) && (e.value & PTE_XD))
-				rights.nx = true;
-		}
+		pt_rights_combine(ctx, f->level, &e, &rights);
 		if (e.maps_page) {
-			if (ctx->flags & PT_CTX_PKE)
-				rights.pkey = (uint8_t)((e.value & PTE_PKEY) >> PTE_BIT_PKEY);
 			r->kind = PT_RANGE_MAPPED;
 			r->pa = e.frame;
 			r->page_size = span;
@@ -272,7 +263,7 @@ static bool raw_next(struct pt_maps_iter *it, struct pt_range *r)
 			it->stats.aliases_collapsed++;
 			return true;
 		}
-		const unsigned count = 1u << desc->level[child_level].index_bits;
+		const unsigned count = pt_level_entries(desc, child_level);
 		const uint8_t *entries = it->mem->ptr(it->mem, e.frame, (size_t)count * esize);
 		if (!entries) {
 			r->kind = PT_RANGE_UNREADABLE;

@@ -33,14 +33,17 @@ struct tlb_space {
 
 /* One cached page: what pt_walk returned for its first byte, compactly (the level of entry i
  * is levels - i, so it is not stored). */
-struct tlb_entry {
-	uint64_t vpn;       /* va >> 12 */
+struct tlb_page {
+	uint64_t vpn;       /* va >> PT_PAGE_SHIFT */
 	uint64_t gen;       /* generation of the space at fill time; 0 = empty */
 	uint64_t page_pa;   /* PA of the 4 KiB page */
 	uint64_t page_size;
 	struct pt_rights rights;
 	uint8_t level;
 	uint8_t nentries;
+};
+struct tlb_entry {
+	struct tlb_page p;
 	uint64_t entry_pa[5];
 	uint64_t entry_value[5];
 };
@@ -152,20 +155,20 @@ enum pt_status pt_tlb_translate(struct pt_tlb *tlb, const struct pt_context *ctx
 		make_key(ctx, mem, &key);
 		space = get_space(tlb, &key);
 	}
-	const uint64_t vpn = va >> 12;
+	const uint64_t vpn = va >> PT_PAGE_SHIFT;
 	struct tlb_entry *e = &tlb->entries[slot_index(tlb, vpn, space->gen)];
 
-	if (e->gen == space->gen && e->vpn == vpn) {
+	if (e->p.gen == space->gen && e->p.vpn == vpn) {
 		tlb->stats.hits++;
 		const unsigned top = ctx->desc->levels;
 		r->va = va;
-		r->pa = e->page_pa | (va & 0xfff);
-		r->page_size = e->page_size;
-		r->level = e->level;
-		r->rights = e->rights;
+		r->pa = e->p.page_pa | (va & (PT_PAGE_4K - 1));
+		r->page_size = e->p.page_size;
+		r->level = e->p.level;
+		r->rights = e->p.rights;
 		r->pa_in_dump = mem->ptr(mem, r->pa, 1) != NULL;
-		r->nentries = e->nentries;
-		for (unsigned i = 0; i < e->nentries; i++) {
+		r->nentries = e->p.nentries;
+		for (unsigned i = 0; i < e->p.nentries; i++) {
 			r->entry[i].level = (uint8_t)(top - i);
 			r->entry[i].pa = e->entry_pa[i];
 			r->entry[i].value = e->entry_value[i];
@@ -175,21 +178,16 @@ enum pt_status pt_tlb_translate(struct pt_tlb *tlb, const struct pt_context *ctx
 		return pt_result_check_access(ctx, access, r);
 	}
 	tlb->stats.misses++;
-	enum pt_status st = pt_walk(ctx, mem, va & ~UINT64_C(0xfff), r);
+	enum pt_status st = pt_walk(ctx, mem, va & ~(PT_PAGE_4K - 1), r);
 	if (st == PT_OK) {
-		e->vpn = vpn;
-		e->gen = space->gen;
-		e->page_pa = r->pa;
-		e->page_size = r->page_size;
-		e->rights = r->rights;
-		e->level = r->level;
-		e->nentries = r->nentries;
+		e->p = (struct tlb_page){ .vpn = vpn, .gen = space->gen, .page_pa = r->pa, .page_size = r->page_size,
+					  .rights = r->rights, .level = r->level, .nentries = r->nentries };
 		for (unsigned i = 0; i < r->nentries; i++) {
 			e->entry_pa[i] = r->entry[i].pa;
 			e->entry_value[i] = r->entry[i].value;
 		}
 		r->va = va;
-		r->pa |= va & 0xfff;
+		r->pa |= va & (PT_PAGE_4K - 1);
 		r->pa_in_dump = mem->ptr(mem, r->pa, 1) != NULL;
 		return pt_result_check_access(ctx, access, r);
 	}

@@ -82,6 +82,31 @@ const struct pt_mode_desc *pt_mode_desc(enum pt_mode mode)
 	return NULL;
 }
 
+/** The index of `va` in a table of level `ld` (SDM 4.3, 4.4.2, 4.5.4). */
+static inline uint64_t level_index(const struct pt_level_desc *ld, uint64_t va)
+{
+	return (va >> ld->va_shift) & (PT_BIT(ld->index_bits) - 1);
+}
+
+unsigned pt_level_index(const struct pt_mode_desc *desc, unsigned level, uint64_t va)
+{
+	return (unsigned)level_index(&desc->level[level], va);
+}
+
+unsigned pt_level_entries(const struct pt_mode_desc *desc, unsigned level)
+{
+	return 1u << desc->level[level].index_bits;
+}
+
+uint64_t pt_mode_upper_half(enum pt_mode mode)
+{
+	const struct pt_mode_desc *desc = pt_mode_desc(mode);
+	if (!desc || desc->va_bits == 32)
+		return 0;
+	/* 3.3.7.1: bits 63:va_bits-1 all set */
+	return ~UINT64_C(0) << (desc->va_bits - 1);
+}
+
 static const char *const mode_names[] = {
 	[PT_MODE_OFF] = "off", [PT_MODE_LEGACY] = "legacy", [PT_MODE_PAE] = "pae",
 	[PT_MODE_IA32E] = "ia32e", [PT_MODE_LA57] = "la57",
@@ -229,17 +254,39 @@ static void build_reserved_masks(struct pt_context *ctx)
 	}
 }
 
-enum pt_status pt_context_init(struct pt_context *ctx, const struct pt_cpu_state *cpu,
-			       const struct pt_mem *mem, struct pt_fault *fault_ret,
-			       uint64_t *table_pa_ret)
+uint64_t pt_cr3_root(enum pt_mode mode, uint64_t cr3, uint64_t cbit_mask)
+{
+	cr3 &= ~cbit_mask;
+	switch (mode) {
+	case PT_MODE_LEGACY:
+		return cr3 & bits(31, 12); /* Table 4-3: CR3 bits 31:12 locate the page directory */
+	case PT_MODE_PAE:
+		return cr3 & bits(31, 5);  /* Table 4-7 / 4.4.1: CR3 bits 31:5 locate the 32-byte PDPT */
+	case PT_MODE_IA32E:
+	case PT_MODE_LA57:
+		/* Table 4-12/4-13: bits M-1:12 locate the top table; bits 11:0 are PWT/PCD or, with
+		 * CR4.PCIDE, the PCID (4.10.1); bit 63 of a MOV to CR3 is the no-flush hint with
+		 * PCIDE and bits 62:61 are LAM controls: none of them is an address bit. */
+		return cr3 & ~(bits(11, 0) | bits(63, 61));
+	case PT_MODE_OFF:
+		break;
+	}
+	return 0;
+}
+
+/**
+ * Fold CR0/CR4/EFER/RFLAGS, MAXPHYADDR and the C-bit into ctx: mode, descriptor, flags, address
+ * and reserved masks (everything but the root and the PDPTEs). PT_EINVAL for a state no CPU has.
+ */
+static enum pt_status fold_state(struct pt_context *ctx, const struct pt_cpu_state *cpu)
 {
 	memset(ctx, 0, sizeof(*ctx));
-	if (cpu->maxphyaddr < 32 || cpu->maxphyaddr > 52)
+	if (cpu->maxphyaddr < PT_MAXPHYADDR_MIN || cpu->maxphyaddr > PT_MAXPHYADDR_MAX)
 		return PT_EINVAL;
 	/* The SME C-bit (CPUID 0x8000001F EBX[5:0]) sits above every physical address the CPU forms:
 	 * never below bit 32 (it would be an address bit of a 32-bit CR3 or a 32-bit PDPT pointer;
 	 * real parts report 47 or 51). A lower position is not a CPU state. */
-	if (cpu->cbit != 0 && (cpu->cbit < 32 || cpu->cbit > 62))
+	if (cpu->cbit != 0 && (cpu->cbit < PT_CBIT_MIN || cpu->cbit > PT_CBIT_MAX))
 		return PT_EINVAL;
 	ctx->maxphyaddr = cpu->maxphyaddr;
 	ctx->cbit_mask = cpu->cbit ? PT_BIT(cpu->cbit) : 0;
@@ -278,36 +325,38 @@ enum pt_status pt_context_init(struct pt_context *ctx, const struct pt_cpu_state
 	if ((flags & PT_CTX_SMEP) || (flags & PT_CTX_NXE))
 		flags |= PT_CTX_ID_BIT;
 	ctx->flags = flags;
-
-	const uint64_t cr3 = cpu->cr3 & ~ctx->cbit_mask;
-	switch (ctx->mode) {
-	case PT_MODE_LEGACY:
-		/* Table 4-3: CR3 bits 31:12 locate the page directory. */
-		ctx->addr_mask = bits(31, 12);
-		ctx->root = cr3 & bits(31, 12);
-		break;
-	case PT_MODE_PAE:
-		/* Table 4-7 / 4.4.1: CR3 bits 31:5 locate the 32-byte PDPT. */
-		ctx->addr_mask = bits(cpu->maxphyaddr - 1, 12);
-		ctx->root = cr3 & bits(31, 5);
-		break;
-	case PT_MODE_IA32E:
-	case PT_MODE_LA57: {
-		/* Table 4-12/4-13: bits M-1:12 locate the top table; bits 11:0 are PWT/PCD or, with
-		 * CR4.PCIDE, the PCID (4.10.1); bit 63 of a MOV to CR3 is the no-flush hint with
-		 * PCIDE and bits 62:61 are LAM controls: none of them is an address bit. */
-		uint64_t addr = cr3 & ~(bits(11, 0) | bits(63, 61));
-		if (addr & ~bits(cpu->maxphyaddr - 1, 12))
-			return PT_EINVAL; /* MOV to CR3 would #GP: not a CPU state */
-		ctx->addr_mask = bits(cpu->maxphyaddr - 1, 12);
-		ctx->root = addr;
-		break;
-	}
-	case PT_MODE_OFF:
-		break;
-	}
+	/* Frame bits of a table pointer: 31:12 in 32-bit paging (Tables 4-6, 4-7), M-1:12 else. */
+	ctx->addr_mask = ctx->mode == PT_MODE_LEGACY ? bits(31, 12) : bits(cpu->maxphyaddr - 1, 12);
 	ctx->addr_mask &= ~ctx->cbit_mask;
 	build_reserved_masks(ctx);
+	return PT_OK;
+}
+
+enum pt_status pt_context_init_mode(struct pt_context *ctx, enum pt_mode mode, uint8_t maxphyaddr,
+				    uint8_t cbit)
+{
+	struct pt_cpu_state cpu;
+	pt_cpu_state_default(&cpu, 0);
+	pt_cpu_state_set_mode(&cpu, mode);
+	cpu.maxphyaddr = maxphyaddr;
+	cpu.cbit = cbit;
+	enum pt_status st = fold_state(ctx, &cpu);
+	if (st == PT_OK && !ctx->desc)
+		st = PT_EINVAL;
+	return st;
+}
+
+enum pt_status pt_context_init(struct pt_context *ctx, const struct pt_cpu_state *cpu,
+			       const struct pt_mem *mem, struct pt_fault *fault_ret,
+			       uint64_t *table_pa_ret)
+{
+	enum pt_status st = fold_state(ctx, cpu);
+	if (st != PT_OK || ctx->mode == PT_MODE_OFF)
+		return st;
+	ctx->root = pt_cr3_root(ctx->mode, cpu->cr3, ctx->cbit_mask);
+	if ((ctx->mode == PT_MODE_IA32E || ctx->mode == PT_MODE_LA57) &&
+	    (ctx->root & ~bits(cpu->maxphyaddr - 1, 12)))
+		return PT_EINVAL; /* MOV to CR3 would #GP: not a CPU state */
 
 	if (ctx->mode == PT_MODE_PAE) {
 		/* 4.4.1: MOV to CR3 in PAE mode loads the four PDPTEs into internal registers;
@@ -385,6 +434,42 @@ void pt_entry_decode(const struct pt_context *ctx, unsigned level, uint64_t raw,
 	decode_entry(ctx, level, raw, info_ret);
 }
 
+/* ---- rights over the levels ----------------------------------------------------------- */
+
+/* The rule proper, in the form the level loop keeps it (two words in registers): 4.6.1 combines
+ * R/W and U/S by AND and XD by OR over every level, so the loop ANDs and ORs whole entries; a PAE
+ * PDPTE has no R/W, U/S or XD (Table 4-8) and takes no part. */
+static inline void fold_rights(bool pae_pdpte, uint64_t value, uint64_t *and_bits, uint64_t *or_bits)
+{
+	if (pae_pdpte)
+		return;
+	*and_bits &= value;
+	*or_bits |= value;
+}
+
+/* The rights the folded entries give: writable and user when every level allows it, NX when some
+ * level sets XD and IA32_EFER.NXE = 1; a leaf (`leaf` maps a page) gives the protection key with
+ * CR4.PKE (4.6.2), else the key is left as it is. */
+static inline void rights_of(uint32_t flags, uint64_t and_bits, uint64_t or_bits, const struct pt_entry_info *leaf,
+			     struct pt_rights *rights)
+{
+	rights->writable = (and_bits & PTE_RW) != 0;
+	rights->user = (and_bits & PTE_US) != 0;
+	rights->nx = (flags & PT_CTX_NXE) && (or_bits & PTE_XD);
+	if (leaf->maps_page && (flags & PT_CTX_PKE))
+		rights->pkey = (uint8_t)((leaf->value & PTE_PKEY) >> PTE_BIT_PKEY);
+}
+
+void pt_rights_combine(const struct pt_context *ctx, unsigned level, const struct pt_entry_info *entry,
+		       struct pt_rights *rights)
+{
+	/* the rights so far as the entry bits they came from (nx implies NXE), then one more fold */
+	uint64_t and_bits = (rights->writable ? PTE_RW : 0) | (rights->user ? PTE_US : 0);
+	uint64_t or_bits = rights->nx ? PTE_XD : 0;
+	fold_rights(ctx->mode == PT_MODE_PAE && level == 3, entry->value, &and_bits, &or_bits);
+	rights_of(ctx->flags, and_bits, or_bits, entry, rights);
+}
+
 /* ---- the level loop ------------------------------------------------------------------- */
 
 bool pt_va_canonical(const struct pt_context *ctx, uint64_t va)
@@ -436,7 +521,7 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 	if (!desc) {
 		/* Paging off: linear = physical, no rights apply. */
 		r->pa = va;
-		r->page_size = 4096;
+		r->page_size = PT_PAGE_4K;
 		r->rights.writable = r->rights.user = true;
 		r->pa_in_dump = mem && mem->ptr(mem, va, 1) != NULL;
 		return PT_OK;
@@ -448,8 +533,8 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 		return PT_FAULT;
 	}
 
-	/* Rights combine over every level (4.6.1): R/W and U/S by AND, XD by OR. Kept in locals
-	 * (as is the entry count) so the reader's indirect call does not force reloads. */
+	/* Rights combine over every level (fold_rights, rights_of). Kept in locals (as is the
+	 * entry count) so the reader's indirect call does not force reloads. */
 	uint64_t and_bits = ~UINT64_C(0), or_bits = 0;
 	const unsigned esize = desc->entry_size;
 	const bool pae = ctx->mode == PT_MODE_PAE;
@@ -458,7 +543,7 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 
 	for (unsigned level = desc->levels; level >= 1; level--) {
 		const struct pt_level_desc *ld = &desc->level[level];
-		const uint64_t index = (va >> ld->va_shift) & (PT_BIT(ld->index_bits) - 1);
+		const uint64_t index = level_index(ld, va);
 		const uint64_t entry_pa = table + index * esize;
 		const bool pae_pdpte = pae && level == 3;
 		uint64_t raw;
@@ -487,18 +572,11 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 				  entry_pa, raw);
 			return PT_FAULT;
 		}
-		if (!pae_pdpte) { /* PAE PDPTEs carry no R/W, U/S or XD (Table 4-8) */
-			and_bits &= e.value;
-			or_bits |= e.value;
-		}
+		fold_rights(pae_pdpte, e.value, &and_bits, &or_bits);
 		if (e.maps_page) {
 			const uint64_t page_size = PT_BIT(ld->va_shift);
 			r->nentries = (uint8_t)n;
-			r->rights.writable = (and_bits & PTE_RW) != 0;
-			r->rights.user = (and_bits & PTE_US) != 0;
-			r->rights.nx = (ctx->flags & PT_CTX_NXE) && (or_bits & PTE_XD);
-			if (ctx->flags & PT_CTX_PKE)
-				r->rights.pkey = (uint8_t)((e.value & PTE_PKEY) >> PTE_BIT_PKEY);
+			rights_of(ctx->flags, and_bits, or_bits, &e, &r->rights);
 			r->page_size = page_size;
 			r->level = (uint8_t)level;
 			r->pa = e.frame | (va & (page_size - 1));

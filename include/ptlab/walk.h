@@ -104,6 +104,19 @@ static const uint64_t PT_PAGE_2M = UINT64_C(1) << 21;
 static const uint64_t PT_PAGE_4M = UINT64_C(1) << 22;
 static const uint64_t PT_PAGE_1G = UINT64_C(1) << 30;
 
+/** log2 of the smallest page (PT_PAGE_4K), also the size of every paging structure but the
+ *  PAE PDPT: linear and physical addresses split into a page number and an offset here. */
+enum { PT_PAGE_SHIFT = 12 };
+
+/** Limits of a CPU state; pt_context_init refuses anything outside them (PT_EINVAL). */
+enum pt_cpu_limit {
+	PT_MAXPHYADDR_MIN = 32, /**< MAXPHYADDR of the narrowest CPU with PAE-style tables (4.1.4) */
+	PT_MAXPHYADDR_MAX = 52, /**< the widest physical address (4.1.4) and so the top of an entry's
+				     frame field (bits 51:12 in the 64-bit formats, Tables 4-8..4-20) */
+	PT_CBIT_MIN = 32,       /**< the lowest SME C-bit position (above every 32-bit address) */
+	PT_CBIT_MAX = 62,       /**< the highest (bit 63 is XD) */
+};
+
 /** Page-fault error code bits (SDM 4.7, Figure 4-12). */
 enum pt_pf_error {
 	PF_ERR_P = 1u << 0,    /**< 0: not present; 1: protection or reserved-bit violation */
@@ -173,6 +186,25 @@ struct pt_mode_desc {
 };
 /** The descriptor of a mode (NULL for PT_MODE_OFF). */
 const struct pt_mode_desc *pt_mode_desc(enum pt_mode mode);
+/** The index of `va`'s entry in a table at `level` (1..desc->levels) of `desc`'s mode: VA bits
+ *  va_shift + index_bits - 1 : va_shift (SDM 4.3, 4.4.2, 4.5.4). */
+unsigned pt_level_index(const struct pt_mode_desc *desc, unsigned level, uint64_t va);
+/** Entries in a table at `level` of `desc`'s mode (1024, 512, or 4 for the PAE PDPT). */
+unsigned pt_level_entries(const struct pt_mode_desc *desc, unsigned level);
+/**
+ * The lowest address of the upper canonical half of a 64-bit mode's linear-address space
+ * (4-level 0xffff800000000000, 5-level 0xff00000000000000; SDM 3.3.7.1), where every x86-64
+ * kernel address lies; 0 for the 32-bit modes and PT_MODE_OFF, which have no canonical halves.
+ */
+uint64_t pt_mode_upper_half(enum pt_mode mode);
+/**
+ * The physical address of the top paging structure that `cr3` locates in `mode`, the SME C-bit
+ * (`cbit_mask`) removed first: CR3 bits 31:12 in 32-bit paging (Table 4-3), 31:5 for the PAE
+ * PDPT (Table 4-7), and in 4-/5-level paging CR3 without PWT/PCD or the PCID (11:0) and the
+ * no-flush and LAM controls (63:61) (Tables 4-12, 4-13). It does not check the result against
+ * MAXPHYADDR (pt_context_init does). 0 for PT_MODE_OFF.
+ */
+uint64_t pt_cr3_root(enum pt_mode mode, uint64_t cr3, uint64_t cbit_mask);
 
 /* ---- CPU state and the folded paging context ------------------------------------------ */
 
@@ -264,6 +296,16 @@ enum pt_status pt_context_init(struct pt_context *ctx, const struct pt_cpu_state
 			       const struct pt_mem *mem, struct pt_fault *fault_ret,
 			       uint64_t *table_pa_ret);
 
+/**
+ * A context for decoding entries of `mode` that the caller reads itself (screens over raw pages,
+ * checks of a candidate table): the state pt_cpu_state_set_mode gives the mode (CR0.WP, NXE
+ * outside 32-bit paging, CR4.PSE), MAXPHYADDR `maxphyaddr` and SME C-bit `cbit` (0 = none),
+ * root 0 and no PDPTEs loaded. pt_entry_decode, ctx->rsvd and ctx->addr_mask work on it;
+ * pt_walk does not. Returns PT_OK, or PT_EINVAL for PT_MODE_OFF or limits out of range.
+ */
+enum pt_status pt_context_init_mode(struct pt_context *ctx, enum pt_mode mode, uint8_t maxphyaddr,
+				    uint8_t cbit);
+
 /* ---- Accesses and results ------------------------------------------------------------ */
 
 /** What kind of access is translated. */
@@ -304,6 +346,18 @@ struct pt_rights {
 	bool nx;       /**< XD = 1 at some level and NXE = 1 */
 	uint8_t pkey;  /**< protection key of the leaf (IA-32e with CR4.PKE), else 0 */
 };
+
+/** Rights before any level restricts them: writable, user, executable, key 0. */
+static const struct pt_rights PT_RIGHTS_TOP = { .writable = true, .user = true, .nx = false, .pkey = 0 };
+
+/**
+ * Fold one present entry without reserved bits, decoded at `level`, into `rights`, the rights
+ * combined over the levels above it (SDM 4.6.1): R/W and U/S by AND, XD by OR when NXE is on;
+ * a PAE PDPTE carries none of them (Table 4-8); a leaf gives the protection key with CR4.PKE
+ * (4.6.2). pt_walk combines its levels with this rule, and enumeration (pt_maps_next) does too.
+ */
+void pt_rights_combine(const struct pt_context *ctx, unsigned level, const struct pt_entry_info *entry,
+		       struct pt_rights *rights);
 
 /** The translation of one linear address. */
 struct pt_result {
