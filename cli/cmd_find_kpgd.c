@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ptlab/kdump.h"
 #include "ptlab/kpgd.h"
 #include "ptlab/symbols.h"
 #include "util.h"
@@ -423,7 +424,7 @@ int ptl_cmd_find_kpgd(int argc, char *argv[])
 	struct pt_dump *dump = NULL;
 	struct pt_symtab *syms = NULL;
 	struct pt_dump_open_opts dopts = { .force_raw = ctx_opts.raw_dump };
-	if (pt_dump_open(path, &dopts, &dump, &err) != PT_OK) {
+	if (pt_kdump_open_dump(path, &dopts, &dump, &err) != PT_OK) {
 		ptl_error("%s", err.message);
 		return PTL_EXIT_USAGE;
 	}

@@ -34,6 +34,8 @@ static const struct ptl_command commands[] = {
 	{ "find-kpgd", ptl_cmd_find_kpgd, ptl_usage_find_kpgd,
 	  "find the kernel's top-level page table, paging mode and KASLR offsets" },
 	{ "diff", ptl_cmd_diff, ptl_usage_diff, "check the walker against Unicorn's MMU on random probes" },
+	{ "convert", ptl_cmd_convert, ptl_usage_convert,
+	  "write a dump as kdump-compressed (zlib, lzo, snappy, zstd) or as an ELF core" },
 };
 
 static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);

@@ -4,6 +4,8 @@
  */
 #include "util.h"
 
+#include "ptlab/kdump.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,6 +511,8 @@ static int session_cpu_state(struct ptl_session *s, const struct ptl_ctx_opts *o
 		if (!opts->has_cr3) {
 			if (pt_dump_format(s->dump) == PT_DUMP_ELF)
 				ptl_error("%s: ELF core has no CPU state note: give --cr3", s->path);
+			else if (pt_dump_format(s->dump) == PT_DUMP_KDUMP)
+				ptl_error("%s: kdump file has no CPU state note: give --cr3", s->path);
 			else
 				ptl_error("%s: %s image has no CPU state: give --cr3", s->path,
 					  pt_dump_format(s->dump) == PT_DUMP_LIME ? "LiME" : "raw");
@@ -594,7 +598,7 @@ int ptl_session_open(struct ptl_session *s, const char *path, const struct ptl_c
 	memset(s, 0, sizeof(*s));
 	s->path = path;
 	memset(&err, 0, sizeof(err));
-	if (pt_dump_open(path, &open_opts, &s->dump, &err) != PT_OK) {
+	if (pt_kdump_open_dump(path, &open_opts, &s->dump, &err) != PT_OK) {
 		s->dump = NULL;
 		if (err.message[0] != '\0')
 			ptl_error("%s", err.message);
@@ -620,6 +624,13 @@ out:
 
 void ptl_session_close(struct ptl_session *s)
 {
+	struct pt_error first;
+	size_t nbad = s->dump ? pt_dump_read_errors(s->dump, &first) : 0;
+
+	/* pages an outside reader could not decode were read as "not in dump": say why */
+	if (nbad > 0)
+		ptl_warn("%s (%zu unreadable page%s read as not in dump)", first.message, nbad,
+			 nbad == 1 ? "" : "s");
 	pt_dump_close(s->dump);
 	s->dump = NULL;
 	s->mem = NULL;

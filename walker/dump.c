@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dump.c: open physical-memory dumps (raw images, ELF cores, LiME) and read them through a
- * struct pt_mem.
+ * struct pt_mem; wrap an outside reader's dump (kdump-compressed files, read by libptkdump) in
+ * the same struct pt_dump.
  *
  * The file is mapped read-only and never copied. Opening validates every header against the
  * file size before anything is read through it, so a file whose headers lie fails with
@@ -16,7 +17,9 @@
  * References: System V ABI, "ELF Header", "Program Header", "Note Section" and the
  * extended-numbering rule (PN_XNUM: the real program-header count in section header 0's
  * sh_info); QEMU's documented dump-guest-memory layout (QEMUCPUState in a "QEMU" note);
- * LiME's range header (magic, version, inclusive start and end address, 8 reserved bytes).
+ * LiME's range header (magic, version, inclusive start and end address, 8 reserved bytes);
+ * the kdump-compressed signature "KDUMP   " and makedumpfile's flattened-stream signature
+ * "makedumpfile" (makedumpfile's IMPLEMENTATION notes), only recognised here.
  */
 #include "ptlab/dump.h"
 #include "ptlab/le.h"
@@ -115,6 +118,10 @@ enum {
 	LIME_E_ADDR_OFF = 16,
 };
 
+/** Signatures of the formats libptwalk recognises but does not read. */
+static const char KDUMP_SIGNATURE[8] = { 'K', 'D', 'U', 'M', 'P', ' ', ' ', ' ' };
+static const char FLAT_SIGNATURE[12] = { 'm', 'a', 'k', 'e', 'd', 'u', 'm', 'p', 'f', 'i', 'l', 'e' };
+
 /** MAXPHYADDR assumed when the dump does not say. */
 static const uint8_t DEFAULT_MAXPHYADDR = 52;
 
@@ -131,8 +138,13 @@ struct pt_dump {
 	size_t nranges;
 	enum pt_cpu_source cpu_source;
 	struct pt_cpu_state cpu;
-	const char *vmcoreinfo;       /**< inside the mapping; not NUL-terminated */
+	const char *vmcoreinfo;       /**< inside the mapping or `notes`; not NUL-terminated */
 	size_t vmcoreinfo_len;
+	uint8_t *notes;               /**< every PT_NOTE segment (or the reader's notes), copied */
+	size_t notes_size;
+	char *vmcoreinfo_copy;        /**< an outside reader's VMCOREINFO text, copied */
+	bool has_reader;              /**< the memory is an outside reader's (`reader`) */
+	struct pt_dump_reader reader; /**< its callbacks (pointers into it are not kept) */
 };
 
 /** A segment as a header declares it, before the ranges are merged. */
@@ -347,18 +359,20 @@ static bool note_name_is(const uint8_t *name, uint32_t namesz, const char *want)
 }
 
 /**
- * Parse the notes in [off, off + size) (inside the file). Notes use 4-byte alignment for the
- * name and the descriptor. An all-zero note header ends the list (padding some producers
- * leave). Unknown notes ("CORE" NT_PRSTATUS, "LINUX"...) are skipped.
+ * Parse the notes in `base`[0, size), which the file holds at offset `off` (for messages).
+ * Notes use 4-byte alignment for the name and the descriptor. An all-zero note header ends
+ * the list (padding some producers leave). Unknown notes ("CORE" NT_PRSTATUS, "LINUX"...)
+ * are skipped. The pointers kept in *notes and d->vmcoreinfo point into `base`.
  */
-static enum pt_status parse_notes(struct pt_dump *d, uint64_t off, uint64_t size,
-				  struct notes *notes, struct pt_error *err)
+static enum pt_status parse_notes(struct pt_dump *d, const uint8_t *base, uint64_t off,
+				  uint64_t size, struct notes *notes, struct pt_error *err)
 {
 	const uint64_t end = off + size;
 	uint64_t pos = off;
 
+	base -= off; /* base[pos] is the byte at file offset pos */
 	while (pos < end) {
-		const uint8_t *h = d->map + pos;
+		const uint8_t *h = base + pos;
 		uint32_t namesz, descsz, type;
 		uint64_t name_off, desc_off;
 		const uint8_t *name, *desc;
@@ -382,8 +396,8 @@ static enum pt_status parse_notes(struct pt_dump *d, uint64_t off, uint64_t size
 			return pt_error_set(err, d->path, pos,
 				    "note descriptor: n_descsz %" PRIu32 " runs past the end of the "
 				    "PT_NOTE segment at 0x%" PRIx64, descsz, end);
-		name = d->map + name_off;
-		desc = d->map + desc_off;
+		name = base + name_off;
+		desc = base + desc_off;
 
 		if (note_name_is(name, namesz, "QEMU")) {
 			if (descsz < QEMU_MIN_SIZE)
@@ -464,6 +478,24 @@ static void notes_to_cpu(struct pt_dump *d, const struct notes *notes)
 		c->cbit = 0;
 		d->cpu_source = PT_CPU_QEMU;
 	}
+}
+
+/** Append `size` bytes of notes to d->notes (what pt_dump_notes returns). */
+static enum pt_status keep_notes(struct pt_dump *d, const uint8_t *p, uint64_t size,
+				 struct pt_error *err)
+{
+	uint8_t *grown;
+
+	if (size > SIZE_MAX - d->notes_size)
+		return pt_error_set(err, d->path, UINT64_MAX, "notes too large");
+	grown = realloc(d->notes, d->notes_size + (size_t)size);
+	if (!grown)
+		return pt_error_set(err, d->path, UINT64_MAX, "out of memory for %" PRIu64
+				    " bytes of notes", size);
+	memcpy(grown + d->notes_size, p, (size_t)size);
+	d->notes = grown;
+	d->notes_size += (size_t)size;
+	return PT_OK;
 }
 
 /* ---- ELF cores ------------------------------------------------------------------------ */
@@ -609,7 +641,10 @@ static enum pt_status open_elf(struct pt_dump *d, struct pt_error *err)
 			goto out;
 		}
 		if (ptype == PT_NOTE) {
-			st = parse_notes(d, off, filesz, &notes, err);
+			st = parse_notes(d, m + off, off, filesz, &notes, err);
+			if (st != PT_OK)
+				goto out;
+			st = keep_notes(d, m + off, filesz, err);
 			if (st != PT_OK)
 				goto out;
 			continue;
@@ -719,20 +754,45 @@ const char *pt_dump_format_name(enum pt_dump_format format)
 		return "elf";
 	case PT_DUMP_LIME:
 		return "lime";
+	case PT_DUMP_KDUMP:
+		return "kdump";
+	case PT_DUMP_FLATTENED:
+		return "flattened";
 	}
 	return "unknown";
 }
 
-/** Detect the format from the first bytes (ELF magic, LiME magic, else raw). */
-static enum pt_dump_format detect_format(const uint8_t *m, size_t size)
+enum pt_dump_format pt_dump_detect(const void *head, size_t size)
 {
 	static const uint8_t elf_magic[4] = { 0x7f, 'E', 'L', 'F' };
+	const uint8_t *m = head;
 
 	if (size >= 4 && memcmp(m, elf_magic, 4) == 0)
 		return PT_DUMP_ELF;
 	if (size >= 4 && pt_le32(m) == LIME_MAGIC)
 		return PT_DUMP_LIME;
+	if (size >= sizeof(KDUMP_SIGNATURE) && memcmp(m, KDUMP_SIGNATURE, sizeof(KDUMP_SIGNATURE)) == 0)
+		return PT_DUMP_KDUMP;
+	if (size >= sizeof(FLAT_SIGNATURE) && memcmp(m, FLAT_SIGNATURE, sizeof(FLAT_SIGNATURE)) == 0)
+		return PT_DUMP_FLATTENED;
 	return PT_DUMP_RAW;
+}
+
+/**
+ * The formats only an outside reader opens: say which, and for makedumpfile's flattened stream
+ * the command that rebuilds the standard file (shell-quoted paths).
+ */
+static enum pt_status refuse_format(const struct pt_dump *d, struct pt_error *err)
+{
+	if (d->format == PT_DUMP_KDUMP)
+		return pt_error_set(err, d->path, 0,
+				    "a kdump-compressed dump (\"KDUMP   \"): libptwalk does not decompress "
+				    "its pages; open it with pt_kdump_open_dump (libptkdump), as the ptlab "
+				    "command does");
+	return pt_error_set(err, d->path, 0,
+			    "makedumpfile's flattened format (what QEMU's dump-guest-memory -z/-l/-s "
+			    "writes) is not read directly; rebuild the standard kdump file with: "
+			    "makedumpfile -R '%s.kdump' < '%s'", d->path, d->path);
 }
 
 enum pt_status pt_dump_open(const char *path, const struct pt_dump_open_opts *opts,
@@ -795,8 +855,12 @@ enum pt_status pt_dump_open(const char *path, const struct pt_dump_open_opts *op
 	}
 	d->map = map;
 
-	d->format = (opts && opts->force_raw) ? PT_DUMP_RAW : detect_format(d->map, d->map_size);
+	d->format = (opts && opts->force_raw) ? PT_DUMP_RAW : pt_dump_detect(d->map, d->map_size);
 	switch (d->format) {
+	case PT_DUMP_KDUMP:
+	case PT_DUMP_FLATTENED:
+		st = refuse_format(d, err);
+		break;
 	case PT_DUMP_ELF:
 		st = open_elf(d, err);
 		break;
@@ -827,9 +891,148 @@ void pt_dump_close(struct pt_dump *dump)
 		return;
 	if (dump->map)
 		munmap((void *)(uintptr_t)dump->map, dump->map_size);
+	if (dump->has_reader && dump->reader.close)
+		dump->reader.close(dump->reader.mem.opaque);
 	free(dump->ranges);
+	free(dump->notes);
+	free(dump->vmcoreinfo_copy);
 	free(dump->path);
 	free(dump);
+}
+
+/** Check that the reader's ranges are sorted, not overlapping and do not wrap; copy them. */
+static enum pt_status reader_ranges(struct pt_dump *d, const struct pt_dump_reader *r,
+				    struct pt_error *err)
+{
+	size_t i;
+
+	if (r->nranges == 0)
+		return PT_OK;
+	if (!r->ranges || r->nranges > SIZE_MAX / sizeof(*r->ranges))
+		return pt_error_set(err, d->path, UINT64_MAX, "reader: no ranges array for %zu ranges",
+				    r->nranges);
+	for (i = 0; i < r->nranges; i++) {
+		const struct pt_dump_range *x = &r->ranges[i];
+
+		if (x->size == 0 || x->size - 1 > UINT64_MAX - x->pa)
+			return pt_error_set(err, d->path, UINT64_MAX,
+				    "reader: range %zu [0x%" PRIx64 " + 0x%" PRIx64 ") is empty or wraps",
+				    i, x->pa, x->size);
+		if (i > 0 && x->pa - r->ranges[i - 1].pa < r->ranges[i - 1].size)
+			return pt_error_set(err, d->path, UINT64_MAX,
+				    "reader: range %zu at 0x%" PRIx64 " is below the end of range %zu",
+				    i, x->pa, i - 1);
+		if (i > 0 && x->pa < r->ranges[i - 1].pa)
+			return pt_error_set(err, d->path, UINT64_MAX,
+				    "reader: range %zu at 0x%" PRIx64 " is not sorted", i, x->pa);
+	}
+	d->ranges = malloc(r->nranges * sizeof(*d->ranges));
+	if (!d->ranges)
+		return pt_error_set(err, d->path, UINT64_MAX, "out of memory for %zu ranges", r->nranges);
+	memcpy(d->ranges, r->ranges, r->nranges * sizeof(*d->ranges));
+	d->nranges = r->nranges;
+	return PT_OK;
+}
+
+/** Copy the reader's notes and parse them as an ELF core's; then its own VMCOREINFO text. */
+static enum pt_status reader_notes(struct pt_dump *d, const struct pt_dump_reader *r,
+				   struct pt_error *err)
+{
+	struct notes notes = { 0 };
+	enum pt_status st;
+
+	if (r->notes && r->notes_size > 0) {
+		st = keep_notes(d, r->notes, r->notes_size, err);
+		if (st != PT_OK)
+			return st;
+		st = parse_notes(d, d->notes, r->notes_file_off, d->notes_size, &notes, err);
+		if (st != PT_OK)
+			return st;
+		notes_to_cpu(d, &notes);
+	}
+	if (!d->vmcoreinfo && r->vmcoreinfo && r->vmcoreinfo_len > 0) {
+		size_t len = r->vmcoreinfo_len;
+
+		while (len > 0 && r->vmcoreinfo[len - 1] == 0)
+			len--;
+		d->vmcoreinfo_copy = malloc(len + 1);
+		if (!d->vmcoreinfo_copy)
+			return pt_error_set(err, d->path, UINT64_MAX, "out of memory for VMCOREINFO");
+		memcpy(d->vmcoreinfo_copy, r->vmcoreinfo, len);
+		d->vmcoreinfo_copy[len] = 0;
+		d->vmcoreinfo = d->vmcoreinfo_copy;
+		d->vmcoreinfo_len = len;
+	}
+	return PT_OK;
+}
+
+enum pt_status pt_dump_open_reader(const char *path, const struct pt_dump_reader *reader,
+				   struct pt_dump **dump_ret, struct pt_error *err)
+{
+	struct pt_dump *d = NULL;
+	enum pt_status st = PT_OK;
+	size_t plen;
+
+	if (err) {
+		err->offset = UINT64_MAX;
+		err->message[0] = 0;
+	}
+	if (!reader)
+		return pt_error_set(err, path ? path : "(null)", UINT64_MAX, "no reader");
+	if (!path || !dump_ret || !reader->mem.ptr) {
+		st = pt_error_set(err, path ? path : "(null)", UINT64_MAX,
+				  "no path, no result pointer or no reader callback");
+		goto fail;
+	}
+	*dump_ret = NULL;
+	d = calloc(1, sizeof(*d));
+	plen = strlen(path);
+	if (d)
+		d->path = malloc(plen + 1);
+	if (!d || !d->path) {
+		st = pt_error_set(err, path, UINT64_MAX, "out of memory");
+		goto fail;
+	}
+	memcpy(d->path, path, plen + 1);
+	d->format = reader->format;
+	d->machine = reader->machine;
+	d->mem = reader->mem;
+	d->has_reader = true;
+	d->reader = *reader;
+	d->reader.ranges = NULL;
+	d->reader.notes = NULL;
+	d->reader.vmcoreinfo = NULL;
+	st = reader_ranges(d, reader, err);
+	if (st == PT_OK)
+		st = reader_notes(d, reader, err);
+	if (st != PT_OK) {
+		pt_dump_close(d); /* closes the reader */
+		return st;
+	}
+	*dump_ret = d;
+	return PT_OK;
+fail:
+	if (d) {
+		free(d->path);
+		free(d);
+	}
+	if (reader->close)
+		reader->close(reader->mem.opaque);
+	return st;
+}
+
+size_t pt_dump_read_errors(const struct pt_dump *dump, struct pt_error *first_ret)
+{
+	if (!dump->has_reader || !dump->reader.read_errors)
+		return 0;
+	return dump->reader.read_errors(dump->reader.mem.opaque, first_ret);
+}
+
+const void *pt_dump_notes(const struct pt_dump *dump, size_t *size_ret)
+{
+	if (size_ret)
+		*size_ret = dump->notes_size;
+	return dump->notes;
 }
 
 const struct pt_mem *pt_dump_mem(const struct pt_dump *dump)
@@ -849,7 +1052,7 @@ const char *pt_dump_path(const struct pt_dump *dump)
 
 unsigned pt_dump_elf_machine(const struct pt_dump *dump)
 {
-	return dump->format == PT_DUMP_ELF ? dump->machine : 0;
+	return dump->format == PT_DUMP_ELF || dump->has_reader ? dump->machine : 0;
 }
 
 const struct pt_dump_range *pt_dump_ranges(const struct pt_dump *dump, size_t *count_ret)
