@@ -7,6 +7,7 @@
 #include "ptlab/error.h"
 
 /* Append a formatted reason after `n` bytes already written. */
+PT_PRINTF(3, 0)
 static void error_append(struct pt_error *err, int n, const char *fmt, va_list ap)
 {
 	if (n < 0)
