@@ -572,7 +572,7 @@ static int list_ranges(struct maps_run *run, const struct pt_maps_opts *maps_opt
 		ptl_error("%s: nothing is mapped in this address space (%s, CR3 0x%llx)", run->s->path,
 			  pt_mode_name(run->s->ctx.mode), (unsigned long long)run->s->cpu.cr3);
 	if (run->svg && ret == PTL_EXIT_OK)
-		ret = ptl_svg_write(run->svg, run->svg_path, run->symbols_path);
+		ret = ptl_svg_write(run->svg, run->symbols_path);
 out:
 	pt_maps_destroy(iter);
 	return ret;
@@ -616,8 +616,7 @@ int ptl_cmd_maps(int argc, char *argv[])
 	maps_opts.coalesce = !run.raw;
 	maps_opts.holes = run.holes;
 	ptl_progress_init(&run.progress, cmd_name, "GiB of VA", UINT64_C(1) << 30, opts.progress);
-	if (run.svg_path && !(run.svg = ptl_svg_create(&session))) {
-		ptl_error("out of memory");
+	if (run.svg_path && !(run.svg = ptl_svg_create(&session, run.svg_path))) {
 		ret = PTL_EXIT_USAGE;
 		goto out;
 	}

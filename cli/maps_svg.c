@@ -65,6 +65,8 @@ static const char ALIAS_FILL[] = "url(#alias)";
 
 struct ptl_svg {
 	const struct ptl_session *s;
+	FILE *out;                 /**< the file, opened (and so checked) before the enumeration */
+	const char *path;
 	struct pt_range *items;
 	size_t count, cap;
 };
@@ -90,12 +92,22 @@ struct canvas {
 	int va_digits;
 };
 
-struct ptl_svg *ptl_svg_create(const struct ptl_session *s)
+struct ptl_svg *ptl_svg_create(const struct ptl_session *s, const char *path)
 {
 	struct ptl_svg *svg = calloc(1, sizeof(*svg));
 
-	if (svg)
-		svg->s = s;
+	if (!svg) {
+		ptl_error("out of memory");
+		return NULL;
+	}
+	svg->s = s;
+	svg->path = path;
+	svg->out = fopen(path, "w");
+	if (!svg->out) {
+		ptl_error("%s: cannot write: %s", path, strerror(errno));
+		free(svg);
+		return NULL;
+	}
 	return svg;
 }
 
@@ -120,6 +132,8 @@ void ptl_svg_destroy(struct ptl_svg *svg)
 {
 	if (!svg)
 		return;
+	if (svg->out)
+		fclose(svg->out);
 	free(svg->items);
 	free(svg);
 }
@@ -539,8 +553,9 @@ static void legend(FILE *f, double x, double y)
 	text_at(f, x, y + 114, "gap", "Brackets: regions of the kernel's layout (hover for their source).");
 }
 
-int ptl_svg_write(struct ptl_svg *svg, const char *path, const char *symbols_path)
+int ptl_svg_write(struct ptl_svg *svg, const char *symbols_path)
 {
+	const char *path = svg->path;
 	const struct ptl_session *s = svg->s;
 	struct space sp[2];
 	struct ptl_regions regions;
@@ -573,12 +588,8 @@ int ptl_svg_write(struct ptl_svg *svg, const char *path, const char *symbols_pat
 		goto out;
 	for (size_t i = 0; i < svg->count; i++)
 		mapped += svg->items[i].kind == PT_RANGE_MAPPED ? svg->items[i].size : 0;
-	out = fopen(path, "w");
-	if (!out) {
-		ptl_error("%s: cannot write: %s", path, strerror(errno));
-		ret = PTL_EXIT_USAGE;
-		goto out;
-	}
+	out = svg->out;
+	svg->out = NULL;
 	height += LEGEND_H + MARGIN;
 	prologue(out, width, height);
 	text_at(out, MARGIN, 30, "title", "ptlab maps: %s", s->path);

@@ -40,16 +40,19 @@ int ptl_regions_find(const struct ptl_session *s, const char *symbols_path, stru
 /** The picture being collected. */
 struct ptl_svg;
 
-/** Start a picture of the session's address space. NULL when out of memory. */
-struct ptl_svg *ptl_svg_create(const struct ptl_session *s);
+/**
+ * Start a picture of the session's address space, to be written to `path` (created now, so that
+ * an unwritable path fails before anything is listed). NULL after printing one line.
+ */
+struct ptl_svg *ptl_svg_create(const struct ptl_session *s, const char *path);
 /** Add one range the enumeration yielded (any kind). False when out of memory. */
 bool ptl_svg_add(struct ptl_svg *svg, const struct pt_range *range);
 /**
- * Write the SVG to `path`: both canonical halves (one space in 32-bit modes) on a segmented
+ * Write the SVG: both canonical halves (one space in 32-bit modes) on a segmented
  * axis, each segment to scale, regions labelled, a legend. Returns PTL_EXIT_OK, or
  * PTL_EXIT_USAGE after printing one line (the file cannot be written, bad symbols).
  */
-int ptl_svg_write(struct ptl_svg *svg, const char *path, const char *symbols_path);
+int ptl_svg_write(struct ptl_svg *svg, const char *symbols_path);
 /** Free. NULL is ignored. */
 void ptl_svg_destroy(struct ptl_svg *svg);
 
