@@ -314,15 +314,16 @@ static void dump_seeds(void)
 	pt_cpu_state_default(&cpu, 0x1000);
 	const struct pt_core_segment segs[] = { { 0x0, sizeof(seg0), seg0 },
 						{ 0x100000, sizeof(seg1), seg1 } };
-	const struct pt_core_desc d = { 62, segs, 2, &cpu, true,
-					"OSRELEASE=6.1.0\nSYMBOL(init_top_pgt)=ffffffff82a0a000\n" };
+	const struct pt_core_desc d = { .machine = 62, .segments = segs, .nsegments = 2, .cpu = &cpu,
+					.ptlab_note = true,
+					.vmcoreinfo = "OSRELEASE=6.1.0\nSYMBOL(init_top_pgt)=ffffffff82a0a000\n" };
 	snprintf(path, sizeof(path), "%s/dump/elf-core", outdir);
 	if (pt_core_write(path, &d, &err) != PT_OK) {
 		fprintf(stderr, "mkseeds: %s\n", err.message);
 		exit(1);
 	}
 	nseeds++;
-	const struct pt_core_desc d32 = { 3, segs, 1, NULL, false, NULL };
+	const struct pt_core_desc d32 = { .machine = 3, .segments = segs, .nsegments = 1 };
 	snprintf(path, sizeof(path), "%s/dump/elf-core-i386-nonotes", outdir);
 	if (pt_core_write(path, &d32, &err) != PT_OK)
 		exit(1);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ptlab/dump.h"
+#include "ptlab/le.h"
 
 /* ---- Fixture: a temporary directory -------------------------------------------------- */
 
@@ -1308,6 +1309,82 @@ static void test_lime_bad(void **state)
 	expect_fail(path, 0x1020, "runs past end of file");
 }
 
+/* A virtual PT_LOAD for the root table (what drgn 0.0.22 needs, see dump.h): written over the
+ * physical segment's bytes, p_vaddr/p_paddr exact, and invisible to ptlab's reader (the overlap
+ * is identical, so the ranges are the standard ones). */
+static void test_core_root_vsegment(void **state)
+{
+	const struct pt_core_segment segs[2] = {
+		{ .pa = SEG0_PA, .size = sizeof(seg0), .data = seg0 },
+		{ .pa = SEG1_PA, .size = sizeof(seg1), .data = seg1 },
+	};
+	struct pt_core_desc desc = { .machine = 62, .segments = segs, .nsegments = 2,
+				     .vmcoreinfo = "OSRELEASE=6.1.0\n",
+				     .root_vaddr = UINT64_C(0xffffffff82a0a000), .root_paddr = SEG1_PA + 0x1000 };
+	struct pt_dump *d;
+	struct pt_error err;
+	char path[512];
+	size_t len;
+
+	(void)state;
+	tpath(path, sizeof(path), "root-vseg.core");
+	assert_int_equal(pt_core_write(path, &desc, &err), PT_OK);
+	uint8_t *f = slurp(path, &len);
+	assert_int_equal(pt_le16(f + 56), 4); /* e_phnum: note, 2 physical loads, the root page */
+	const uint8_t *ph = f + PHOFF + 3 * PHSZ, *seg1_ph = f + PHOFF + 2 * PHSZ;
+	assert_int_equal(pt_le32(ph), 1); /* PT_LOAD */
+	assert_int_equal(pt_le64(ph + 16), UINT64_C(0xffffffff82a0a000));
+	assert_int_equal(pt_le64(ph + P_PADDR), SEG1_PA + 0x1000);
+	assert_int_equal(pt_le64(ph + P_FILESZ), 4096);
+	assert_int_equal(pt_le64(ph + P_MEMSZ), 4096);
+	assert_int_equal(pt_le64(ph + P_OFFSET), pt_le64(seg1_ph + P_OFFSET) + 0x1000);
+	assert_int_equal(pt_le64(seg1_ph + 16), 0); /* physical segments keep p_vaddr 0 */
+	assert_true(pt_le64(ph + P_OFFSET) + 4096 <= len);
+	assert_memory_equal(f + pt_le64(ph + P_OFFSET), seg1 + 0x1000, 4096);
+	free(f);
+	assert_int_equal(pt_dump_open(path, NULL, &d, &err), PT_OK);
+	check_std_ranges(d);
+	pt_dump_close(d);
+
+	/* a root page that is not aligned, or not inside one segment, is refused */
+	desc.root_paddr = SEG1_PA + 0x800;
+	assert_int_equal(pt_core_write(path, &desc, &err), PT_EINVAL);
+	assert_non_null(strstr(err.message, "root table page 0x10800 (virtual 0xffffffff82a0a000) is not 4 KiB aligned"));
+	desc.root_paddr = SEG0_PA + 0x3000;
+	assert_int_equal(pt_core_write(path, &desc, &err), PT_EINVAL);
+	assert_non_null(strstr(err.message, "not inside one segment"));
+}
+
+/* VMCOREINFO text exactly as Linux prints it: hex without 0x, signed decimal phys_base. */
+static void test_vmcoreinfo_format(void **state)
+{
+	const struct pt_vmcoreinfo_fields f64 = {
+		.osrelease = "6.1.0-56-amd64", .swapper_pg_dir = UINT64_C(0xffffffff9fe10000),
+		.init_top_pgt = UINT64_C(0xffffffff9fe10000), .stext = UINT64_C(0xffffffff9e400000),
+		.x86_64 = true, .la57 = true, .phys_base = -260046848, .kernel_offset = 0x1d400000,
+	};
+	const struct pt_vmcoreinfo_fields f32 = { .osrelease = "6.1.0-50-686-pae", .page_size = 4096,
+						  .swapper_pg_dir = 0xc1c5d000, .x86_pae = true };
+	const char *want64 = "OSRELEASE=6.1.0-56-amd64\nPAGESIZE=4096\n"
+			     "SYMBOL(swapper_pg_dir)=ffffffff9fe10000\nSYMBOL(_stext)=ffffffff9e400000\n"
+			     "NUMBER(phys_base)=-260046848\nSYMBOL(init_top_pgt)=ffffffff9fe10000\n"
+			     "NUMBER(pgtable_l5_enabled)=1\nKERNELOFFSET=1d400000\n";
+	const char *want32 = "OSRELEASE=6.1.0-50-686-pae\nPAGESIZE=4096\n"
+			     "SYMBOL(swapper_pg_dir)=c1c5d000\nCONFIG_X86_PAE=y\n";
+	char buf[512], small[16];
+
+	(void)state;
+	assert_int_equal(pt_vmcoreinfo_format(&f64, buf, sizeof(buf)), strlen(want64));
+	assert_string_equal(buf, want64);
+	assert_int_equal(pt_vmcoreinfo_format(&f32, buf, sizeof(buf)), strlen(want32));
+	assert_string_equal(buf, want32);
+	/* too small a buffer: truncated, NUL-terminated, the full length returned */
+	assert_int_equal(pt_vmcoreinfo_format(&f64, small, sizeof(small)), strlen(want64));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	assert_memory_equal(small, want64, sizeof(small) - 1);
+	assert_int_equal(pt_vmcoreinfo_format(&f64, NULL, 0), strlen(want64));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1335,6 +1412,8 @@ int main(void)
 		cmocka_unit_test(test_corruptions),
 		cmocka_unit_test(test_lime_good),
 		cmocka_unit_test(test_lime_bad),
+		cmocka_unit_test(test_core_root_vsegment),
+		cmocka_unit_test(test_vmcoreinfo_format),
 	};
 	int rc;
 

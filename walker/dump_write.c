@@ -158,6 +158,21 @@ static enum pt_status put(FILE *f, const void *p, size_t len, const char *path,
 	return PT_OK;
 }
 
+/** The segment holding the whole 4 KiB root page of desc->root_paddr, or NULL. */
+static const struct pt_core_segment *root_segment(const struct pt_core_desc *desc)
+{
+	const uint64_t pa = desc->root_paddr;
+
+	if (pa % PT_PAGE_4K)
+		return NULL;
+	for (size_t i = 0; i < desc->nsegments; i++) {
+		const struct pt_core_segment *s = &desc->segments[i];
+		if (pa >= s->pa && pa - s->pa < s->size && s->size - (pa - s->pa) >= PT_PAGE_4K)
+			return s;
+	}
+	return NULL;
+}
+
 /** Check the description before anything is written. */
 static enum pt_status check_desc(const char *path, const struct pt_core_desc *desc,
 				 struct pt_error *err)
@@ -173,6 +188,10 @@ static enum pt_status check_desc(const char *path, const struct pt_core_desc *de
 		return pt_error_set(err, path, UINT64_MAX, "too many segments (%zu)", desc->nsegments);
 	if (desc->vmcoreinfo && strlen(desc->vmcoreinfo) > UINT32_MAX - 4)
 		return pt_error_set(err, path, UINT64_MAX, "VMCOREINFO text too long");
+	if (desc->root_vaddr && root_segment(desc) == NULL)
+		return pt_error_set(err, path, UINT64_MAX, "root table page 0x%" PRIx64 " (virtual 0x%" PRIx64
+				    ") is not 4 KiB aligned or not inside one segment", desc->root_paddr,
+				    desc->root_vaddr);
 	for (i = 0; i < desc->nsegments; i++) {
 		const struct pt_core_segment *s = &desc->segments[i];
 
@@ -217,7 +236,7 @@ static enum pt_status write_headers(FILE *f, const struct pt_core_desc *desc, ui
 }
 
 /** Write one program header. */
-static enum pt_status write_phdr(FILE *f, uint32_t type, uint64_t off, uint64_t pa,
+static enum pt_status write_phdr(FILE *f, uint32_t type, uint64_t off, uint64_t va, uint64_t pa,
 				 uint64_t size, uint64_t align, const char *path,
 				 struct pt_error *err)
 {
@@ -226,7 +245,7 @@ static enum pt_status write_phdr(FILE *f, uint32_t type, uint64_t off, uint64_t 
 	pt_le_put(ph, type, 4);
 	pt_le_put(ph + 4, 0, 4);     /* p_flags */
 	pt_le_put(ph + 8, off, 8);   /* p_offset */
-	pt_le_put(ph + 16, 0, 8);    /* p_vaddr */
+	pt_le_put(ph + 16, va, 8);   /* p_vaddr */
 	pt_le_put(ph + 24, pa, 8);   /* p_paddr */
 	pt_le_put(ph + 32, size, 8); /* p_filesz */
 	pt_le_put(ph + 40, size, 8); /* p_memsz */
@@ -240,7 +259,7 @@ enum pt_status pt_core_write(const char *path, const struct pt_core_desc *desc,
 	enum pt_status st = PT_OK;
 	uint8_t *notes = NULL;
 	size_t notes_size, i;
-	uint64_t phnum, notes_off, off;
+	uint64_t phnum, notes_off, off, root_off = 0;
 	bool xnum, regular = false;
 	struct stat sb;
 	FILE *f = NULL;
@@ -258,7 +277,7 @@ enum pt_status pt_core_write(const char *path, const struct pt_core_desc *desc,
 			return pt_error_set(err, path, UINT64_MAX, "out of memory for %zu bytes of notes", notes_size);
 		notes_put(notes, desc);
 	}
-	phnum = (uint64_t)desc->nsegments + (notes_size ? 1 : 0);
+	phnum = (uint64_t)desc->nsegments + (notes_size ? 1 : 0) + (desc->root_vaddr ? 1 : 0);
 	xnum = phnum >= PN_XNUM;
 	notes_off = EHDR64_SIZE + (xnum ? SHDR64_SIZE : 0) + phnum * PHDR64_SIZE;
 
@@ -273,7 +292,7 @@ enum pt_status pt_core_write(const char *path, const struct pt_core_desc *desc,
 	if (st != PT_OK)
 		goto out;
 	if (notes_size) {
-		st = write_phdr(f, PT_NOTE, notes_off, 0, notes_size, 4, path, err);
+		st = write_phdr(f, PT_NOTE, notes_off, 0, 0, notes_size, 4, path, err);
 		if (st != PT_OK)
 			goto out;
 	}
@@ -286,10 +305,19 @@ enum pt_status pt_core_write(const char *path, const struct pt_core_desc *desc,
 			st = pt_error_set(err, path, UINT64_MAX, "core would exceed the largest file offset");
 			goto out;
 		}
-		st = write_phdr(f, PT_LOAD, seg_off, s->pa, s->size, 0, path, err);
+		st = write_phdr(f, PT_LOAD, seg_off, 0, s->pa, s->size, 0, path, err);
 		if (st != PT_OK)
 			goto out;
+		if (desc->root_vaddr && s == root_segment(desc))
+			root_off = seg_off + (desc->root_paddr - s->pa);
 		off = seg_off + s->size;
+	}
+	if (desc->root_vaddr) {
+		/* the virtual view of the root table: the same bytes as its physical segment */
+		st = write_phdr(f, PT_LOAD, root_off, desc->root_vaddr, desc->root_paddr, PT_PAGE_4K, 0,
+				path, err);
+		if (st != PT_OK)
+			goto out;
 	}
 	st = put(f, notes, notes_size, path, err);
 	if (st != PT_OK)
@@ -325,4 +353,45 @@ out:
 		remove(path);
 	free(notes);
 	return st;
+}
+
+/* ---- VMCOREINFO ----------------------------------------------------------------------- */
+
+/** Append printf output at *pos, counting what would be written beyond `len`. */
+PT_PRINTF(4, 5)
+static void text_add(char *buf, size_t len, size_t *pos, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(*pos < len ? buf + *pos : NULL, *pos < len ? len - *pos : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*pos += (size_t)n;
+}
+
+size_t pt_vmcoreinfo_format(const struct pt_vmcoreinfo_fields *f, char *buf, size_t len)
+{
+	size_t pos = 0;
+
+	if (len)
+		buf[0] = '\0';
+	/* the order and spelling of Linux's kernel/crash_core.c and arch/x86/kernel/crash_dump */
+	text_add(buf, len, &pos, "OSRELEASE=%s\n", f->osrelease ? f->osrelease : "");
+	text_add(buf, len, &pos, "PAGESIZE=%" PRIu64 "\n", f->page_size ? f->page_size : PT_PAGE_4K);
+	if (f->swapper_pg_dir)
+		text_add(buf, len, &pos, "SYMBOL(swapper_pg_dir)=%" PRIx64 "\n", f->swapper_pg_dir);
+	if (f->stext)
+		text_add(buf, len, &pos, "SYMBOL(_stext)=%" PRIx64 "\n", f->stext);
+	if (f->x86_64) {
+		text_add(buf, len, &pos, "NUMBER(phys_base)=%" PRId64 "\n", f->phys_base);
+		if (f->init_top_pgt)
+			text_add(buf, len, &pos, "SYMBOL(init_top_pgt)=%" PRIx64 "\n", f->init_top_pgt);
+		text_add(buf, len, &pos, "NUMBER(pgtable_l5_enabled)=%d\n", f->la57 ? 1 : 0);
+		text_add(buf, len, &pos, "KERNELOFFSET=%" PRIx64 "\n", f->kernel_offset);
+	} else if (f->x86_pae) {
+		text_add(buf, len, &pos, "CONFIG_X86_PAE=y\n");
+	}
+	return pos;
 }

@@ -169,7 +169,38 @@ struct pt_core_desc {
 	const struct pt_cpu_state *cpu; /**< NULL: no QEMU/PTLAB notes */
 	bool ptlab_note;              /**< also write the PTLAB note (EFER, MAXPHYADDR, C-bit, PKRU) */
 	const char *vmcoreinfo;       /**< NULL, or VMCOREINFO text for a kdump-style note */
+	/**
+	 * When nonzero: one more PT_LOAD with p_vaddr = root_vaddr and p_paddr = root_paddr, 4 KiB,
+	 * over the same file bytes as the physical segment holding root_paddr (nothing is written
+	 * twice). A kdump /proc/vmcore has such virtual segments; drgn 0.0.22 reads the kernel's top
+	 * table (SYMBOL(swapper_pg_dir) in VMCOREINFO) through one before it can walk anything else.
+	 * root_paddr must be 4 KiB aligned and its page inside one segment.
+	 */
+	uint64_t root_vaddr;
+	uint64_t root_paddr;
 };
+
+/** What a Linux kernel exports in VMCOREINFO that a reader of the core needs to translate
+ *  kernel addresses (crash_save_vmcoreinfo and x86's arch_crash_save_vmcoreinfo). */
+struct pt_vmcoreinfo_fields {
+	const char *osrelease;    /**< OSRELEASE, e.g. "6.1.0-56-amd64" (required) */
+	uint64_t page_size;       /**< PAGESIZE (0: 4096) */
+	uint64_t swapper_pg_dir;  /**< SYMBOL(swapper_pg_dir): VA of the kernel's top table */
+	uint64_t init_top_pgt;    /**< SYMBOL(init_top_pgt) (x86-64; 0: left out) */
+	uint64_t stext;           /**< SYMBOL(_stext) (0: left out) */
+	bool x86_64;              /**< x86-64: NUMBER(phys_base), KERNELOFFSET, pgtable_l5_enabled */
+	bool la57;                /**< NUMBER(pgtable_l5_enabled)=1 (x86-64 with 5-level paging) */
+	bool x86_pae;             /**< i386 PAE kernel: CONFIG_X86_PAE=y */
+	int64_t phys_base;        /**< NUMBER(phys_base): signed decimal, as Linux prints it */
+	uint64_t kernel_offset;   /**< KERNELOFFSET: the KASLR slide (hex without 0x) */
+};
+
+/**
+ * Format VMCOREINFO text ("KEY=value" lines) as a Linux kernel writes it: SYMBOL() and
+ * KERNELOFFSET in hex without 0x, NUMBER() in signed decimal. Writes at most `len` bytes
+ * (NUL-terminated when len > 0) and returns the length the whole text needs, snprintf-style.
+ */
+size_t pt_vmcoreinfo_format(const struct pt_vmcoreinfo_fields *fields, char *buf, size_t len);
 
 /** Write an ELF core in QEMU's dump-guest-memory layout. Returns PT_OK or PT_EINVAL (err). */
 enum pt_status pt_core_write(const char *path, const struct pt_core_desc *desc, struct pt_error *err);

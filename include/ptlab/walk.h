@@ -97,6 +97,13 @@ static const uint64_t PTE_PAT_LARGE = PT_BIT(PTE_BIT_PAT_LARGE); /**< mask of PT
 static const uint64_t PTE_PKEY = UINT64_C(0xf) << PTE_BIT_PKEY; /**< mask of the 4 key bits */
 static const uint64_t PTE_XD = PT_BIT(PTE_BIT_XD);             /**< mask of PTE_BIT_XD */
 
+/** The page sizes x86 paging maps (SDM 4.3-4.5): 4 KiB, 2 MiB (PAE/IA-32e PDE), 4 MiB (32-bit
+ *  PDE with CR4.PSE), 1 GiB (IA-32e PDPTE). */
+static const uint64_t PT_PAGE_4K = UINT64_C(1) << 12;
+static const uint64_t PT_PAGE_2M = UINT64_C(1) << 21;
+static const uint64_t PT_PAGE_4M = UINT64_C(1) << 22;
+static const uint64_t PT_PAGE_1G = UINT64_C(1) << 30;
+
 /** Page-fault error code bits (SDM 4.7, Figure 4-12). */
 enum pt_pf_error {
 	PF_ERR_P = 1u << 0,    /**< 0: not present; 1: protection or reserved-bit violation */
