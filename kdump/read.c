@@ -224,11 +224,13 @@ static enum pt_status map_file(struct kd_reader *r, struct pt_error *err)
 static enum pt_status open_libkdumpfile(struct kd_reader *r, struct pt_error *err)
 {
 	const char *arch = NULL;
-	kdump_num_t max_pfn = 0, ptr_size = 0;
+	kdump_num_t max_pfn = 0, ptr_size = 0, page_size = 0;
 
 	r->ctx = kdump_new();
 	if (!r->ctx)
 		return pt_error_set(err, r->path, PT_ERROR_NO_OFFSET, "libkdumpfile: out of memory");
+	/* before opening: libkdumpfile sizes (and clears) its page cache at open */
+	kdump_set_number_attr(r->ctx, "cache.size", LIBKDUMPFILE_CACHE_PAGES);
 	if (kdump_open_fd(r->ctx, r->fd) != KDUMP_OK)
 		return pt_error_set(err, r->path, 0, "libkdumpfile cannot read it: %s",
 				    kdump_get_err(r->ctx));
@@ -242,11 +244,18 @@ static enum pt_status open_libkdumpfile(struct kd_reader *r, struct pt_error *er
 				  r->h.layout->is64 ? KDUMP_ARCH_X86_64 : KDUMP_ARCH_IA32) != KDUMP_OK)
 		return pt_error_set(err, r->path, r->h.note_size ? r->h.note_off : 0,
 				    "libkdumpfile: setting arch.name: %s", kdump_get_err(r->ctx));
+	/* libkdumpfile believes PAGESIZE= in the dump's VMCOREINFO over the block size, and then
+	 * sizes its page buffers by it (a fuzzed PAGESIZE=4 overflowed them): refuse any other */
+	if (kdump_get_number_attr(r->ctx, KDUMP_ATTR_PAGE_SIZE, &page_size) != KDUMP_OK ||
+	    page_size != KD_PAGE_SIZE)
+		return pt_error_set(err, r->path, r->h.note_size ? r->h.note_off : r->h.vmcoreinfo_off,
+				    "libkdumpfile takes a page size of %" PRIu64 " from the dump (its "
+				    "VMCOREINFO's PAGESIZE), not the block size %d", (uint64_t)page_size,
+				    KD_PAGE_SIZE);
 	if (kdump_get_number_attr(r->ctx, "max_pfn", &max_pfn) != KDUMP_OK || max_pfn != r->h.max_mapnr)
 		return pt_error_set(err, r->path, r->h.layout->max_mapnr, "libkdumpfile reads max_pfn "
 				    "0x%" PRIx64 ", the header says 0x%" PRIx64, (uint64_t)max_pfn,
 				    r->h.max_mapnr);
-	kdump_set_number_attr(r->ctx, "cache.size", LIBKDUMPFILE_CACHE_PAGES);
 	return PT_OK;
 }
 
