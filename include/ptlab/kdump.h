@@ -38,10 +38,12 @@ enum pt_status pt_kdump_open_dump(const char *path, const struct pt_dump_open_op
  *
  * Memory: pt_mem's contract keeps every pointer valid while the dump is open, so each page read
  * is decompressed once into a cache that lives as long as the dump: an anonymous mapping with
- * one 4 KiB slot per dumped page, reserved (not committed) at open. RAM grows by 4 KiB per
- * distinct page read, so a walk costs a few pages, while reading everything (find-kpgd's
- * brute-force scan, kallsyms recovery, conversion) holds the dump's whole memory. Plus 2 bits
- * per dumped page of bookkeeping and libkdumpfile's own cache (1024 pages).
+ * one 4 KiB slot per dumped page (consecutive dumped pages in consecutive slots), reserved (not
+ * committed) at open. RAM grows as pages are read, in 2 MiB steps where the kernel offers
+ * transparent huge pages (madvise; 4 KiB steps otherwise): a walk costs a few MiB, while reading
+ * everything (find-kpgd's brute-force scan, kallsyms recovery, conversion) holds the dump's
+ * memory, less its zero pages (a stored zero page is never copied: its slot stays untouched).
+ * Plus 2 bits per dumped page of bookkeeping and libkdumpfile's own cache (64 pages).
  *
  * A page whose compressed data is corrupt reads as NULL, like a page not in the dump, and is
  * counted: pt_dump_read_errors gives the count and the first message (file, offset of the
