@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dump.c: open physical-memory dumps (raw images, ELF cores, LiME) and read them through a
- * struct pt_mem; wrap an outside reader's dump (kdump-compressed files, read by libptkdump) in
- * the same struct pt_dump.
+ * struct pt_mem. Outside readers' dumps (kdump-compressed files, read by libptkdump) are wrapped
+ * in the same struct pt_dump by dump_reader.c.
  *
  * The file is mapped read-only and never copied. Opening validates every header against the
  * file size before anything is read through it, so a file whose headers lie fails with
@@ -21,7 +21,7 @@
  * the kdump-compressed signature "KDUMP   " and makedumpfile's flattened-stream signature
  * "makedumpfile" (makedumpfile's IMPLEMENTATION notes), only recognised here.
  */
-#include "ptlab/dump.h"
+#include "dump_internal.h"
 #include "ptlab/le.h"
 
 #include <errno.h>
@@ -125,27 +125,8 @@ static const char FLAT_SIGNATURE[12] = { 'm', 'a', 'k', 'e', 'd', 'u', 'm', 'p',
 /** MAXPHYADDR assumed when the dump does not say. */
 static const uint8_t DEFAULT_MAXPHYADDR = 52;
 
-/* ---- The dump ------------------------------------------------------------------------- */
+/* ---- The dump (struct pt_dump: dump_internal.h) -------------------------------------- */
 
-struct pt_dump {
-	struct pt_mem mem;            /**< the reader; mem.opaque points back here */
-	char *path;
-	enum pt_dump_format format;
-	const uint8_t *map;           /**< the whole file, read-only */
-	size_t map_size;
-	unsigned machine;             /**< ELF e_machine, 0 for other formats */
-	struct pt_dump_range *ranges; /**< sorted by pa, not overlapping */
-	size_t nranges;
-	enum pt_cpu_source cpu_source;
-	struct pt_cpu_state cpu;
-	const char *vmcoreinfo;       /**< inside the mapping or `notes`; not NUL-terminated */
-	size_t vmcoreinfo_len;
-	uint8_t *notes;               /**< every PT_NOTE segment (or the reader's notes), copied */
-	size_t notes_size;
-	char *vmcoreinfo_copy;        /**< an outside reader's VMCOREINFO text, copied */
-	bool has_reader;              /**< the memory is an outside reader's (`reader`) */
-	struct pt_dump_reader reader; /**< its callbacks (pointers into it are not kept) */
-};
 
 /** A segment as a header declares it, before the ranges are merged. */
 struct seg {
@@ -342,11 +323,6 @@ out:
 
 /* ---- ELF notes ------------------------------------------------------------------------ */
 
-/** What the notes of an ELF core hold (first of each kind). */
-struct notes {
-	const uint8_t *qemu;   /**< QEMUCPUState, at least QEMU_MIN_SIZE bytes */
-	const uint8_t *ptlab;  /**< PTLAB desc, at least PTLAB_V1_SIZE bytes */
-};
 
 /** True when the note name (namesz bytes, NUL included or not) is `want`. */
 static bool note_name_is(const uint8_t *name, uint32_t namesz, const char *want)
@@ -364,7 +340,7 @@ static bool note_name_is(const uint8_t *name, uint32_t namesz, const char *want)
  * the list (padding some producers leave). Unknown notes ("CORE" NT_PRSTATUS, "LINUX"...)
  * are skipped. The pointers kept in *notes and d->vmcoreinfo point into `base`.
  */
-static enum pt_status parse_notes(struct pt_dump *d, const uint8_t *base, uint64_t off,
+enum pt_status dump_parse_notes(struct pt_dump *d, const uint8_t *base, uint64_t off,
 				  uint64_t size, struct notes *notes, struct pt_error *err)
 {
 	const uint64_t end = off + size;
@@ -437,7 +413,7 @@ static enum pt_status parse_notes(struct pt_dump *d, const uint8_t *base, uint64
 }
 
 /** Turn the notes found into d->cpu / d->cpu_source (PTLAB wins over QEMU). */
-static void notes_to_cpu(struct pt_dump *d, const struct notes *notes)
+void dump_notes_to_cpu(struct pt_dump *d, const struct notes *notes)
 {
 	struct pt_cpu_state *c = &d->cpu;
 
@@ -481,7 +457,7 @@ static void notes_to_cpu(struct pt_dump *d, const struct notes *notes)
 }
 
 /** Append `size` bytes of notes to d->notes (what pt_dump_notes returns). */
-static enum pt_status keep_notes(struct pt_dump *d, const uint8_t *p, uint64_t size,
+enum pt_status dump_keep_notes(struct pt_dump *d, const uint8_t *p, uint64_t size,
 				 struct pt_error *err)
 {
 	uint8_t *grown;
@@ -641,10 +617,10 @@ static enum pt_status open_elf(struct pt_dump *d, struct pt_error *err)
 			goto out;
 		}
 		if (ptype == PT_NOTE) {
-			st = parse_notes(d, m + off, off, filesz, &notes, err);
+			st = dump_parse_notes(d, m + off, off, filesz, &notes, err);
 			if (st != PT_OK)
 				goto out;
-			st = keep_notes(d, m + off, filesz, err);
+			st = dump_keep_notes(d, m + off, filesz, err);
 			if (st != PT_OK)
 				goto out;
 			continue;
@@ -664,7 +640,7 @@ static enum pt_status open_elf(struct pt_dump *d, struct pt_error *err)
 	st = build_ranges(d, segs, nsegs, true, err);
 	if (st != PT_OK)
 		goto out;
-	notes_to_cpu(d, &notes);
+	dump_notes_to_cpu(d, &notes);
 out:
 	free(segs);
 	return st;
@@ -898,141 +874,6 @@ void pt_dump_close(struct pt_dump *dump)
 	free(dump->vmcoreinfo_copy);
 	free(dump->path);
 	free(dump);
-}
-
-/** Check that the reader's ranges are sorted, not overlapping and do not wrap; copy them. */
-static enum pt_status reader_ranges(struct pt_dump *d, const struct pt_dump_reader *r,
-				    struct pt_error *err)
-{
-	size_t i;
-
-	if (r->nranges == 0)
-		return PT_OK;
-	if (!r->ranges || r->nranges > SIZE_MAX / sizeof(*r->ranges))
-		return pt_error_set(err, d->path, UINT64_MAX, "reader: no ranges array for %zu ranges",
-				    r->nranges);
-	for (i = 0; i < r->nranges; i++) {
-		const struct pt_dump_range *x = &r->ranges[i];
-
-		if (x->size == 0 || x->size - 1 > UINT64_MAX - x->pa)
-			return pt_error_set(err, d->path, UINT64_MAX,
-				    "reader: range %zu [0x%" PRIx64 " + 0x%" PRIx64 ") is empty or wraps",
-				    i, x->pa, x->size);
-		if (i > 0 && x->pa - r->ranges[i - 1].pa < r->ranges[i - 1].size)
-			return pt_error_set(err, d->path, UINT64_MAX,
-				    "reader: range %zu at 0x%" PRIx64 " is below the end of range %zu",
-				    i, x->pa, i - 1);
-		if (i > 0 && x->pa < r->ranges[i - 1].pa)
-			return pt_error_set(err, d->path, UINT64_MAX,
-				    "reader: range %zu at 0x%" PRIx64 " is not sorted", i, x->pa);
-	}
-	d->ranges = malloc(r->nranges * sizeof(*d->ranges));
-	if (!d->ranges)
-		return pt_error_set(err, d->path, UINT64_MAX, "out of memory for %zu ranges", r->nranges);
-	memcpy(d->ranges, r->ranges, r->nranges * sizeof(*d->ranges));
-	d->nranges = r->nranges;
-	return PT_OK;
-}
-
-/** Copy the reader's notes and parse them as an ELF core's; then its own VMCOREINFO text. */
-static enum pt_status reader_notes(struct pt_dump *d, const struct pt_dump_reader *r,
-				   struct pt_error *err)
-{
-	struct notes notes = { 0 };
-	enum pt_status st;
-
-	if (r->notes && r->notes_size > 0) {
-		st = keep_notes(d, r->notes, r->notes_size, err);
-		if (st != PT_OK)
-			return st;
-		st = parse_notes(d, d->notes, r->notes_file_off, d->notes_size, &notes, err);
-		if (st != PT_OK)
-			return st;
-		notes_to_cpu(d, &notes);
-	}
-	if (!d->vmcoreinfo && r->vmcoreinfo && r->vmcoreinfo_len > 0) {
-		size_t len = r->vmcoreinfo_len;
-
-		while (len > 0 && r->vmcoreinfo[len - 1] == 0)
-			len--;
-		d->vmcoreinfo_copy = malloc(len + 1);
-		if (!d->vmcoreinfo_copy)
-			return pt_error_set(err, d->path, UINT64_MAX, "out of memory for VMCOREINFO");
-		memcpy(d->vmcoreinfo_copy, r->vmcoreinfo, len);
-		d->vmcoreinfo_copy[len] = 0;
-		d->vmcoreinfo = d->vmcoreinfo_copy;
-		d->vmcoreinfo_len = len;
-	}
-	return PT_OK;
-}
-
-enum pt_status pt_dump_open_reader(const char *path, const struct pt_dump_reader *reader,
-				   struct pt_dump **dump_ret, struct pt_error *err)
-{
-	struct pt_dump *d = NULL;
-	enum pt_status st = PT_OK;
-	size_t plen;
-
-	if (err) {
-		err->offset = UINT64_MAX;
-		err->message[0] = 0;
-	}
-	if (!reader)
-		return pt_error_set(err, path ? path : "(null)", UINT64_MAX, "no reader");
-	if (!path || !dump_ret || !reader->mem.ptr) {
-		st = pt_error_set(err, path ? path : "(null)", UINT64_MAX,
-				  "no path, no result pointer or no reader callback");
-		goto fail;
-	}
-	*dump_ret = NULL;
-	d = calloc(1, sizeof(*d));
-	plen = strlen(path);
-	if (d)
-		d->path = malloc(plen + 1);
-	if (!d || !d->path) {
-		st = pt_error_set(err, path, UINT64_MAX, "out of memory");
-		goto fail;
-	}
-	memcpy(d->path, path, plen + 1);
-	d->format = reader->format;
-	d->machine = reader->machine;
-	d->mem = reader->mem;
-	d->has_reader = true;
-	d->reader = *reader;
-	d->reader.ranges = NULL;
-	d->reader.notes = NULL;
-	d->reader.vmcoreinfo = NULL;
-	st = reader_ranges(d, reader, err);
-	if (st == PT_OK)
-		st = reader_notes(d, reader, err);
-	if (st != PT_OK) {
-		pt_dump_close(d); /* closes the reader */
-		return st;
-	}
-	*dump_ret = d;
-	return PT_OK;
-fail:
-	if (d) {
-		free(d->path);
-		free(d);
-	}
-	if (reader->close)
-		reader->close(reader->mem.opaque);
-	return st;
-}
-
-size_t pt_dump_read_errors(const struct pt_dump *dump, struct pt_error *first_ret)
-{
-	if (!dump->has_reader || !dump->reader.read_errors)
-		return 0;
-	return dump->reader.read_errors(dump->reader.mem.opaque, first_ret);
-}
-
-const void *pt_dump_notes(const struct pt_dump *dump, size_t *size_ret)
-{
-	if (size_ret)
-		*size_ret = dump->notes_size;
-	return dump->notes;
 }
 
 const struct pt_mem *pt_dump_mem(const struct pt_dump *dump)
