@@ -477,6 +477,7 @@ int ptl_cmd_find_kpgd(int argc, char *argv[])
 	else
 		print_text(&res, syms);
 	int rc = res.verified ? PTL_EXIT_OK : PTL_EXIT_FAILED;
+	ptl_warn_read_errors(dump);
 	pt_kpgd_result_deinit(&res);
 	pt_symtab_destroy(syms);
 	pt_dump_close(dump);

@@ -622,15 +622,19 @@ out:
 	return ret;
 }
 
-void ptl_session_close(struct ptl_session *s)
+void ptl_warn_read_errors(const struct pt_dump *dump)
 {
 	struct pt_error first;
-	size_t nbad = s->dump ? pt_dump_read_errors(s->dump, &first) : 0;
+	size_t nbad = dump ? pt_dump_read_errors(dump, &first) : 0;
 
-	/* pages an outside reader could not decode were read as "not in dump": say why */
 	if (nbad > 0)
 		ptl_warn("%s (%zu unreadable page%s read as not in dump)", first.message, nbad,
 			 nbad == 1 ? "" : "s");
+}
+
+void ptl_session_close(struct ptl_session *s)
+{
+	ptl_warn_read_errors(s->dump);
 	pt_dump_close(s->dump);
 	s->dump = NULL;
 	s->mem = NULL;
