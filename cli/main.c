@@ -34,6 +34,10 @@ static const struct ptl_command commands[] = {
 	{ "find-kpgd", ptl_cmd_find_kpgd, ptl_usage_find_kpgd,
 	  "find the kernel's top-level page table, paging mode and KASLR offsets" },
 	{ "diff", ptl_cmd_diff, ptl_usage_diff, "check the walker against Unicorn's MMU on random probes" },
+	{ "check", ptl_cmd_check, ptl_usage_check,
+	  "run a walker that is not ptlab's over the conformance cases; print its scorecard" },
+	{ "vectors", ptl_cmd_vectors, ptl_usage_vectors,
+	  "export the conformance cases (dumps + manifest.json) for other projects' tests" },
 	{ "convert", ptl_cmd_convert, ptl_usage_convert,
 	  "write a dump as kdump-compressed (zlib, lzo, snappy, zstd) or as an ELF core" },
 };

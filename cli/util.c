@@ -538,6 +538,8 @@ static int session_cpu_state(struct ptl_session *s, const struct ptl_ctx_opts *o
 		s->cpu.rflags = opts->rflags;
 	if (opts->has_cr3)
 		s->cpu.cr3 = opts->cr3;
+	if (opts->has_cr3 || opts->has_mode)
+		s->cpu.has_pdpte_regs = false; /* the note's PDPTE registers belong to its CR3 */
 	s->cpl = opts->has_cpl ? opts->cpl : 0;
 	return PTL_EXIT_OK;
 }

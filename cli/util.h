@@ -238,5 +238,11 @@ int ptl_cmd_convert(int argc, char *argv[]);
 void ptl_usage_convert(FILE *out);
 /** `ptlab diff`: the walker against Unicorn's MMU (the oracle). */
 int ptl_cmd_diff(int argc, char *argv[]); void ptl_usage_diff(FILE *out);
+/** `ptlab check`: a walker that is not ptlab's, over the conformance kit's cases. */
+int ptl_cmd_check(int argc, char *argv[]);
+void ptl_usage_check(FILE *out);
+/** `ptlab vectors export`: the conformance cases as files for other projects' tests. */
+int ptl_cmd_vectors(int argc, char *argv[]);
+void ptl_usage_vectors(FILE *out);
 
 #endif

@@ -99,6 +99,9 @@ static const unsigned QEMU_MIN_SIZE = 8 + 18 * 8 + 10 * 24 + 5 * 8; /* 432: thro
  *  40 u64 rflags            48 u32 pkru         52 u8 maxphyaddr    53 u8 cbit
  *  54 u16 reserved (0)      56 u32 cpuid_1_edx  60 u32 cpuid_7_ecx
  *  64 u32 cpuid_80000001_edx                    68 u32 reserved (0)
+ *  (size 112 and up:)
+ *  72 u32 flags: bit 0 = the PAE PDPTE registers follow (they may differ from the PDPT in memory)
+ *  76 u32 reserved (0)      80 u64 pdpte[4]
  * Later versions may only append fields. A maxphyaddr of 0 means "unknown" (read as 52).
  */
 enum {
@@ -106,6 +109,8 @@ enum {
 	PTLAB_V1_SIZE = 72,
 	PTLAB_EFER = 8, PTLAB_CR0 = 16, PTLAB_CR3 = 24, PTLAB_CR4 = 32, PTLAB_RFLAGS = 40,
 	PTLAB_PKRU = 48, PTLAB_MAXPHYADDR = 52, PTLAB_CBIT = 53,
+	PTLAB_PDPTE_SIZE = 112, PTLAB_FLAGS = 72, PTLAB_PDPTE = 80,
+	PTLAB_FLAG_PDPTE = 1,
 };
 
 /** LiME range header: u32 magic, u32 version, u64 s_addr, u64 e_addr (inclusive), u8 pad[8]. */
@@ -428,6 +433,11 @@ void dump_notes_to_cpu(struct pt_dump *d, const struct notes *notes)
 		c->pkru = pt_le32(p + PTLAB_PKRU);
 		c->maxphyaddr = p[PTLAB_MAXPHYADDR] ? p[PTLAB_MAXPHYADDR] : DEFAULT_MAXPHYADDR;
 		c->cbit = p[PTLAB_CBIT];
+		if (pt_le32(p + 4) >= PTLAB_PDPTE_SIZE && (pt_le32(p + PTLAB_FLAGS) & PTLAB_FLAG_PDPTE)) {
+			c->has_pdpte_regs = true;
+			for (unsigned i = 0; i < 4; i++)
+				c->pdpte_regs[i] = pt_le64(p + PTLAB_PDPTE + 8 * i);
+		}
 		d->cpu_source = PT_CPU_PTLAB;
 	} else if (notes->qemu) {
 		const uint8_t *p = notes->qemu;

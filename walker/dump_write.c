@@ -24,6 +24,8 @@
  *     54 u16 reserved (0)      56 u32 cpuid_1_edx  60 u32 cpuid_7_ecx
  *     64 u32 cpuid_80000001_edx                    68 u32 reserved (0)
  *     The CPUID words are 0 when unknown (struct pt_cpu_state does not carry them).
+ *     When cpu->has_pdpte_regs, the descriptor is 112 bytes: 72 u32 flags (bit 0: the PAE
+ *     PDPTE registers follow), 76 u32 reserved (0), 80 u64 pdpte[4]; else 72 as above.
  *   "VMCOREINFO", n_type 0: the text, without a terminating NUL.
  * The QEMU and PTLAB notes are written only when desc->cpu is set (PTLAB also needs
  * desc->ptlab_note); the PT_NOTE header is left out when there is no note at all.
@@ -69,6 +71,7 @@ enum {
 	PTLAB_NOTE_SIZE = 72,
 	PTLAB_EFER = 8, PTLAB_CR0 = 16, PTLAB_CR3 = 24, PTLAB_CR4 = 32, PTLAB_RFLAGS = 40,
 	PTLAB_PKRU = 48, PTLAB_MAXPHYADDR = 52, PTLAB_CBIT = 53,
+	PTLAB_PDPTE_NOTE_SIZE = 112, PTLAB_FLAGS = 72, PTLAB_PDPTE = 80, PTLAB_FLAG_PDPTE = 1,
 };
 
 /** Segment data starts on this file alignment (a page, as QEMU's segments do). */
@@ -112,7 +115,7 @@ static size_t note_put(uint8_t *buf, size_t pos, const char *name, uint32_t type
 /** Lay out all the notes of `desc` into buf (NULL: only measure); return their size. */
 static size_t notes_put(uint8_t *buf, const struct pt_core_desc *desc)
 {
-	uint8_t qemu[QEMU_NOTE_SIZE], ptlab[PTLAB_NOTE_SIZE];
+	uint8_t qemu[QEMU_NOTE_SIZE], ptlab[PTLAB_PDPTE_NOTE_SIZE];
 	const struct pt_cpu_state *c = desc->cpu;
 	size_t pos = 0;
 
@@ -128,9 +131,11 @@ static size_t notes_put(uint8_t *buf, const struct pt_core_desc *desc)
 		pos = note_put(buf, pos, "QEMU", 0, qemu, QEMU_NOTE_SIZE);
 	}
 	if (c && desc->ptlab_note) {
+		const uint32_t size = c->has_pdpte_regs ? PTLAB_PDPTE_NOTE_SIZE : PTLAB_NOTE_SIZE;
+
 		memset(ptlab, 0, sizeof(ptlab));
 		pt_le_put(ptlab, PTLAB_VERSION, 4);
-		pt_le_put(ptlab + 4, PTLAB_NOTE_SIZE, 4);
+		pt_le_put(ptlab + 4, size, 4);
 		pt_le_put(ptlab + PTLAB_EFER, c->efer, 8);
 		pt_le_put(ptlab + PTLAB_CR0, c->cr0, 8);
 		pt_le_put(ptlab + PTLAB_CR3, c->cr3, 8);
@@ -139,7 +144,12 @@ static size_t notes_put(uint8_t *buf, const struct pt_core_desc *desc)
 		pt_le_put(ptlab + PTLAB_PKRU, c->pkru, 4);
 		ptlab[PTLAB_MAXPHYADDR] = c->maxphyaddr;
 		ptlab[PTLAB_CBIT] = c->cbit;
-		pos = note_put(buf, pos, "PTLAB", PTLAB_NOTE_TYPE, ptlab, PTLAB_NOTE_SIZE);
+		if (c->has_pdpte_regs) {
+			pt_le_put(ptlab + PTLAB_FLAGS, PTLAB_FLAG_PDPTE, 4);
+			for (unsigned i = 0; i < 4; i++)
+				pt_le_put(ptlab + PTLAB_PDPTE + 8 * i, c->pdpte_regs[i], 8);
+		}
+		pos = note_put(buf, pos, "PTLAB", PTLAB_NOTE_TYPE, ptlab, size);
 	}
 	if (desc->vmcoreinfo)
 		pos = note_put(buf, pos, "VMCOREINFO", 0, desc->vmcoreinfo,

@@ -312,14 +312,18 @@ enum pt_status pt_context_init(struct pt_context *ctx, const struct pt_cpu_state
 	if (ctx->mode == PT_MODE_PAE) {
 		/* 4.4.1: MOV to CR3 in PAE mode loads the four PDPTEs into internal registers;
 		 * a present PDPTE with a reserved bit set is a #GP, not a #PF. */
-		const uint8_t *pdpt = mem ? mem->ptr(mem, ctx->root, 32) : NULL;
-		if (!pdpt) {
-			if (table_pa_ret)
-				*table_pa_ret = ctx->root;
-			return PT_NOT_IN_DUMP;
+		const uint8_t *pdpt = NULL;
+		if (!cpu->has_pdpte_regs) {
+			pdpt = mem ? mem->ptr(mem, ctx->root, 32) : NULL;
+			if (!pdpt) {
+				if (table_pa_ret)
+					*table_pa_ret = ctx->root;
+				return PT_NOT_IN_DUMP;
+			}
 		}
 		for (unsigned i = 0; i < 4; i++) {
-			uint64_t raw = entry_load(pdpt + 8 * i, 8) & ~cpu->pdpte_written_by_dumper;
+			uint64_t raw = pdpt ? entry_load(pdpt + 8 * i, 8) & ~cpu->pdpte_written_by_dumper
+					    : cpu->pdpte_regs[i];
 			uint64_t value = raw & ~ctx->cbit_mask;
 			ctx->pdpte[i] = raw;
 			if ((value & PTE_P) && (value & ctx->rsvd[3][0])) {

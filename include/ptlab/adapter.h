@@ -39,6 +39,7 @@ struct ptlab_cpu {
     uint64_t cr0, cr3, cr4, efer;
     uint64_t pdpte[4];       /* PAE only: the PDPTE registers as loaded at the last CR3 write */
     uint32_t pkru;
+    uint32_t sme_cbit;       /* C-bit position, 0 = none; read it only if you declare PTLAB_CAP_SME_CBIT */
 };
 
 /* Access flags of translate(). */
@@ -63,6 +64,10 @@ struct ptlab_result {
 #define PTLAB_CAP_RIGHTS   (1u << 4)   /* honours PTLAB_ACCESS_CHECK */
 #define PTLAB_CAP_PF_ERROR (1u << 5)   /* fills pf_error */
 #define PTLAB_CAP_PAGE_SIZE (1u << 6)  /* fills page_size */
+/* An extension of ABI 1 (fields and bits only ever added at the end): the walker strips the AMD
+   SME C-bit (struct ptlab_cpu.sme_cbit) from CR3 and every entry. Without it, cases whose tables
+   carry a C-bit are "unsupported". */
+#define PTLAB_CAP_SME_CBIT (1u << 7)
 
 /**
  * A walker. open() returns NULL when the walker cannot handle that CPU state (the case is then

@@ -188,6 +188,12 @@ struct pt_cpu_state {
 	 *  are cleared as the PDPTEs are loaded. QEMU's walker sets the Accessed bit (5) in PAE
 	 *  PDPTEs, a reserved bit there (Table 4-8), so a QEMU dump reader sets PT_QEMU_PDPTE_A. */
 	uint64_t pdpte_written_by_dumper;
+	/** PAE: the PDPTE registers (SDM 4.4.1), when they are known and may differ from the PDPT
+	 *  in memory (software rewrote it after the last MOV to CR3, or the dump's writer did).
+	 *  With has_pdpte_regs, pt_context_init loads these instead of reading the PDPT. ptlab's
+	 *  PTLAB note carries them; QEMU's does not. */
+	bool has_pdpte_regs;
+	uint64_t pdpte_regs[4];
 };
 /** The bit QEMU writes into PAE PDPTEs (the Accessed bit of other entries). */
 #define PT_QEMU_PDPTE_A (UINT64_C(1) << 5)
@@ -247,8 +253,9 @@ struct pt_fault {
 };
 
 /**
- * Fold a CPU state into a context. For PAE the four PDPTEs are loaded from `mem` and checked
- * as a MOV to CR3 does: a present PDPTE with a reserved bit set is #GP (SDM 4.4.1).
+ * Fold a CPU state into a context. For PAE the four PDPTEs are loaded from `mem` (or taken from
+ * cpu->pdpte_regs when has_pdpte_regs) and checked as a MOV to CR3 does: a present PDPTE with a
+ * reserved bit set is #GP (SDM 4.4.1).
  * Returns PT_OK; PT_FAULT (fault_ret filled, #GP); PT_NOT_IN_DUMP (*table_pa_ret = the PDPT);
  * PT_EINVAL (impossible state: LMA without PAE, MAXPHYADDR out of 32..52, C-bit outside 32..62...).
  * `mem` may be NULL for non-PAE modes. fault_ret and table_pa_ret may be NULL.
