@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pack: a build-time host tool. Reads linked boot-image ELF files (ELF64, linked with
- * --emit-relocs) and writes one C file that embeds each as a struct pt_blob (emu/blob.h): the
+ * --emit-relocs) and writes one C file that embeds each as a struct emu_blob (emu/blob.h): the
  * loadable bytes from the lowest PT_LOAD physical address (bss included as size), every symbol
  * for System.map, and the relocation sites the loader patches for a virtual offset (R_X86_64_64
  * and R_X86_64_32S against symbols inside the image, as the kernel's relocs tool keeps them).
@@ -211,11 +211,11 @@ static void emit_blob(FILE *out, const char *dir, const char *name, struct file 
 	fprintf(out, "\n/* %s: %s */\nstatic const uint8_t %s_bytes[] = {", name, f->path, name);
 	for (uint64_t i = 0; i < filesz; i++)
 		fprintf(out, "%s0x%02x,", i % 16 ? "" : "\n\t", image[i]);
-	fprintf(out, "\n};\nstatic const struct pt_blob_sym %s_syms[] = {\n", name);
+	fprintf(out, "\n};\nstatic const struct emu_blob_sym %s_syms[] = {\n", name);
 	for (size_t i = 0; i < nsyms; i++)
 		fprintf(out, "\t{ UINT64_C(0x%016" PRIx64 "), '%c', \"%s\" },\n", syms[i].value,
 			syms[i].type, syms[i].name);
-	fprintf(out, "};\nstatic const struct pt_blob_reloc %s_relocs[] = {\n", name);
+	fprintf(out, "};\nstatic const struct emu_blob_reloc %s_relocs[] = {\n", name);
 
 	size_t nrelocs = 0;
 	for (unsigned i = 0; i < shnum; i++) {
@@ -243,7 +243,7 @@ static void emit_blob(FILE *out, const char *dir, const char *name, struct file 
 	}
 	fprintf(out, "\t{ 0, 0 }\n};\n");
 	fprintf(out,
-		"const struct pt_blob pt_blob_%s = {\n\t.name = \"%s\",\n\t.bytes = %s_bytes,\n"
+		"const struct emu_blob emu_blob_%s = {\n\t.name = \"%s\",\n\t.bytes = %s_bytes,\n"
 		"\t.filesz = 0x%" PRIx64 ",\n\t.memsz = 0x%" PRIx64 ",\n\t.base_pa = UINT64_C(0x%" PRIx64
 		"),\n\t.base_va = UINT64_C(0x%" PRIx64 "),\n\t.entry = UINT64_C(0x%" PRIx64 "),\n"
 		"\t.syms = %s_syms,\n\t.nsyms = %zu,\n\t.relocs = %s_relocs,\n\t.nrelocs = %zu,\n};\n",

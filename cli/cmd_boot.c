@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* `ptlab images` and `ptlab boot`: the boot images built into ptlab, and running one in Unicorn. */
-#include <getopt.h>
+/*
+ * cli/cmd_boot.c: `ptlab boot IMAGE`: run a boot image (built in, or a real kernel's vmlinux or
+ * bzImage) in Unicorn to its stop point (emu/machine.c); print CR3, the mode and the offsets;
+ * write the dump and the System.map.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,108 +12,7 @@
 #include "ptlab/symbols.h"
 #include "util.h"
 
-/* ---- ptlab images ------------------------------------------------------------------------ */
-
-static const struct {
-	uint32_t bit;
-	const char *name;
-} option_names[] = {
-	{ PT_EMU_OPT_PHYS_LOAD, "phys-load" },
-	{ PT_EMU_OPT_VIRT_OFFSET, "virt-offset" },
-	{ PT_EMU_OPT_VIRT_OFFSET, "kaslr" },
-	{ PT_EMU_OPT_LA57, "la57" },
-	{ PT_EMU_OPT_SME, "sme" },
-	{ PT_EMU_OPT_PTI, "pti" },
-};
-
-void ptl_usage_images(FILE *out)
-{
-	fputs("Usage: ptlab images [--json]\n"
-	      "List the boot images built into ptlab, the default first, with the paging mode\n"
-	      "each leaves at its stop point and the `ptlab boot` options (variants) it takes.\n"
-	      "\n"
-	      "Examples:\n"
-	      "  ptlab images\n"
-	      "  ptlab images --json\n",
-	      out);
-}
-
-int ptl_cmd_images(int argc, char *argv[])
-{
-	static const struct option long_options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool json = false;
-	int opt;
-
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			ptl_usage_images(stdout);
-			return PTL_EXIT_OK;
-		default:
-			return ptl_getopt_error("images", opt, argv);
-		}
-	}
-	if (optind != argc)
-		return ptl_usage_error("images", "unexpected argument '%s'", argv[optind]);
-
-	struct ptl_json j;
-	if (json) {
-		ptl_json_init(&j, stdout);
-		ptl_json_object_begin(&j);
-		ptl_json_key(&j, "images");
-		ptl_json_array_begin(&j);
-	}
-	for (size_t i = 0; i < pt_emu_image_count(); i++) {
-		const struct pt_emu_image *img = pt_emu_image_at(i);
-		if (json) {
-			ptl_json_object_begin(&j);
-			ptl_json_key(&j, "name");
-			ptl_json_string(&j, img->name);
-			ptl_json_key(&j, "paging");
-			ptl_json_string(&j, pt_mode_name(img->paging));
-			ptl_json_key(&j, "description");
-			ptl_json_string(&j, img->description);
-			ptl_json_key(&j, "default");
-			ptl_json_bool(&j, i == 0);
-			ptl_json_key(&j, "options");
-			ptl_json_array_begin(&j);
-			for (size_t k = 0; k < sizeof(option_names) / sizeof(option_names[0]); k++) {
-				if (img->options & option_names[k].bit)
-					ptl_json_string(&j, option_names[k].name);
-			}
-			ptl_json_array_end(&j);
-			ptl_json_object_end(&j);
-			continue;
-		}
-		printf("%-22s %-6s %s%s\n", img->name, pt_mode_name(img->paging), img->description,
-		       i == 0 ? " (default)" : "");
-		printf("%-29s options:", "");
-		bool any = false;
-		for (size_t k = 0; k < sizeof(option_names) / sizeof(option_names[0]); k++) {
-			if (img->options & option_names[k].bit) {
-				printf(" --%s", option_names[k].name);
-				any = true;
-			}
-		}
-		printf("%s\n", any ? "" : " none");
-	}
-	if (json) {
-		ptl_json_array_end(&j);
-		ptl_json_object_end(&j);
-		ptl_json_finish(&j);
-	}
-	return PTL_EXIT_OK;
-}
-
-/* ---- ptlab boot ---------------------------------------------------------------------------- */
+static const char cmd_name[] = "boot";
 
 void ptl_usage_boot(FILE *out)
 {
@@ -161,32 +63,8 @@ void ptl_usage_boot(FILE *out)
 	      out);
 }
 
-/** A size: a number with an optional K, M or G suffix (powers of 1024). */
-static bool parse_size(const char *text, uint64_t *value_ret)
-{
-	char buf[64];
-	size_t n = strlen(text);
-	uint64_t mult = 1;
-	if (n == 0 || n >= sizeof(buf))
-		return false;
-	memcpy(buf, text, n + 1);
-	switch (buf[n - 1]) {
-	case 'K': case 'k': mult = UINT64_C(1) << 10; break;
-	case 'M': case 'm': mult = UINT64_C(1) << 20; break;
-	case 'G': case 'g': mult = UINT64_C(1) << 30; break;
-	default: break;
-	}
-	if (mult != 1)
-		buf[n - 1] = '\0';
-	uint64_t v;
-	if (!ptl_parse_u64(buf, &v) || v > UINT64_MAX / mult)
-		return false;
-	*value_ret = v * mult;
-	return true;
-}
-
 enum boot_opt {
-	OPT_OUT = 256,
+	OPT_OUT = PTL_OPT_COMMAND,
 	OPT_SYMBOLS_OUT,
 	OPT_SYMBOLS,
 	OPT_CMDLINE,
@@ -198,7 +76,24 @@ enum boot_opt {
 	OPT_PTI,
 	OPT_MEM,
 	OPT_BUDGET,
-	OPT_JSON,
+};
+
+static const struct option long_options[] = {
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "symbols-out", required_argument, NULL, OPT_SYMBOLS_OUT },
+	{ "symbols", required_argument, NULL, OPT_SYMBOLS },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "phys-load", required_argument, NULL, OPT_PHYS_LOAD },
+	{ "virt-offset", required_argument, NULL, OPT_VIRT_OFFSET },
+	{ "kaslr", required_argument, NULL, OPT_KASLR },
+	{ "la57", no_argument, NULL, OPT_LA57 },
+	{ "sme", no_argument, NULL, OPT_SME },
+	{ "pti", no_argument, NULL, OPT_PTI },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "budget", required_argument, NULL, OPT_BUDGET },
+	{ "json", no_argument, NULL, PTL_OPT_JSON },
+	{ "help", no_argument, NULL, PTL_OPT_HELP },
+	{ NULL, 0, NULL, 0 },
 };
 
 /** Describe the variant in a few words: "default", "phys-load=0x4000000 la57", ... */
@@ -225,175 +120,218 @@ static void variant_name(const struct pt_emu_boot_opts *o, const struct pt_emu_b
 #undef ADD
 }
 
-int ptl_cmd_boot(int argc, char *argv[])
-{
-	static const struct option long_options[] = {
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "symbols-out", required_argument, NULL, OPT_SYMBOLS_OUT },
-		{ "symbols", required_argument, NULL, OPT_SYMBOLS },
-		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
-		{ "phys-load", required_argument, NULL, OPT_PHYS_LOAD },
-		{ "virt-offset", required_argument, NULL, OPT_VIRT_OFFSET },
-		{ "kaslr", required_argument, NULL, OPT_KASLR },
-		{ "la57", no_argument, NULL, OPT_LA57 },
-		{ "sme", no_argument, NULL, OPT_SME },
-		{ "pti", no_argument, NULL, OPT_PTI },
-		{ "mem", required_argument, NULL, OPT_MEM },
-		{ "budget", required_argument, NULL, OPT_BUDGET },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+/** What boot's options set. */
+struct boot_args {
 	struct pt_emu_boot_opts o;
-	const char *out = NULL, *symbols_out = NULL, *symbols_in = NULL;
-	bool json = false;
-	int opt;
+	const char *out, *symbols_out, *symbols_in;
+	bool json;
+	bool vmlinux;  /**< vmlinux:PATH or bzimage:PATH, a real kernel */
+	bool bzimage;  /**< bzimage:PATH */
+};
 
-	memset(&o, 0, sizeof(o));
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		uint64_t *num = NULL;
-		const char *what = NULL;
-		switch (opt) {
-		case 'h':
-			ptl_usage_boot(stdout);
-			return PTL_EXIT_OK;
-		case OPT_OUT: out = optarg; break;
-		case OPT_SYMBOLS_OUT: symbols_out = optarg; break;
-		case OPT_SYMBOLS: symbols_in = optarg; break;
-		case OPT_CMDLINE: o.cmdline = optarg; break;
-		case OPT_PHYS_LOAD: num = &o.phys_load; what = "phys-load"; break;
-		case OPT_VIRT_OFFSET: num = &o.virt_offset; what = "virt-offset"; o.has_virt_offset = true; break;
-		case OPT_KASLR: num = &o.kaslr_seed; what = "kaslr"; o.has_kaslr_seed = true; break;
-		case OPT_BUDGET: num = &o.insn_budget; what = "budget"; break;
-		case OPT_LA57: o.la57 = true; break;
-		case OPT_SME: o.sme = true; break;
-		case OPT_PTI: o.pti = true; break;
-		case OPT_JSON: json = true; break;
-		case OPT_MEM:
-			if (!parse_size(optarg, &o.mem_size))
-				return ptl_usage_error("boot", "--mem '%s' is not a size (e.g. 256M, 1G, 0x10000000)", optarg);
-			break;
-		default:
-			return ptl_getopt_error("boot", opt, argv);
-		}
-		if (num && !ptl_parse_u64(optarg, num))
-			return ptl_usage_error("boot", "--%s '%s' is not a number", what, optarg);
+/* The option's number field and name, for the options whose value is a number. */
+static uint64_t *number_option(struct boot_args *a, int opt, const char **name_ret)
+{
+	switch (opt) {
+	case OPT_PHYS_LOAD:
+		*name_ret = "phys-load";
+		return &a->o.phys_load;
+	case OPT_VIRT_OFFSET:
+		*name_ret = "virt-offset";
+		a->o.has_virt_offset = true;
+		return &a->o.virt_offset;
+	case OPT_KASLR:
+		*name_ret = "kaslr";
+		a->o.has_kaslr_seed = true;
+		return &a->o.kaslr_seed;
+	case OPT_BUDGET:
+		*name_ret = "budget";
+		return &a->o.insn_budget;
+	default:
+		return NULL;
 	}
-	if (optind >= argc)
-		return ptl_usage_error("boot", "missing IMAGE (see 'ptlab images')");
-	if (optind + 1 < argc)
-		return ptl_usage_error("boot", "unexpected argument '%s'", argv[optind + 1]);
-	o.image = argv[optind];
-	const bool bzimage = strncmp(o.image, PT_EMU_BZIMAGE_PREFIX, strlen(PT_EMU_BZIMAGE_PREFIX)) == 0;
-	const bool vmlinux = bzimage || strncmp(o.image, PT_EMU_VMLINUX_PREFIX, strlen(PT_EMU_VMLINUX_PREFIX)) == 0;
-	if (!vmlinux && !pt_emu_image_find(o.image))
-		return ptl_usage_error("boot", "no image '%s' (see 'ptlab images')", o.image);
-	if (vmlinux && !symbols_in)
-		return ptl_usage_error("boot", "%s needs --symbols MAP (a kallsyms map is enough)", o.image);
-	if (!vmlinux && symbols_in)
-		return ptl_usage_error("boot", "--symbols is for vmlinux:PATH (built-in images carry theirs)");
-	if (!bzimage && o.cmdline)
-		return ptl_usage_error("boot", "--cmdline is for bzimage:PATH");
-	if (o.cmdline && strlen(o.cmdline) > 255)
-		return ptl_usage_error("boot", "--cmdline: at most 255 characters");
-	if (o.has_kaslr_seed && (o.phys_load || o.has_virt_offset))
-		return ptl_usage_error("boot", "--kaslr picks both offsets: drop --phys-load and --virt-offset");
+}
 
+static int own_option(void *state, int opt, const char *arg)
+{
+	struct boot_args *a = state;
+	const char *name = NULL;
+	uint64_t *num = number_option(a, opt, &name);
+
+	if (num) {
+		if (!ptl_parse_u64(arg, num))
+			return ptl_usage_error(cmd_name, "--%s '%s' is not a number", name, arg);
+		return PTL_CONTINUE;
+	}
+	switch (opt) {
+	case PTL_OPT_HELP: return ptl_print_usage(ptl_usage_boot);
+	case PTL_OPT_JSON: a->json = true; break;
+	case OPT_OUT: a->out = arg; break;
+	case OPT_SYMBOLS_OUT: a->symbols_out = arg; break;
+	case OPT_SYMBOLS: a->symbols_in = arg; break;
+	case OPT_CMDLINE: a->o.cmdline = arg; break;
+	case OPT_LA57: a->o.la57 = true; break;
+	case OPT_SME: a->o.sme = true; break;
+	case OPT_PTI: a->o.pti = true; break;
+	case OPT_MEM:
+		if (!ptl_parse_size(arg, &a->o.mem_size))
+			return ptl_usage_error(cmd_name, "--mem '%s' is not a size (e.g. 256M, 1G, 0x10000000)", arg);
+		break;
+	}
+	return PTL_CONTINUE;
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* IMAGE and the options that go with it; returns PTL_CONTINUE or a usage error. */
+static int check_image(int argc, char *argv[], struct boot_args *a)
+{
+	if (optind >= argc)
+		return ptl_usage_error(cmd_name, "missing IMAGE (see 'ptlab images')");
+	if (optind + 1 < argc)
+		return ptl_usage_error(cmd_name, "unexpected argument '%s'", argv[optind + 1]);
+	a->o.image = argv[optind];
+	a->bzimage = has_prefix(a->o.image, PT_EMU_BZIMAGE_PREFIX);
+	a->vmlinux = a->bzimage || has_prefix(a->o.image, PT_EMU_VMLINUX_PREFIX);
+	if (!a->vmlinux && !pt_emu_image_find(a->o.image))
+		return ptl_usage_error(cmd_name, "no image '%s' (see 'ptlab images')", a->o.image);
+	if (a->vmlinux && !a->symbols_in)
+		return ptl_usage_error(cmd_name, "%s needs --symbols MAP (a kallsyms map is enough)", a->o.image);
+	if (!a->vmlinux && a->symbols_in)
+		return ptl_usage_error(cmd_name, "--symbols is for vmlinux:PATH (built-in images carry theirs)");
+	if (!a->bzimage && a->o.cmdline)
+		return ptl_usage_error(cmd_name, "--cmdline is for bzimage:PATH");
+	if (a->o.cmdline && strlen(a->o.cmdline) > 255)
+		return ptl_usage_error(cmd_name, "--cmdline: at most 255 characters");
+	if (a->o.has_kaslr_seed && (a->o.phys_load || a->o.has_virt_offset))
+		return ptl_usage_error(cmd_name, "--kaslr picks both offsets: drop --phys-load and --virt-offset");
+	return PTL_CONTINUE;
+}
+
+static void print_json(const struct boot_args *a, const struct pt_emu_boot_result *r,
+		       const char *variant)
+{
+	struct ptl_json j;
+
+	ptl_json_init(&j, stdout);
+	ptl_json_object_begin(&j);
+	ptl_json_key(&j, "image");
+	ptl_json_string(&j, r->image->name);
+	ptl_json_key(&j, "variant");
+	ptl_json_string(&j, variant);
+	ptl_json_key(&j, "cr3");
+	ptl_json_hex(&j, r->cpu.cr3);
+	ptl_json_key(&j, "paging");
+	ptl_json_string(&j, pt_mode_name(r->paging));
+	ptl_json_key(&j, "phys_load");
+	ptl_json_hex(&j, r->phys_load);
+	ptl_json_key(&j, "phys_offset");
+	ptl_json_hex(&j, r->phys_offset);
+	ptl_json_key(&j, "virt_offset");
+	ptl_json_hex(&j, r->virt_offset);
+	ptl_json_key(&j, "dump");
+	a->out ? ptl_json_string(&j, a->out) : ptl_json_null(&j);
+	ptl_json_key(&j, "symbols");
+	a->symbols_out ? ptl_json_string(&j, a->symbols_out) : ptl_json_null(&j);
+	ptl_json_key(&j, "cr0");
+	ptl_json_hex(&j, r->cpu.cr0);
+	ptl_json_key(&j, "cr4");
+	ptl_json_hex(&j, r->cpu.cr4);
+	ptl_json_key(&j, "efer");
+	ptl_json_hex(&j, r->cpu.efer);
+	ptl_json_key(&j, "maxphyaddr");
+	ptl_json_u64(&j, r->cpu.maxphyaddr);
+	ptl_json_key(&j, "instructions");
+	ptl_json_u64(&j, r->insns);
+	if (a->vmlinux) {
+		ptl_json_key(&j, "page_faults");
+		ptl_json_u64(&j, r->page_faults);
+		ptl_json_key(&j, "verify_cpu_passed");
+		r->verify_cpu_checked ? ptl_json_bool(&j, true) : ptl_json_null(&j);
+	}
+	ptl_json_key(&j, "microseconds");
+	ptl_json_u64(&j, (uint64_t)(r->seconds * 1e6));
+	ptl_json_object_end(&j);
+	ptl_json_finish(&j);
+}
+
+static void print_text(const struct boot_args *a, const struct pt_emu_boot_result *r,
+		       const char *variant)
+{
+	printf("image      %s (%s)\n", r->image->name, variant);
+	printf("paging     %s  CR0 0x%llx  CR3 0x%llx  CR4 0x%llx  EFER 0x%llx\n", pt_mode_name(r->paging),
+	       (unsigned long long)r->cpu.cr0, (unsigned long long)r->cpu.cr3,
+	       (unsigned long long)r->cpu.cr4, (unsigned long long)r->cpu.efer);
+	printf("offsets    phys_load 0x%llx  phys_offset 0x%llx  virt_offset 0x%llx\n",
+	       (unsigned long long)r->phys_load, (unsigned long long)r->phys_offset,
+	       (unsigned long long)r->virt_offset);
+	printf("run        %llu instructions in %.2f ms, stopped at 0x%llx\n",
+	       (unsigned long long)r->insns, r->seconds * 1e3, (unsigned long long)r->stop_rip);
+	if (a->vmlinux)
+		printf("kernel     %u page fault(s) delivered through its IDT; verify_cpu %s\n",
+		       r->page_faults, r->verify_cpu_checked ? "passed" : "not observed");
+	if (a->out)
+		printf("dump       %s\n", a->out);
+	if (a->symbols_out)
+		printf("symbols    %s\n", a->symbols_out);
+}
+
+/* Boot, write the dump and the System.map, print; returns an exit status. */
+static int boot(struct boot_args *a)
+{
 	struct pt_emu_machine *m = NULL;
 	struct pt_emu_boot_result r;
 	struct pt_error err;
 	struct pt_symtab *symtab = NULL;
-	if (symbols_in) {
-		if (pt_symtab_load(symbols_in, &symtab, &err) != PT_OK) {
+	char variant[160];
+	int ret = PTL_EXIT_USAGE;
+
+	if (a->symbols_in) {
+		if (pt_symtab_load(a->symbols_in, &symtab, &err) != PT_OK) {
 			ptl_error("%s", err.message);
 			return PTL_EXIT_USAGE;
 		}
-		o.symbols = symtab;
+		a->o.symbols = symtab;
 	}
-	int ret = PTL_EXIT_OK;
-	enum pt_status st = pt_emu_boot(&o, &m, &r, &err);
+	enum pt_status st = pt_emu_boot(&a->o, &m, &r, &err);
 	if (st != PT_OK) {
 		ptl_error("%s", err.message);
 		/* Option values the image cannot take, and unreadable inputs, are usage errors; a
 		 * failed boot is a failed check. */
 		ret = st == PT_FAULT ? PTL_EXIT_FAILED : PTL_EXIT_USAGE;
-		goto done;
+		goto out;
 	}
-	if (out && pt_emu_write_core(m, out, &err) != PT_OK) {
+	if ((a->out && pt_emu_write_core(m, a->out, &err) != PT_OK) ||
+	    (a->symbols_out && pt_emu_write_symbols(m, a->symbols_out, &err) != PT_OK)) {
 		ptl_error("%s", err.message);
-		ret = PTL_EXIT_USAGE;
-		goto done;
+		goto out;
 	}
-	if (symbols_out && pt_emu_write_symbols(m, symbols_out, &err) != PT_OK) {
-		ptl_error("%s", err.message);
-		ret = PTL_EXIT_USAGE;
-		goto done;
-	}
-	char variant[160];
-	variant_name(&o, &r, variant, sizeof(variant));
-	if (json) {
-		struct ptl_json j;
-		ptl_json_init(&j, stdout);
-		ptl_json_object_begin(&j);
-		ptl_json_key(&j, "image");
-		ptl_json_string(&j, r.image->name);
-		ptl_json_key(&j, "variant");
-		ptl_json_string(&j, variant);
-		ptl_json_key(&j, "cr3");
-		ptl_json_hex(&j, r.cpu.cr3);
-		ptl_json_key(&j, "paging");
-		ptl_json_string(&j, pt_mode_name(r.paging));
-		ptl_json_key(&j, "phys_load");
-		ptl_json_hex(&j, r.phys_load);
-		ptl_json_key(&j, "phys_offset");
-		ptl_json_hex(&j, r.phys_offset);
-		ptl_json_key(&j, "virt_offset");
-		ptl_json_hex(&j, r.virt_offset);
-		ptl_json_key(&j, "dump");
-		out ? ptl_json_string(&j, out) : ptl_json_null(&j);
-		ptl_json_key(&j, "symbols");
-		symbols_out ? ptl_json_string(&j, symbols_out) : ptl_json_null(&j);
-		ptl_json_key(&j, "cr0");
-		ptl_json_hex(&j, r.cpu.cr0);
-		ptl_json_key(&j, "cr4");
-		ptl_json_hex(&j, r.cpu.cr4);
-		ptl_json_key(&j, "efer");
-		ptl_json_hex(&j, r.cpu.efer);
-		ptl_json_key(&j, "maxphyaddr");
-		ptl_json_u64(&j, r.cpu.maxphyaddr);
-		ptl_json_key(&j, "instructions");
-		ptl_json_u64(&j, r.insns);
-		if (vmlinux) {
-			ptl_json_key(&j, "page_faults");
-			ptl_json_u64(&j, r.page_faults);
-			ptl_json_key(&j, "verify_cpu_passed");
-			r.verify_cpu_checked ? ptl_json_bool(&j, true) : ptl_json_null(&j);
-		}
-		ptl_json_key(&j, "microseconds");
-		ptl_json_u64(&j, (uint64_t)(r.seconds * 1e6));
-		ptl_json_object_end(&j);
-		ptl_json_finish(&j);
-	} else {
-		printf("image      %s (%s)\n", r.image->name, variant);
-		printf("paging     %s  CR0 0x%llx  CR3 0x%llx  CR4 0x%llx  EFER 0x%llx\n", pt_mode_name(r.paging),
-		       (unsigned long long)r.cpu.cr0, (unsigned long long)r.cpu.cr3,
-		       (unsigned long long)r.cpu.cr4, (unsigned long long)r.cpu.efer);
-		printf("offsets    phys_load 0x%llx  phys_offset 0x%llx  virt_offset 0x%llx\n",
-		       (unsigned long long)r.phys_load, (unsigned long long)r.phys_offset,
-		       (unsigned long long)r.virt_offset);
-		printf("run        %llu instructions in %.2f ms, stopped at 0x%llx\n",
-		       (unsigned long long)r.insns, r.seconds * 1e3, (unsigned long long)r.stop_rip);
-		if (vmlinux)
-			printf("kernel     %u page fault(s) delivered through its IDT; verify_cpu %s\n",
-			       r.page_faults, r.verify_cpu_checked ? "passed" : "not observed");
-		if (out)
-			printf("dump       %s\n", out);
-		if (symbols_out)
-			printf("symbols    %s\n", symbols_out);
-	}
-done:
+	variant_name(&a->o, &r, variant, sizeof(variant));
+	if (a->json)
+		print_json(a, &r, variant);
+	else
+		print_text(a, &r, variant);
+	ret = PTL_EXIT_OK;
+out:
 	pt_emu_destroy(m);
 	pt_symtab_destroy(symtab);
 	return ret;
+}
+
+int ptl_cmd_boot(int argc, char *argv[])
+{
+	struct boot_args args;
+	const struct ptl_option_spec spec = { cmd_name, long_options, ":h", NULL, own_option, &args };
+	int ret;
+
+	memset(&args, 0, sizeof(args));
+	ret = ptl_parse_options(&spec, argc, argv);
+	if (ret == PTL_CONTINUE)
+		ret = check_image(argc, argv, &args);
+	if (ret != PTL_CONTINUE)
+		return ret;
+	return boot(&args);
 }

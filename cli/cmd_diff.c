@@ -101,9 +101,7 @@ static void print_walker(const struct pt_diff_probe *p)
 	fputs("    entries:", stdout);
 	if (r->nentries == 0)
 		fputs(" none", stdout);
-	for (unsigned i = 0; i < r->nentries && i < 5; i++)
-		printf(" L%u 0x%llx=0x%llx", r->entry[i].level, (unsigned long long)r->entry[i].pa,
-		       (unsigned long long)r->entry[i].value);
+	ptl_print_entries(stdout, r);
 	fputc('\n', stdout);
 }
 
@@ -168,61 +166,34 @@ static void print_text(const struct ptl_session *s, const struct pt_diff_stats *
 
 /* ---- JSON output --------------------------------------------------------------------------- */
 
-static void json_entry(struct ptl_json *j, unsigned level, uint64_t pa, uint64_t value)
-{
-	ptl_json_object_begin(j);
-	ptl_json_key(j, "level");
-	ptl_json_u64(j, level);
-	ptl_json_key(j, "pa");
-	ptl_json_hex(j, pa);
-	ptl_json_key(j, "value");
-	ptl_json_hex(j, value);
-	ptl_json_object_end(j);
-}
-
-static void json_mismatch(struct ptl_json *j, const struct ptl_session *s, const struct pt_diff_probe *p)
+/** "walker": what the walker answered for the probe. */
+static void json_walker(struct ptl_json *j, const struct pt_diff_probe *p)
 {
 	const struct pt_result *r = &p->walker;
-	const struct pt_oracle_answer *o = &p->oracle;
-
-	ptl_json_object_begin(j);
-	ptl_json_key(j, "va");
-	ptl_json_hex(j, p->va);
-	ptl_json_key(j, "access");
-	ptl_json_string(j, pt_access_kind_name(p->access.kind));
-	ptl_json_key(j, "cpl");
-	ptl_json_u64(j, p->access.cpl);
-	ptl_json_key(j, "implicit");
-	ptl_json_bool(j, p->access.implicit);
+	const bool ok = p->walker_status == PT_OK;
 
 	ptl_json_key(j, "walker");
 	ptl_json_object_begin(j);
 	ptl_json_key(j, "status");
 	ptl_json_string(j, pt_status_name(p->walker_status));
 	ptl_json_key(j, "pa");
-	if (p->walker_status == PT_OK)
-		ptl_json_hex(j, r->pa);
-	else
-		ptl_json_null(j);
+	ptl_json_hex_or_null(j, ok, r->pa);
 	ptl_json_key(j, "level");
-	ptl_json_u64(j, p->walker_status == PT_OK ? r->level : r->fault.level);
-	ptl_json_fault(j, p->walker_status, &p->walker.fault, p->at_cr3_load);
-	ptl_json_key(j, "entries");
-	ptl_json_array_begin(j);
-	for (unsigned i = 0; i < r->nentries && i < 5; i++)
-		json_entry(j, r->entry[i].level, r->entry[i].pa, r->entry[i].value);
-	ptl_json_array_end(j);
+	ptl_json_u64(j, ok ? r->level : r->fault.level);
+	ptl_json_fault(j, p->walker_status, &r->fault, p->at_cr3_load);
+	ptl_json_entries(j, r);
 	ptl_json_object_end(j);
+}
 
+/** "oracle": what Unicorn's MMU answered for the probe. */
+static void json_oracle(struct ptl_json *j, const struct ptl_session *s, const struct pt_oracle_answer *o)
+{
 	ptl_json_key(j, "oracle");
 	ptl_json_object_begin(j);
 	ptl_json_key(j, "status");
 	ptl_json_string(j, pt_status_name(o->status));
 	ptl_json_key(j, "pa");
-	if (o->status == PT_OK)
-		ptl_json_hex(j, o->pa);
-	else
-		ptl_json_null(j);
+	ptl_json_hex_or_null(j, o->status == PT_OK, o->pa);
 	ptl_json_key(j, "level");
 	ptl_json_u64(j, o->level);
 	ptl_json_key(j, "fault");
@@ -239,9 +210,25 @@ static void json_mismatch(struct ptl_json *j, const struct ptl_session *s, const
 	ptl_json_key(j, "entries");
 	ptl_json_array_begin(j);
 	for (unsigned i = 0; i < o->nentries && i < 5; i++)
-		json_entry(j, s->ctx.desc->levels - i, o->entry_pa[i], o->entry[i]);
+		ptl_json_entry(j, s->ctx.desc->levels - i, o->entry_pa[i], o->entry[i]);
 	ptl_json_array_end(j);
 	ptl_json_object_end(j);
+}
+
+/** The first mismatch: the probe (VA and access), and both answers. */
+static void json_mismatch(struct ptl_json *j, const struct ptl_session *s, const struct pt_diff_probe *p)
+{
+	ptl_json_object_begin(j);
+	ptl_json_key(j, "va");
+	ptl_json_hex(j, p->va);
+	ptl_json_key(j, "access");
+	ptl_json_string(j, pt_access_kind_name(p->access.kind));
+	ptl_json_key(j, "cpl");
+	ptl_json_u64(j, p->access.cpl);
+	ptl_json_key(j, "implicit");
+	ptl_json_bool(j, p->access.implicit);
+	json_walker(j, p);
+	json_oracle(j, s, &p->oracle);
 	ptl_json_object_end(j);
 }
 
@@ -302,56 +289,48 @@ static void print_json(const struct ptl_session *s, const struct pt_diff_stats *
 
 /* ---- the command ----------------------------------------------------------------------------- */
 
-static int parse_args(int argc, char *argv[], struct ptl_ctx_opts *opts, uint64_t *probes_ret,
-		      uint64_t *seed_ret)
+/** What diff's options set. */
+struct diff_args {
+	struct ptl_ctx_opts ctx;
+	uint64_t probes, seed;
+};
+
+static int own_option(void *state, int opt, const char *arg)
 {
-	int opt;
+	struct diff_args *a = state;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		int handled = ptl_ctx_option(cmd_name, opts, opt, optarg);
-
-		if (handled < 0)
-			return PTL_EXIT_USAGE;
-		if (handled > 0)
-			continue;
-		switch (opt) {
-		case OPT_PROBES:
-			if (!ptl_parse_u64(optarg, probes_ret) || *probes_ret == 0 ||
-			    *probes_ret > MAX_PROBES)
-				return ptl_usage_error(cmd_name, "--probes '%s' is not a number in 1..2^32",
-						       optarg);
-			break;
-		case OPT_SEED:
-			if (!ptl_parse_u64(optarg, seed_ret))
-				return ptl_usage_error(cmd_name, "--seed '%s' is not a 64-bit number",
-						       optarg);
-			break;
-		default:
-			return ptl_getopt_error(cmd_name, opt, argv);
-		}
+	switch (opt) {
+	case OPT_PROBES:
+		if (!ptl_parse_u64(arg, &a->probes) || a->probes == 0 || a->probes > MAX_PROBES)
+			return ptl_usage_error(cmd_name, "--probes '%s' is not a number in 1..2^32", arg);
+		break;
+	case OPT_SEED:
+		if (!ptl_parse_u64(arg, &a->seed))
+			return ptl_usage_error(cmd_name, "--seed '%s' is not a 64-bit number", arg);
+		break;
 	}
-	return ptl_one_dump_args(cmd_name, opts, ptl_usage_diff, argc, argv);
+	return PTL_CONTINUE;
 }
 
 int ptl_cmd_diff(int argc, char *argv[])
 {
-	struct ptl_ctx_opts opts;
+	struct diff_args args = { .probes = DEFAULT_PROBES, .seed = DEFAULT_SEED };
+	const struct ptl_option_spec spec = { cmd_name, long_options, ":h", &args.ctx, own_option, &args };
 	struct ptl_session session;
 	struct pt_oracle *oracle = NULL;
 	struct pt_error err;
 	struct pt_diff_stats *tally = NULL;
-	uint64_t nprobes = DEFAULT_PROBES, seed = DEFAULT_SEED;
 	uint8_t context_maxphyaddr;
 	unsigned oracle_maxphyaddr;
 	int ret;
 
-	memset(&opts, 0, sizeof(opts));
 	memset(&session, 0, sizeof(session));
-	ret = parse_args(argc, argv, &opts, &nprobes, &seed);
-	if (ret >= 0)
+	ret = ptl_parse_options(&spec, argc, argv);
+	if (ret == PTL_CONTINUE)
+		ret = ptl_one_dump_args(cmd_name, &args.ctx, ptl_usage_diff, argc, argv);
+	if (ret != PTL_CONTINUE)
 		return ret;
-	ret = ptl_session_open(&session, argv[optind], &opts);
+	ret = ptl_session_open(&session, argv[optind], &args.ctx);
 	if (ret != PTL_EXIT_OK)
 		return ret;
 	if (session.ctx.mode == PT_MODE_OFF) {
@@ -388,9 +367,9 @@ int ptl_cmd_diff(int argc, char *argv[])
 		goto out;
 	}
 	struct ptl_progress prog;
-	ptl_progress_init(&prog, "diff", "probes", 1, opts.progress);
+	ptl_progress_init(&prog, "diff", "probes", 1, args.ctx.progress);
 	const struct pt_diff_run_opts run_opts = {
-		.probes = nprobes, .seed = seed, .cpl = opts.has_cpl ? opts.cpl : -1,
+		.probes = args.probes, .seed = args.seed, .cpl = args.ctx.has_cpl ? args.ctx.cpl : -1,
 		.progress = progress, .user = &prog,
 	};
 	if (pt_diff_run(&session.cpu, session.mem, oracle, &run_opts, tally, &err) != PT_OK) {
@@ -400,10 +379,10 @@ int ptl_cmd_diff(int argc, char *argv[])
 	}
 	ptl_progress_update(&prog, tally->probes, tally->probes);
 	ptl_progress_finish(&prog);
-	if (opts.json)
-		print_json(&session, tally, seed, context_maxphyaddr, oracle_maxphyaddr);
+	if (args.ctx.json)
+		print_json(&session, tally, args.seed, context_maxphyaddr, oracle_maxphyaddr);
 	else
-		print_text(&session, tally, seed, context_maxphyaddr, oracle_maxphyaddr);
+		print_text(&session, tally, args.seed, context_maxphyaddr, oracle_maxphyaddr);
 	ret = tally->mismatches != 0 || tally->unanswered != 0 ? PTL_EXIT_FAILED : PTL_EXIT_OK;
 out:
 	free(tally);

@@ -179,14 +179,6 @@ static void json_facts(struct ptl_json *j, const struct pt_kpgd_candidate *c)
 	ptl_json_array_end(j);
 }
 
-static void json_hex_or_null(struct ptl_json *j, bool has, uint64_t v)
-{
-	if (has)
-		ptl_json_hex(j, v);
-	else
-		ptl_json_null(j);
-}
-
 /** "kallsyms": null when not searched, else what was found and where (physical addresses). */
 static void json_kallsyms(struct ptl_json *j, const struct pt_kpgd_result *r)
 {
@@ -206,7 +198,7 @@ static void json_kallsyms(struct ptl_json *j, const struct pt_kpgd_result *r)
 	ptl_json_key(j, "run_time");
 	ptl_json_bool(j, k->found && k->run_time);
 	ptl_json_key(j, "relative_base");
-	json_hex_or_null(j, k->found, k->relative_base);
+	ptl_json_hex_or_null(j, k->found, k->relative_base);
 	ptl_json_key(j, "ptr_size");
 	ptl_json_u64(j, k->ptr_size);
 	ptl_json_key(j, "absolute_percpu");
@@ -225,7 +217,7 @@ static void json_kallsyms(struct ptl_json *j, const struct pt_kpgd_result *r)
 		ptl_json_key(j, "markers");
 		ptl_json_hex(j, k->pa_markers);
 		ptl_json_key(j, "seqs_of_names");
-		json_hex_or_null(j, k->has_seqs, k->pa_seqs);
+		ptl_json_hex_or_null(j, k->has_seqs, k->pa_seqs);
 		ptl_json_key(j, "token_table");
 		ptl_json_hex(j, k->pa_token_table);
 		ptl_json_key(j, "token_index");
@@ -240,8 +232,133 @@ static void json_kallsyms(struct ptl_json *j, const struct pt_kpgd_result *r)
 	else
 		ptl_json_string(j, k->why);
 	ptl_json_key(j, "seconds");
-	fprintf(j->out, "%.6f", k->seconds);
-	j->after_key = false;
+	ptl_json_seconds(j, k->seconds);
+	ptl_json_object_end(j);
+}
+
+/** The best candidate's members (nulls when none was found). */
+static void json_answer(struct ptl_json *j, const struct pt_kpgd_result *r)
+{
+	const struct pt_kpgd_candidate *c = r->found ? &r->candidates[0] : NULL;
+
+	ptl_json_key(j, "kpgd");
+	ptl_json_hex_or_null(j, c != NULL, c ? c->kpgd : 0);
+	ptl_json_key(j, "paging");
+	if (c)
+		ptl_json_string(j, pt_mode_name(c->mode));
+	else
+		ptl_json_null(j);
+	ptl_json_key(j, "virt_offset");
+	ptl_json_hex_or_null(j, c && c->offsets_known, c ? c->virt_offset : 0);
+	ptl_json_key(j, "phys_offset");
+	ptl_json_hex_or_null(j, c && c->offsets_known, c ? c->phys_offset : 0);
+	ptl_json_key(j, "method");
+	if (c)
+		ptl_json_string(j, pt_kpgd_method_name(c->method));
+	else
+		ptl_json_null(j);
+	ptl_json_key(j, "verified");
+	ptl_json_bool(j, r->verified);
+	ptl_json_key(j, "evidence");
+	if (c) {
+		json_facts(j, c);
+	} else {
+		ptl_json_array_begin(j);
+		ptl_json_array_end(j);
+	}
+	ptl_json_key(j, "link_assumed");
+	ptl_json_bool(j, c && c->link_assumed);
+	ptl_json_key(j, "phys_base");
+	ptl_json_hex_or_null(j, c && (c->mode == PT_MODE_IA32E || c->mode == PT_MODE_LA57) &&
+				     c->method != PT_KPGD_IDENTITY, c ? c->phys_base : 0);
+	ptl_json_key(j, "direct_map");
+	ptl_json_hex_or_null(j, c && c->has_direct_map, c ? c->direct_map : 0);
+	ptl_json_key(j, "user_pgd");
+	ptl_json_hex_or_null(j, c && c->has_user_pgd, c ? c->user_pgd : 0);
+	ptl_json_key(j, "sme_cbit");
+	ptl_json_u64(j, c ? c->cbit : 0);
+}
+
+/** "cr3": the dump's CR3 and how it relates to the kpgd, or null. */
+static void json_cr3(struct ptl_json *j, const struct pt_kpgd_result *r)
+{
+	ptl_json_key(j, "cr3");
+	if (r->cr3_relation == PT_KPGD_CR3_UNKNOWN) {
+		ptl_json_null(j);
+		return;
+	}
+	ptl_json_object_begin(j);
+	ptl_json_key(j, "value");
+	ptl_json_hex(j, r->cr3);
+	ptl_json_key(j, "relation");
+	ptl_json_string(j, pt_kpgd_cr3_name(r->cr3_relation));
+	ptl_json_object_end(j);
+}
+
+/** "symbols": the symbol file read, or null. */
+static void json_symbols(struct ptl_json *j, const struct pt_symtab *syms)
+{
+	ptl_json_key(j, "symbols");
+	if (!syms) {
+		ptl_json_null(j);
+		return;
+	}
+	const struct pt_symtab_stats *st = pt_symtab_stats(syms);
+	ptl_json_object_begin(j);
+	ptl_json_key(j, "path");
+	ptl_json_string(j, pt_symtab_path(syms));
+	ptl_json_key(j, "format");
+	ptl_json_string(j, pt_symtab_format_name(pt_symtab_format(syms)));
+	ptl_json_key(j, "count");
+	ptl_json_u64(j, st->symbols);
+	ptl_json_key(j, "skipped");
+	ptl_json_u64(j, st->skipped);
+	ptl_json_key(j, "duplicates");
+	ptl_json_u64(j, st->duplicates);
+	ptl_json_object_end(j);
+}
+
+/** "candidates": every ranked candidate with its evidence. */
+static void json_candidates(struct ptl_json *j, const struct pt_kpgd_result *r)
+{
+	ptl_json_key(j, "candidates");
+	ptl_json_array_begin(j);
+	for (size_t i = 0; i < r->ncandidates; i++) {
+		const struct pt_kpgd_candidate *o = &r->candidates[i];
+		ptl_json_object_begin(j);
+		ptl_json_key(j, "kpgd");
+		ptl_json_hex(j, o->kpgd);
+		ptl_json_key(j, "paging");
+		ptl_json_string(j, pt_mode_name(o->mode));
+		ptl_json_key(j, "method");
+		ptl_json_string(j, pt_kpgd_method_name(o->method));
+		ptl_json_key(j, "verified");
+		ptl_json_bool(j, o->verified);
+		ptl_json_key(j, "score");
+		ptl_json_u64(j, o->score < 0 ? 0 : (uint64_t)o->score);
+		ptl_json_key(j, "evidence");
+		json_facts(j, o);
+		ptl_json_object_end(j);
+	}
+	ptl_json_array_end(j);
+}
+
+/** "log" (the strategies tried) and "scan" (the brute-force screen). */
+static void json_log_and_scan(struct ptl_json *j, const struct pt_kpgd_result *r)
+{
+	ptl_json_key(j, "log");
+	ptl_json_array_begin(j);
+	for (size_t i = 0; i < r->nlog; i++)
+		ptl_json_string(j, r->log[i]);
+	ptl_json_array_end(j);
+	ptl_json_key(j, "scan");
+	ptl_json_object_begin(j);
+	ptl_json_key(j, "bytes");
+	ptl_json_u64(j, r->bytes_scanned);
+	ptl_json_key(j, "screened");
+	ptl_json_u64(j, r->screened);
+	ptl_json_key(j, "seconds");
+	ptl_json_seconds(j, r->scan_seconds);
 	ptl_json_object_end(j);
 }
 
@@ -250,236 +367,152 @@ static void print_json(const struct pt_kpgd_result *r, const char *dump_path, co
 	struct ptl_json j;
 	ptl_json_init(&j, stdout);
 	ptl_json_object_begin(&j);
-	const struct pt_kpgd_candidate *c = r->found ? &r->candidates[0] : NULL;
 	ptl_json_key(&j, "dump");
 	ptl_json_string(&j, dump_path);
-	ptl_json_key(&j, "kpgd");
-	if (c)
-		ptl_json_hex(&j, c->kpgd);
-	else
-		ptl_json_null(&j);
-	ptl_json_key(&j, "paging");
-	if (c)
-		ptl_json_string(&j, pt_mode_name(c->mode));
-	else
-		ptl_json_null(&j);
-	ptl_json_key(&j, "virt_offset");
-	if (c && c->offsets_known)
-		ptl_json_hex(&j, c->virt_offset);
-	else
-		ptl_json_null(&j);
-	ptl_json_key(&j, "phys_offset");
-	if (c && c->offsets_known)
-		ptl_json_hex(&j, c->phys_offset);
-	else
-		ptl_json_null(&j);
-	ptl_json_key(&j, "method");
-	if (c)
-		ptl_json_string(&j, pt_kpgd_method_name(c->method));
-	else
-		ptl_json_null(&j);
-	ptl_json_key(&j, "verified");
-	ptl_json_bool(&j, r->verified);
-	ptl_json_key(&j, "evidence");
-	if (c)
-		json_facts(&j, c);
-	else {
-		ptl_json_array_begin(&j);
-		ptl_json_array_end(&j);
-	}
-	ptl_json_key(&j, "link_assumed");
-	ptl_json_bool(&j, c && c->link_assumed);
-	ptl_json_key(&j, "phys_base");
-	if (c && (c->mode == PT_MODE_IA32E || c->mode == PT_MODE_LA57) && c->method != PT_KPGD_IDENTITY)
-		ptl_json_hex(&j, c->phys_base);
-	else
-		ptl_json_null(&j);
-	ptl_json_key(&j, "direct_map");
-	if (c && c->has_direct_map)
-		ptl_json_hex(&j, c->direct_map);
-	else
-		ptl_json_null(&j);
-	ptl_json_key(&j, "user_pgd");
-	if (c && c->has_user_pgd)
-		ptl_json_hex(&j, c->user_pgd);
-	else
-		ptl_json_null(&j);
-	ptl_json_key(&j, "sme_cbit");
-	ptl_json_u64(&j, c ? c->cbit : 0);
-	ptl_json_key(&j, "cr3");
-	if (r->cr3_relation != PT_KPGD_CR3_UNKNOWN) {
-		ptl_json_object_begin(&j);
-		ptl_json_key(&j, "value");
-		ptl_json_hex(&j, r->cr3);
-		ptl_json_key(&j, "relation");
-		ptl_json_string(&j, pt_kpgd_cr3_name(r->cr3_relation));
-		ptl_json_object_end(&j);
-	} else {
-		ptl_json_null(&j);
-	}
-	ptl_json_key(&j, "symbols");
-	if (syms) {
-		const struct pt_symtab_stats *st = pt_symtab_stats(syms);
-		ptl_json_object_begin(&j);
-		ptl_json_key(&j, "path");
-		ptl_json_string(&j, pt_symtab_path(syms));
-		ptl_json_key(&j, "format");
-		ptl_json_string(&j, pt_symtab_format_name(pt_symtab_format(syms)));
-		ptl_json_key(&j, "count");
-		ptl_json_u64(&j, st->symbols);
-		ptl_json_key(&j, "skipped");
-		ptl_json_u64(&j, st->skipped);
-		ptl_json_key(&j, "duplicates");
-		ptl_json_u64(&j, st->duplicates);
-		ptl_json_object_end(&j);
-	} else {
-		ptl_json_null(&j);
-	}
+	json_answer(&j, r);
+	json_cr3(&j, r);
+	json_symbols(&j, syms);
 	json_kallsyms(&j, r);
 	ptl_json_key(&j, "vmcoreinfo_in_memory");
-	json_hex_or_null(&j, r->vmcoreinfo_in_memory, r->vmcoreinfo_pa);
-	ptl_json_key(&j, "candidates");
-	ptl_json_array_begin(&j);
-	for (size_t i = 0; i < r->ncandidates; i++) {
-		const struct pt_kpgd_candidate *o = &r->candidates[i];
-		ptl_json_object_begin(&j);
-		ptl_json_key(&j, "kpgd");
-		ptl_json_hex(&j, o->kpgd);
-		ptl_json_key(&j, "paging");
-		ptl_json_string(&j, pt_mode_name(o->mode));
-		ptl_json_key(&j, "method");
-		ptl_json_string(&j, pt_kpgd_method_name(o->method));
-		ptl_json_key(&j, "verified");
-		ptl_json_bool(&j, o->verified);
-		ptl_json_key(&j, "score");
-		ptl_json_u64(&j, o->score < 0 ? 0 : (uint64_t)o->score);
-		ptl_json_key(&j, "evidence");
-		json_facts(&j, o);
-		ptl_json_object_end(&j);
-	}
-	ptl_json_array_end(&j);
-	ptl_json_key(&j, "log");
-	ptl_json_array_begin(&j);
-	for (size_t i = 0; i < r->nlog; i++)
-		ptl_json_string(&j, r->log[i]);
-	ptl_json_array_end(&j);
-	ptl_json_key(&j, "scan");
-	ptl_json_object_begin(&j);
-	ptl_json_key(&j, "bytes");
-	ptl_json_u64(&j, r->bytes_scanned);
-	ptl_json_key(&j, "screened");
-	ptl_json_u64(&j, r->screened);
-	ptl_json_key(&j, "seconds");
-	fprintf(j.out, "%.6f", r->scan_seconds);
-	j.after_key = false;
-	ptl_json_object_end(&j);
+	ptl_json_hex_or_null(&j, r->vmcoreinfo_in_memory, r->vmcoreinfo_pa);
+	json_candidates(&j, r);
+	json_log_and_scan(&j, r);
 	ptl_json_object_end(&j);
 	ptl_json_finish(&j);
 }
 
-int ptl_cmd_find_kpgd(int argc, char *argv[])
+/** What find-kpgd's options set. */
+struct kpgd_args {
+	struct ptl_ctx_opts ctx;
+	const char *symbols_path;
+	enum pt_kpgd_method method;
+	uint64_t ncand;
+	bool no_kallsyms;
+};
+
+static int own_option(void *state, int opt, const char *arg)
 {
-	struct ptl_ctx_opts ctx_opts = { 0 };
-	const char *symbols_path = NULL;
-	enum pt_kpgd_method method = PT_KPGD_AUTO;
-	uint64_t ncand = 8;
-	bool no_kallsyms = false;
-	int opt;
+	struct kpgd_args *a = state;
 
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":hs:", long_options, NULL)) != -1) {
-		int handled = ptl_ctx_option(cmd_name, &ctx_opts, opt, optarg);
-		if (handled < 0)
-			return PTL_EXIT_USAGE;
-		if (handled > 0)
-			continue;
-		switch (opt) {
-		case 's':
-		case OPT_SYMBOLS:
-			symbols_path = optarg;
-			break;
-		case OPT_METHOD:
-			if (!pt_kpgd_method_parse(optarg, &method))
-				return ptl_usage_error(cmd_name, "unknown method '%s' (vmcoreinfo, symbols, kaslr, "
-						       "identity, brute-force)", optarg);
-			break;
-		case OPT_CANDIDATES:
-			if (!ptl_parse_u64(optarg, &ncand) || ncand == 0 || ncand > 1000)
-				return ptl_usage_error(cmd_name, "--candidates '%s' is not a number 1..1000", optarg);
-			break;
-		case OPT_NO_KALLSYMS:
-			no_kallsyms = true;
-			break;
-		default:
-			return ptl_getopt_error(cmd_name, opt, argv);
-		}
+	switch (opt) {
+	case 's':
+	case OPT_SYMBOLS:
+		a->symbols_path = arg;
+		break;
+	case OPT_METHOD:
+		if (!pt_kpgd_method_parse(arg, &a->method))
+			return ptl_usage_error(cmd_name, "unknown method '%s' (vmcoreinfo, symbols, kaslr, "
+					       "identity, brute-force)", arg);
+		break;
+	case OPT_CANDIDATES:
+		if (!ptl_parse_u64(arg, &a->ncand) || a->ncand == 0 || a->ncand > 1000)
+			return ptl_usage_error(cmd_name, "--candidates '%s' is not a number 1..1000", arg);
+		break;
+	case OPT_NO_KALLSYMS:
+		a->no_kallsyms = true;
+		break;
 	}
-	const int done = ptl_one_dump_args(cmd_name, &ctx_opts, ptl_usage_find_kpgd, argc, argv);
-	if (done >= 0)
-		return done;
-	const char *path = argv[optind];
+	return PTL_CONTINUE;
+}
 
+/* The symbol file, when one is given (a warning for lines that are not symbols); returns an exit
+ * status. */
+static int load_symbols(const char *path, struct pt_symtab **syms_ret)
+{
 	struct pt_error err;
-	struct pt_dump *dump = NULL;
-	struct pt_symtab *syms = NULL;
-	struct pt_dump_open_opts dopts = { .force_raw = ctx_opts.raw_dump };
-	if (pt_kdump_open_dump(path, &dopts, &dump, &err) != PT_OK) {
+
+	*syms_ret = NULL;
+	if (!path)
+		return PTL_EXIT_OK;
+	if (pt_symtab_load(path, syms_ret, &err) != PT_OK) {
 		ptl_error("%s", err.message);
 		return PTL_EXIT_USAGE;
 	}
-	if (symbols_path) {
-		if (pt_symtab_load(symbols_path, &syms, &err) != PT_OK) {
-			ptl_error("%s", err.message);
-			pt_dump_close(dump);
-			return PTL_EXIT_USAGE;
-		}
-		const struct pt_symtab_stats *st = pt_symtab_stats(syms);
-		if (st->skipped)
-			ptl_warn("%s: skipped %llu line(s) that are not symbols (first: %s)", symbols_path,
-				 (unsigned long long)st->skipped, st->first_bad);
-	}
+	const struct pt_symtab_stats *st = pt_symtab_stats(*syms_ret);
+	if (st->skipped)
+		ptl_warn("%s: skipped %llu line(s) that are not symbols (first: %s)", path,
+			 (unsigned long long)st->skipped, st->first_bad);
+	return PTL_EXIT_OK;
+}
 
-	struct pt_kpgd_inputs in = { 0 };
-	pt_kpgd_inputs_from_dump(&in, dump);
-	in.symbols = syms;
-	in.only = method;
-	in.max_candidates = (unsigned)ncand;
-	in.no_kallsyms = no_kallsyms;
-	if (ctx_opts.has_cbit || ctx_opts.has_maxphyaddr) {
-		if (!in.has_cpu) {
+/* The finder's inputs: the dump's, the symbols, and the options that matter to it. */
+static void make_inputs(const struct kpgd_args *a, struct pt_dump *dump, struct pt_symtab *syms,
+			struct pt_kpgd_inputs *in)
+{
+	memset(in, 0, sizeof(*in));
+	pt_kpgd_inputs_from_dump(in, dump);
+	in->symbols = syms;
+	in->only = a->method;
+	in->max_candidates = (unsigned)a->ncand;
+	in->no_kallsyms = a->no_kallsyms;
+	if (a->ctx.has_cbit || a->ctx.has_maxphyaddr) {
+		if (!in->has_cpu) {
 			/* only C-bit / MAXPHYADDR matter to the finder: a state without paging */
-			pt_cpu_state_default(&in.cpu, 0);
-			in.cpu.cr0 = 0;
-			in.has_cpu = true;
+			pt_cpu_state_default(&in->cpu, 0);
+			in->cpu.cr0 = 0;
+			in->has_cpu = true;
 		}
-		if (ctx_opts.has_cbit)
-			in.cpu.cbit = ctx_opts.cbit;
-		if (ctx_opts.has_maxphyaddr)
-			in.cpu.maxphyaddr = ctx_opts.maxphyaddr;
+		if (a->ctx.has_cbit)
+			in->cpu.cbit = a->ctx.cbit;
+		if (a->ctx.has_maxphyaddr)
+			in->cpu.maxphyaddr = a->ctx.maxphyaddr;
 	}
+}
+
+/* Run the finder over an open dump and print what it found; returns an exit status. */
+static int find_and_print(const struct kpgd_args *a, const char *path, struct pt_dump *dump,
+			  struct pt_symtab *syms)
+{
+	struct pt_kpgd_inputs in;
+	struct pt_kpgd_result res;
 	struct ptl_progress prog;
-	ptl_progress_init(&prog, "find-kpgd: scanning", "MiB", UINT64_C(1) << 20, ctx_opts.progress);
+	struct pt_error err;
+
+	make_inputs(a, dump, syms, &in);
+	ptl_progress_init(&prog, "find-kpgd: scanning", "MiB", UINT64_C(1) << 20, a->ctx.progress);
 	in.progress = on_progress;
 	in.progress_arg = &prog;
-
-	struct pt_kpgd_result res;
 	enum pt_status st = pt_kpgd_find(&in, &res, &err);
 	ptl_progress_finish(&prog);
 	if (st != PT_OK) {
 		ptl_error("%s", err.message);
-		pt_symtab_destroy(syms);
-		pt_dump_close(dump);
 		return PTL_EXIT_USAGE;
 	}
-	if (ctx_opts.json)
+	if (a->ctx.json)
 		print_json(&res, path, syms);
 	else
 		print_text(&res, syms);
 	int rc = res.verified ? PTL_EXIT_OK : PTL_EXIT_FAILED;
 	ptl_warn_read_errors(dump);
 	pt_kpgd_result_deinit(&res);
+	return rc;
+}
+
+int ptl_cmd_find_kpgd(int argc, char *argv[])
+{
+	struct kpgd_args args = { .method = PT_KPGD_AUTO, .ncand = 8 };
+	const struct ptl_option_spec spec = { cmd_name, long_options, ":hs:", &args.ctx, own_option, &args };
+	struct pt_dump_open_opts dopts = { 0 };
+	struct pt_dump *dump = NULL;
+	struct pt_symtab *syms = NULL;
+	struct pt_error err;
+	int ret;
+
+	ret = ptl_parse_options(&spec, argc, argv);
+	if (ret == PTL_CONTINUE)
+		ret = ptl_one_dump_args(cmd_name, &args.ctx, ptl_usage_find_kpgd, argc, argv);
+	if (ret != PTL_CONTINUE)
+		return ret;
+	const char *path = argv[optind];
+	dopts.force_raw = args.ctx.raw_dump;
+	if (pt_kdump_open_dump(path, &dopts, &dump, &err) != PT_OK) {
+		ptl_error("%s", err.message);
+		return PTL_EXIT_USAGE;
+	}
+	ret = load_symbols(args.symbols_path, &syms);
+	if (ret == PTL_EXIT_OK)
+		ret = find_and_print(&args, path, dump, syms);
 	pt_symtab_destroy(syms);
 	pt_dump_close(dump);
-	return rc;
+	return ret;
 }

@@ -113,46 +113,40 @@ struct maps_run {
 	uint64_t fold_stride, fold_count, fold_last_va;
 };
 
-/* Parse argv; returns -1 to go on, else an exit status. */
-static int parse_args(int argc, char *argv[], struct ptl_ctx_opts *opts, struct maps_run *run,
-		      struct pt_maps_opts *maps_opts)
+/** What maps' options set. */
+struct maps_args {
+	struct ptl_ctx_opts ctx;
+	struct pt_maps_opts maps;
+	bool raw, holes;
+	const char *svg_path, *symbols_path; /**< --svg, --symbols */
+};
+
+static int own_option(void *state, int opt, const char *arg)
 {
+	struct maps_args *a = state;
 	uint64_t budget;
-	int opt;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		int handled = ptl_ctx_option(cmd_name, opts, opt, optarg);
-
-		if (handled < 0)
-			return PTL_EXIT_USAGE;
-		if (handled > 0)
-			continue;
-		switch (opt) {
-		case OPT_RAW:
-			run->raw = true;
-			break;
-		case OPT_HOLES:
-			run->holes = true;
-			break;
-		case OPT_ALIAS_BUDGET:
-			if (!ptl_parse_u64(optarg, &budget) || budget == 0)
-				return ptl_usage_error(cmd_name,
-						       "--alias-budget '%s' is not a positive number",
-						       optarg);
-			maps_opts->alias_budget = budget;
-			break;
-		case OPT_SVG:
-			run->svg_path = optarg;
-			break;
-		case OPT_SYMBOLS:
-			run->symbols_path = optarg;
-			break;
-		default:
-			return ptl_getopt_error(cmd_name, opt, argv);
-		}
+	switch (opt) {
+	case OPT_RAW:
+		a->raw = true;
+		break;
+	case OPT_HOLES:
+		a->holes = true;
+		break;
+	case OPT_ALIAS_BUDGET:
+		if (!ptl_parse_u64(arg, &budget) || budget == 0)
+			return ptl_usage_error(cmd_name, "--alias-budget '%s' is not a positive number",
+					       arg);
+		a->maps.alias_budget = budget;
+		break;
+	case OPT_SVG:
+		a->svg_path = arg;
+		break;
+	case OPT_SYMBOLS:
+		a->symbols_path = arg;
+		break;
 	}
-	return ptl_one_dump_args(cmd_name, opts, ptl_usage_maps, argc, argv);
+	return PTL_CONTINUE;
 }
 
 /* ---- Text --------------------------------------------------------------------------------- */
@@ -282,12 +276,7 @@ static void json_mapped(struct maps_run *run, const struct pt_range *r)
 	ptl_json_hex(j, r->pa);
 	ptl_json_key(j, "size");
 	ptl_json_u64(j, r->size);
-	ptl_json_key(j, "writable");
-	ptl_json_bool(j, r->rights.writable);
-	ptl_json_key(j, "user");
-	ptl_json_bool(j, r->rights.user);
-	ptl_json_key(j, "nx");
-	ptl_json_bool(j, r->rights.nx);
+	ptl_json_rights(j, &r->rights);
 	ptl_json_key(j, "page_size");
 	ptl_json_u64(j, r->page_size);
 	ptl_json_key(j, "pkey");
@@ -591,36 +580,41 @@ static int check_context(const struct ptl_session *s)
 
 int ptl_cmd_maps(int argc, char *argv[])
 {
-	struct ptl_ctx_opts opts;
+	struct maps_args args;
+	const struct ptl_option_spec spec = { cmd_name, long_options, ":h", &args.ctx, own_option, &args };
 	struct ptl_session session;
-	struct pt_maps_opts maps_opts;
 	struct maps_run run;
 	int ret;
 
-	memset(&opts, 0, sizeof(opts));
+	memset(&args, 0, sizeof(args));
 	memset(&session, 0, sizeof(session));
-	memset(&maps_opts, 0, sizeof(maps_opts));
 	memset(&run, 0, sizeof(run));
-	ret = parse_args(argc, argv, &opts, &run, &maps_opts);
-	if (ret >= 0)
+	ret = ptl_parse_options(&spec, argc, argv);
+	if (ret == PTL_CONTINUE)
+		ret = ptl_one_dump_args(cmd_name, &args.ctx, ptl_usage_maps, argc, argv);
+	if (ret != PTL_CONTINUE)
 		return ret;
-	ret = ptl_session_open(&session, argv[optind], &opts);
+	ret = ptl_session_open(&session, argv[optind], &args.ctx);
 	if (ret != PTL_EXIT_OK)
 		goto out;
 	ret = check_context(&session);
 	if (ret != PTL_EXIT_OK)
 		goto out;
 	run.s = &session;
-	run.json = opts.json;
+	run.json = args.ctx.json;
+	run.raw = args.raw;
+	run.holes = args.holes;
 	run.va_width = session.ctx.mode == PT_MODE_LEGACY || session.ctx.mode == PT_MODE_PAE ? 8 : 16;
-	maps_opts.coalesce = !run.raw;
-	maps_opts.holes = run.holes;
-	ptl_progress_init(&run.progress, cmd_name, "GiB of VA", UINT64_C(1) << 30, opts.progress);
+	run.svg_path = args.svg_path;
+	run.symbols_path = args.symbols_path;
+	args.maps.coalesce = !run.raw;
+	args.maps.holes = run.holes;
+	ptl_progress_init(&run.progress, cmd_name, "GiB of VA", UINT64_C(1) << 30, args.ctx.progress);
 	if (run.svg_path && !(run.svg = ptl_svg_create(&session, run.svg_path))) {
 		ret = PTL_EXIT_USAGE;
 		goto out;
 	}
-	ret = list_ranges(&run, &maps_opts);
+	ret = list_ranges(&run, &args.maps);
 out:
 	ptl_svg_destroy(run.svg);
 	range_list_free(&run.hole_list);

@@ -78,46 +78,47 @@ static bool parse_access(const char *arg, enum pt_access_kind *kind_ret)
 	return false;
 }
 
-/* Parse argv; returns -1 to go on, else an exit status (help printed or usage error). */
-static int parse_args(int argc, char *argv[], struct ptl_ctx_opts *opts,
-		      enum pt_access_kind *kind_ret, bool *implicit_ret)
+/** What translate's own options set. */
+struct translate_args {
+	struct ptl_ctx_opts ctx;
+	struct pt_access access;
+};
+
+static int own_option(void *state, int opt, const char *arg)
 {
-	int opt;
+	struct translate_args *a = state;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		int handled = ptl_ctx_option(cmd_name, opts, opt, optarg);
+	switch (opt) {
+	case OPT_ACCESS:
+		if (!parse_access(arg, &a->access.kind))
+			return ptl_usage_error(cmd_name, "unknown access '%s' (r, w or x)", arg);
+		break;
+	case OPT_USER:
+		a->ctx.has_cpl = true;
+		a->ctx.cpl = 3;
+		break;
+	case OPT_IMPLICIT:
+		a->access.implicit = true;
+		break;
+	}
+	return PTL_CONTINUE;
+}
 
-		if (handled < 0)
-			return PTL_EXIT_USAGE;
-		if (handled > 0)
-			continue;
-		switch (opt) {
-		case OPT_ACCESS:
-			if (!parse_access(optarg, kind_ret))
-				return ptl_usage_error(cmd_name, "unknown access '%s' (r, w or x)",
-						       optarg);
-			break;
-		case OPT_USER:
-			opts->has_cpl = true;
-			opts->cpl = 3;
-			break;
-		case OPT_IMPLICIT:
-			*implicit_ret = true;
-			break;
-		default:
-			return ptl_getopt_error(cmd_name, opt, argv);
-		}
-	}
-	if (opts->help) {
-		ptl_usage_translate(stdout);
-		return PTL_EXIT_OK;
-	}
+/* Parse argv; returns PTL_CONTINUE to go on, else an exit status (help printed or usage error). */
+static int parse_args(int argc, char *argv[], struct translate_args *a)
+{
+	const struct ptl_option_spec spec = { cmd_name, long_options, ":h", &a->ctx, own_option, a };
+	int ret = ptl_parse_options(&spec, argc, argv);
+
+	if (ret != PTL_CONTINUE)
+		return ret;
+	if (a->ctx.help)
+		return ptl_print_usage(ptl_usage_translate);
 	if (argc - optind < 1)
 		return ptl_usage_error(cmd_name, "missing DUMP");
 	if (argc - optind < 2)
 		return ptl_usage_error(cmd_name, "missing VA");
-	return -1;
+	return PTL_CONTINUE;
 }
 
 /* Parse every VA before touching the dump; returns an exit status. */
@@ -169,9 +170,7 @@ static void print_entries(const struct pt_result *r)
 	if (r->nentries == 0)
 		return;
 	fputs("  [entries:", stdout);
-	for (unsigned i = 0; i < r->nentries && i < 5; i++)
-		printf(" L%u 0x%llx=0x%llx", r->entry[i].level, (unsigned long long)r->entry[i].pa,
-		       (unsigned long long)r->entry[i].value);
+	ptl_print_entries(stdout, r);
 	fputc(']', stdout);
 }
 
@@ -242,23 +241,6 @@ static void print_text(const struct ptl_session *s, const struct outcome *outcom
 
 /* ---- JSON output ------------------------------------------------------------------------ */
 
-static void json_entries(struct ptl_json *j, const struct pt_result *r)
-{
-	ptl_json_key(j, "entries");
-	ptl_json_array_begin(j);
-	for (unsigned i = 0; i < r->nentries && i < 5; i++) {
-		ptl_json_object_begin(j);
-		ptl_json_key(j, "level");
-		ptl_json_u64(j, r->entry[i].level);
-		ptl_json_key(j, "pa");
-		ptl_json_hex(j, r->entry[i].pa);
-		ptl_json_key(j, "value");
-		ptl_json_hex(j, r->entry[i].value);
-		ptl_json_object_end(j);
-	}
-	ptl_json_array_end(j);
-}
-
 /* The mapping members: values when translated, nulls otherwise. */
 static void json_mapping(struct ptl_json *j, const struct outcome *o)
 {
@@ -279,12 +261,7 @@ static void json_mapping(struct ptl_json *j, const struct outcome *o)
 	ptl_json_u64(j, r->page_size);
 	ptl_json_key(j, "level");
 	ptl_json_u64(j, r->level);
-	ptl_json_key(j, "writable");
-	ptl_json_bool(j, r->rights.writable);
-	ptl_json_key(j, "user");
-	ptl_json_bool(j, r->rights.user);
-	ptl_json_key(j, "nx");
-	ptl_json_bool(j, r->rights.nx);
+	ptl_json_rights(j, &r->rights);
 	ptl_json_key(j, "pkey");
 	ptl_json_u64(j, r->rights.pkey);
 	ptl_json_key(j, "pa_in_dump");
@@ -324,7 +301,7 @@ static void print_json(const struct ptl_session *s, const struct pt_access *acce
 		json_mapping(&j, o);
 		ptl_json_fault(&j, o->status, &o->result.fault, o->at_cr3_load);
 		json_error(&j, o);
-		json_entries(&j, &o->result);
+		ptl_json_entries(&j, &o->result);
 		ptl_json_object_end(&j);
 	}
 	ptl_json_array_end(&j);
@@ -339,18 +316,16 @@ static void print_json(const struct ptl_session *s, const struct pt_access *acce
 
 int ptl_cmd_translate(int argc, char *argv[])
 {
-	struct ptl_ctx_opts opts;
+	struct translate_args args;
 	struct ptl_session session;
-	struct pt_access access;
 	struct outcome *outcomes = NULL;
 	size_t count;
 	int ret;
 
-	memset(&opts, 0, sizeof(opts));
+	memset(&args, 0, sizeof(args));
 	memset(&session, 0, sizeof(session));
-	memset(&access, 0, sizeof(access));
-	ret = parse_args(argc, argv, &opts, &access.kind, &access.implicit);
-	if (ret >= 0)
+	ret = parse_args(argc, argv, &args);
+	if (ret != PTL_CONTINUE)
 		return ret;
 	count = (size_t)(argc - optind - 1);
 	outcomes = calloc(count, sizeof(*outcomes));
@@ -361,15 +336,15 @@ int ptl_cmd_translate(int argc, char *argv[])
 	ret = parse_vas(&argv[optind + 1], count, outcomes);
 	if (ret != PTL_EXIT_OK)
 		goto out;
-	ret = ptl_session_open(&session, argv[optind], &opts);
+	ret = ptl_session_open(&session, argv[optind], &args.ctx);
 	if (ret != PTL_EXIT_OK)
 		goto out;
-	access.cpl = session.cpl;
-	ret = translate_all(&session, &access, outcomes, count);
+	args.access.cpl = session.cpl;
+	ret = translate_all(&session, &args.access, outcomes, count);
 	if (ret == PTL_EXIT_USAGE)
 		goto out;
-	if (opts.json)
-		print_json(&session, &access, outcomes, count);
+	if (args.ctx.json)
+		print_json(&session, &args.access, outcomes, count);
 	else
 		print_text(&session, outcomes, count);
 out:

@@ -6,11 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ptlab/version.h"
 #include "util.h"
-
-#ifndef PTLAB_VERSION
-#define PTLAB_VERSION "0.1.0"
-#endif
 
 /** One subcommand. */
 struct ptl_command {
@@ -111,7 +108,7 @@ static int dispatch(int argc, char *argv[])
 	if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0)
 		return help(argc, argv);
 	if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0) {
-		printf("ptlab %s\n", PTLAB_VERSION);
+		printf("ptlab %s\n", PTLAB_VERSION_STRING);
 		return PTL_EXIT_OK;
 	}
 	if (name[0] == '-')

@@ -45,12 +45,8 @@
 #include "ptlab/emu.h"
 
 /** PAE PDPTE bits the SDM reserves (Table 4-8) that Unicorn ignores: 2:1 and 8:5. */
-static const uint64_t UC_PDPTE_IGNORED = UINT64_C(0x1e6);
-
-static const uint64_t D_P = UINT64_C(1) << 0;
-static const uint64_t D_PS = UINT64_C(1) << 7;
-static const uint32_t D_PF_P = 1u << 0;
-static const uint32_t D_PF_RSVD = 1u << 3;
+static const uint64_t UC_PDPTE_IGNORED = PT_BIT(PTE_BIT_RW) | PT_BIT(PTE_BIT_US) | PT_BIT(PTE_BIT_A) |
+					 PT_BIT(PTE_BIT_D) | PT_BIT(PTE_BIT_PS) | PT_BIT(PTE_BIT_G);
 
 static const char *const deviation_names[] = {
 	[PT_DEV_NONE] = "none",
@@ -88,7 +84,7 @@ static bool same_answer(enum pt_status ws, const struct pt_result *w, const stru
 	if (ws == PT_FAULT && o->status == PT_FAULT) {
 		if (w->fault.vector != o->vector)
 			return false;
-		if (o->vector == 14 &&
+		if (o->vector == PT_VEC_PF &&
 		    (w->fault.error_code != o->error_code || w->fault.level != o->level))
 			return false;
 		return same_entries(w, o);
@@ -106,9 +102,9 @@ static bool uses_1g_leaf(const struct pt_context *ctx, const struct pt_oracle_an
 	if (o->level != 3 || o->nentries == 0)
 		return false;
 	i = o->nentries - 1u; /* the level-3 entry is the last one read */
-	if ((o->entry[i] & (D_P | D_PS)) != (D_P | D_PS))
+	if ((o->entry[i] & (PTE_P | PTE_PS)) != (PTE_P | PTE_PS))
 		return false;
-	return o->status == PT_OK || (o->vector == 14 && !(o->error_code & D_PF_RSVD));
+	return o->status == PT_OK || (o->vector == PT_VEC_PF && !(o->error_code & PF_ERR_RSVD));
 }
 
 /** The walker's #GP at CR3 load (PAE) against Unicorn, which checks PDPTEs at access time. */
@@ -120,12 +116,12 @@ static enum pt_diff_verdict pae_load_gp(const struct pt_context *ctx, const stru
 
 	if (o->nentries >= 1) {
 		const uint64_t v = o->entry[0] & ~ctx->cbit_mask;
-		if ((v & D_P) && (v & ctx->rsvd[3][0] & ~UC_PDPTE_IGNORED)) {
+		if ((v & PTE_P) && (v & ctx->rsvd[3][0] & ~UC_PDPTE_IGNORED)) {
 			/* This access uses a PDPTE with a bit Unicorn checks: exactly #PF(P|RSVD) at
 			 * level 3 after that one entry. */
-			if (o->status == PT_FAULT && o->vector == 14 && o->level == 3 &&
+			if (o->status == PT_FAULT && o->vector == PT_VEC_PF && o->level == 3 &&
 			    o->nentries == 1 &&
-			    (o->error_code & (D_PF_P | D_PF_RSVD)) == (D_PF_P | D_PF_RSVD)) {
+			    (o->error_code & (PF_ERR_P | PF_ERR_RSVD)) == (PF_ERR_P | PF_ERR_RSVD)) {
 				*dev = PT_DEV_PAE_PDPTE_RSVD_PF;
 				return PT_DIFF_DEVIATION;
 			}

@@ -11,24 +11,16 @@
 #include "ptlab/error.h"
 #include "ptlab/emu.h"
 #include "ptlab/maps.h"
+#include "random.h"
 
 /** Ranges kept from the enumeration (a uniform sample of them beyond this). */
 #define MAX_RANGES 65536u
 
 /* ---- the probe sequence ------------------------------------------------------------------ */
 
-/** splitmix64: a small, well-mixed PRNG; the whole sequence follows from the seed. */
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 static uint64_t random_below(uint64_t *state, uint64_t n)
 {
-	return n == 0 ? 0 : next_random(state) % n;
+	return n == 0 ? 0 : emu_splitmix64(state) % n;
 }
 
 /** A range to draw addresses from. */
@@ -76,7 +68,7 @@ static bool collect_ranges(const struct pt_context *ctx, enum pt_status init_sta
 /** A random address of the mode's width: canonical, or (1 in 2 when asked) not. */
 static uint64_t random_va(const struct pt_context *ctx, uint64_t *rng, bool noncanonical)
 {
-	uint64_t va = next_random(rng);
+	uint64_t va = emu_splitmix64(rng);
 	const unsigned width = ctx->desc->va_bits;
 
 	if (width == 32)
@@ -115,7 +107,7 @@ static uint64_t draw_va(const struct pt_context *ctx, const struct probe_set *se
  *  (at CPL < 3 with SMAP and AC = 1 that is the named deviation smap-implicit-ac). */
 static void draw_access(int cpl, uint64_t *rng, struct pt_access *acc)
 {
-	const uint64_t r = next_random(rng);
+	const uint64_t r = emu_splitmix64(rng);
 
 	acc->kind = (enum pt_access_kind)(r % 3);
 	acc->cpl = cpl >= 0 ? (uint8_t)cpl : ((r >> 8) & 1) ? 3 : 0;

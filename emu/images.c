@@ -7,7 +7,7 @@
 
 #include "images.h"
 
-static const struct image_def manifest[] = {
+static const struct emu_image_def manifest[] = {
 	{
 		.pub = {
 			.name = "linux64",
@@ -17,12 +17,12 @@ static const struct image_def manifest[] = {
 			.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_VIRT_OFFSET | PT_EMU_OPT_LA57 |
 				   PT_EMU_OPT_SME | PT_EMU_OPT_PTI,
 		},
-		.entry = ENTRY_PROTECTED_32,
-		.first = &pt_blob_decomp64,
+		.entry = EMU_ENTRY_PROTECTED_32,
+		.first = &emu_blob_decomp64,
 		.first_pa = 0x100000,
-		.kernel = &pt_blob_kernel64,
+		.kernel = &emu_blob_kernel64,
 		.default_phys_load = 0x1000000,
-		.stop_blob = &pt_blob_kernel64,
+		.stop_blob = &emu_blob_kernel64,
 		.stop_symbol = "ptlab_stop",
 		.kernel_image_size = UINT64_C(512) << 20,
 		.expect = "CR3 = __pa(init_top_pgt) (8 KiB aligned); init_top_pgt[511] = early_top_pgt[511]; "
@@ -41,12 +41,12 @@ static const struct image_def manifest[] = {
 			.paging = PT_MODE_IA32E,
 			.options = PT_EMU_OPT_LA57,
 		},
-		.entry = ENTRY_PROTECTED_32,
-		.first = &pt_blob_decomp64,
+		.entry = EMU_ENTRY_PROTECTED_32,
+		.first = &emu_blob_decomp64,
 		.first_pa = 0x100000,
-		.kernel = &pt_blob_kernel64,
+		.kernel = &emu_blob_kernel64,
 		.default_phys_load = 0x1000000,
-		.stop_blob = &pt_blob_decomp64,
+		.stop_blob = &emu_blob_decomp64,
 		.stop_symbol = "decompressor_stop",
 		.kernel_image_size = UINT64_C(512) << 20,
 		.expect = "VA x -> PA x for x < 4 GiB, 2 MiB pages, nothing above",
@@ -70,10 +70,10 @@ static const struct image_def manifest[] = {
 			.paging = PT_MODE_PAE,
 			.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_VIRT_OFFSET,
 		},
-		.entry = ENTRY_NATIVE_32,
-		.kernel = &pt_blob_kernel32_pae,
+		.entry = EMU_ENTRY_NATIVE_32,
+		.kernel = &emu_blob_kernel32_pae,
 		.default_phys_load = 0x1000000,
-		.stop_blob = &pt_blob_kernel32_pae,
+		.stop_blob = &emu_blob_kernel32_pae,
 		.stop_symbol = "ptlab_stop",
 		.kernel_image_size = UINT64_C(512) << 20,
 		.page_offset = 0xc0000000,
@@ -91,10 +91,10 @@ static const struct image_def manifest[] = {
 			.paging = PT_MODE_PAE,
 			.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_VIRT_OFFSET,
 		},
-		.entry = ENTRY_NATIVE_32,
-		.kernel = &pt_blob_kernel32_pae_pse,
+		.entry = EMU_ENTRY_NATIVE_32,
+		.kernel = &emu_blob_kernel32_pae_pse,
 		.default_phys_load = 0x1000000,
-		.stop_blob = &pt_blob_kernel32_pae_pse,
+		.stop_blob = &emu_blob_kernel32_pae_pse,
 		.stop_symbol = "ptlab_stop",
 		.kernel_image_size = UINT64_C(512) << 20,
 		.page_offset = 0xc0000000,
@@ -111,10 +111,10 @@ static const struct image_def manifest[] = {
 			.paging = PT_MODE_LEGACY,
 			.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_VIRT_OFFSET,
 		},
-		.entry = ENTRY_NATIVE_32,
-		.kernel = &pt_blob_kernel32,
+		.entry = EMU_ENTRY_NATIVE_32,
+		.kernel = &emu_blob_kernel32,
 		.default_phys_load = 0x1000000,
-		.stop_blob = &pt_blob_kernel32,
+		.stop_blob = &emu_blob_kernel32,
 		.stop_symbol = "ptlab_stop",
 		.kernel_image_size = UINT64_C(512) << 20,
 		.page_offset = 0xc0000000,
@@ -132,10 +132,10 @@ static const struct image_def manifest[] = {
 			.paging = PT_MODE_LEGACY,
 			.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_VIRT_OFFSET,
 		},
-		.entry = ENTRY_NATIVE_32,
-		.kernel = &pt_blob_kernel32_pse,
+		.entry = EMU_ENTRY_NATIVE_32,
+		.kernel = &emu_blob_kernel32_pse,
 		.default_phys_load = 0x1000000,
-		.stop_blob = &pt_blob_kernel32_pse,
+		.stop_blob = &emu_blob_kernel32_pse,
 		.stop_symbol = "ptlab_stop",
 		.kernel_image_size = UINT64_C(512) << 20,
 		.page_offset = 0xc0000000,
@@ -152,10 +152,10 @@ static const struct image_def manifest[] = {
 			.paging = PT_MODE_PAE,
 			.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_VIRT_OFFSET,
 		},
-		.entry = ENTRY_NATIVE_32,
-		.kernel = &pt_blob_kernel32_pae_2g,
+		.entry = EMU_ENTRY_NATIVE_32,
+		.kernel = &emu_blob_kernel32_pae_2g,
 		.default_phys_load = 0x1000000,
-		.stop_blob = &pt_blob_kernel32_pae_2g,
+		.stop_blob = &emu_blob_kernel32_pae_2g,
 		.stop_symbol = "ptlab_stop",
 		.kernel_image_size = UINT64_C(512) << 20,
 		.page_offset = 0x80000000,
@@ -171,10 +171,10 @@ static const struct image_def manifest[] = {
 			.paging = PT_MODE_LEGACY,
 			.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_VIRT_OFFSET,
 		},
-		.entry = ENTRY_NATIVE_32,
-		.kernel = &pt_blob_kernel32_1g,
+		.entry = EMU_ENTRY_NATIVE_32,
+		.kernel = &emu_blob_kernel32_1g,
 		.default_phys_load = 0x1000000,
-		.stop_blob = &pt_blob_kernel32_1g,
+		.stop_blob = &emu_blob_kernel32_1g,
 		.stop_symbol = "ptlab_stop",
 		.kernel_image_size = UINT64_C(512) << 20,
 		.page_offset = 0x40000000,
@@ -191,10 +191,10 @@ static const struct image_def manifest[] = {
 			.paging = PT_MODE_PAE,
 			.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_VIRT_OFFSET,
 		},
-		.entry = ENTRY_NATIVE_32,
-		.kernel = &pt_blob_kernel32_pae_1g,
+		.entry = EMU_ENTRY_NATIVE_32,
+		.kernel = &emu_blob_kernel32_pae_1g,
 		.default_phys_load = 0x1000000,
-		.stop_blob = &pt_blob_kernel32_pae_1g,
+		.stop_blob = &emu_blob_kernel32_pae_1g,
 		.stop_symbol = "ptlab_stop",
 		.kernel_image_size = UINT64_C(512) << 20,
 		.page_offset = 0x40000000,
@@ -206,13 +206,52 @@ static const struct image_def manifest[] = {
 	},
 };
 
-const struct image_def *images_manifest(size_t *count_ret)
+/* ---- real kernels (vmlinux:PATH, bzimage:PATH): the machine fills in the stages ----------- */
+
+const struct emu_image_def emu_image_vmlinux = {
+	.pub = {
+		.name = "vmlinux",
+		.description = "a real x86-64 kernel: its own startup_64, __startup_64 and "
+			       "x86_64_start_kernel, to start_kernel",
+		.paging = PT_MODE_IA32E,
+		.options = PT_EMU_OPT_PHYS_LOAD | PT_EMU_OPT_LA57,
+	},
+	.entry = EMU_ENTRY_PROTECTED_32,
+	.first = &emu_blob_decomp64,
+	.first_pa = 0x100000,
+	.kernel = NULL,            /* the kernel read from PATH */
+	.default_phys_load = 0,    /* its link-time physical address */
+	.stop_blob = NULL,         /* the stop symbol is in the kernel's symbol table */
+	.stop_symbol = "start_kernel",
+	/* KERNEL_IMAGE_SIZE with KASLR (arch/x86/include/asm/page_64_types.h). */
+	.kernel_image_size = UINT64_C(1) << 30,
+	.expect = "CR3 = early_top_pgt; __START_KERNEL_map + x -> load address + x over the "
+		  "image; init_top_pgt[511] = early_top_pgt[511]",
+};
+
+const struct emu_image_def emu_image_bzimage = {
+	.pub = {
+		.name = "bzimage",
+		.description = "a real x86-64 bzImage: Linux's own decompressor (KASLR, "
+			       "extraction, relocation), then startup_64 to start_kernel",
+		.paging = PT_MODE_IA32E,
+		.options = PT_EMU_OPT_LA57,
+	},
+	.entry = EMU_ENTRY_PROTECTED_32,
+	.first = NULL,             /* the bzImage's protected-mode part, at its code32_start */
+	.kernel = NULL,            /* placed by the decompressor */
+	.stop_symbol = "start_kernel",
+	.kernel_image_size = UINT64_C(1) << 30,
+	.expect = "as vmlinux, at the slots the decompressor picked",
+};
+
+const struct emu_image_def *emu_images_manifest(size_t *count_ret)
 {
 	*count_ret = sizeof(manifest) / sizeof(manifest[0]);
 	return manifest;
 }
 
-const struct image_def *images_find(const char *name)
+const struct emu_image_def *emu_images_find(const char *name)
 {
 	for (size_t i = 0; i < sizeof(manifest) / sizeof(manifest[0]); i++) {
 		if (strcmp(manifest[i].pub.name, name) == 0)
@@ -221,7 +260,7 @@ const struct image_def *images_find(const char *name)
 	return NULL;
 }
 
-bool blob_symbol(const struct pt_blob *blob, const char *name, uint64_t *value_ret)
+bool emu_blob_symbol(const struct emu_blob *blob, const char *name, uint64_t *value_ret)
 {
 	for (size_t i = 0; i < blob->nsyms; i++) {
 		if (strcmp(blob->syms[i].name, name) == 0) {
@@ -246,6 +285,6 @@ const struct pt_emu_image *pt_emu_image_at(size_t index)
 
 const struct pt_emu_image *pt_emu_image_find(const char *name)
 {
-	const struct image_def *def = images_find(name);
+	const struct emu_image_def *def = emu_images_find(name);
 	return def ? &def->pub : NULL;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Calibration of the uc_context blob layout (see ucblob.h). */
+/* emu/ucblob.c: Unicorn's context blob: the calibration of its layout, and a field patched in it
+ * (see ucblob.h). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,12 @@ struct calib_state {
 static void on_calib_interrupt(uc_engine *uc, uint32_t intno, void *user)
 {
 	struct calib_state *cs = user;
-	cs->faulted = intno == 13;
+	cs->faulted = intno == PT_VEC_GP;
 	uc_context_save(uc, cs->ctx);
 	uc_emu_stop(uc);
 }
 
-static uint64_t read_efer(uc_engine *uc)
+uint64_t emu_read_efer(uc_engine *uc)
 {
 	uc_x86_msr msr = { .rid = MSR_EFER, .value = 0 };
 	uc_reg_read(uc, UC_X86_REG_MSR, &msr);
@@ -36,14 +37,14 @@ static uint64_t read_efer(uc_engine *uc)
 static bool find_efer(uc_engine *uc, uc_context *scratch, const uint8_t *clean, size_t size,
 		      size_t *off_ret)
 {
-	const uint64_t efer = read_efer(uc);
+	const uint64_t efer = emu_read_efer(uc);
 	for (size_t off = 0; off + 8 <= size; off += 4) {
 		if (pt_le_get(clean + off, 8) != efer)
 			continue;
 		memcpy((void *)scratch, clean, size);
 		pt_le_put((uint8_t *)scratch + off, efer ^ EFER_NXE, 8);
 		uc_context_restore(uc, scratch);
-		const bool hit = read_efer(uc) == (efer ^ EFER_NXE);
+		const bool hit = emu_read_efer(uc) == (efer ^ EFER_NXE);
 		memcpy((void *)scratch, clean, size);
 		uc_context_restore(uc, scratch);
 		if (hit) {
@@ -54,7 +55,7 @@ static bool find_efer(uc_engine *uc, uc_context *scratch, const uint8_t *clean, 
 	return false;
 }
 
-static bool calibrate(struct uc_blob_layout *out)
+static bool calibrate(struct emu_ucblob_layout *out)
 {
 	static const uint8_t code[] = { 0x8e, 0xd9, 0x90 }; /* mov ds, cx; nop */
 	static const uint32_t sels[2] = { 0x123b, 0x2473 };
@@ -101,7 +102,7 @@ static bool calibrate(struct uc_blob_layout *out)
 			out->error_code = off;
 			have_err = true;
 		}
-		if (!have_old && pt_le_get(clean + off, 4) == UINT32_MAX && a == 13 && b == 13) {
+		if (!have_old && pt_le_get(clean + off, 4) == UINT32_MAX && a == PT_VEC_GP && b == PT_VEC_GP) {
 			out->old_exception = off;
 			have_old = true;
 		}
@@ -121,9 +122,9 @@ out:
 	return ok;
 }
 
-bool uc_blob_layout_get(struct uc_blob_layout *layout_ret)
+bool emu_ucblob_layout_get(struct emu_ucblob_layout *layout_ret)
 {
-	static struct uc_blob_layout cached;
+	static struct emu_ucblob_layout cached;
 	static int state; /* 0 not tried, 1 found, -1 not found */
 	if (state == 0)
 		state = calibrate(&cached) ? 1 : -1;
@@ -131,4 +132,18 @@ bool uc_blob_layout_get(struct uc_blob_layout *layout_ret)
 		return false;
 	*layout_ret = cached;
 	return true;
+}
+
+bool emu_ucblob_patch(uc_engine *uc, size_t off, uint64_t value, unsigned size)
+{
+	uc_context *ctx = NULL;
+	if (uc_context_alloc(uc, &ctx) != UC_ERR_OK)
+		return false;
+	bool ok = off + size <= uc_context_size(uc) && uc_context_save(uc, ctx) == UC_ERR_OK;
+	if (ok) {
+		pt_le_put((uint8_t *)ctx + off, value, size);
+		ok = uc_context_restore(uc, ctx) == UC_ERR_OK;
+	}
+	uc_context_free(ctx);
+	return ok;
 }

@@ -17,14 +17,25 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-struct uc_blob_layout {
+#include <unicorn/unicorn.h>
+
+/** Offsets of state without a register id in Unicorn's context blob. */
+struct emu_ucblob_layout {
 	size_t error_code;     /**< uint32 */
 	size_t old_exception;  /**< int32, -1 = none in flight */
 	size_t efer;           /**< uint64 */
 };
 
 /** The layout (calibrated on the first call, then cached); false when it cannot be found. */
-bool uc_blob_layout_get(struct uc_blob_layout *layout_ret);
+bool emu_ucblob_layout_get(struct emu_ucblob_layout *layout_ret);
+
+/** Write `size` bytes of `value` at offset `off` of the engine's context (save, patch, restore);
+ *  false when the context cannot be saved or restored or `off` is outside it. */
+bool emu_ucblob_patch(uc_engine *uc, size_t off, uint64_t value, unsigned size);
+
+/** IA32_EFER as RDMSR returns it. */
+uint64_t emu_read_efer(uc_engine *uc);
 
 #endif

@@ -53,7 +53,7 @@ static const uint8_t *map_file(const char *path, struct pt_dump **dump_ret, size
 	return bytes;
 }
 
-enum pt_status vmlinux_load(const char *path, struct vmlinux_image *img, struct pt_error *err)
+enum pt_status emu_vmlinux_load(const char *path, struct emu_vmlinux *img, struct pt_error *err)
 {
 	memset(img, 0, sizeof(*img));
 	size_t len = 0;
@@ -168,7 +168,7 @@ out:
 	return st;
 }
 
-void vmlinux_unload(struct vmlinux_image *img)
+void emu_vmlinux_unload(struct emu_vmlinux *img)
 {
 	free(img->bytes);
 	memset(img, 0, sizeof(*img));
@@ -190,7 +190,7 @@ enum {
 /* Where the protected-mode kernel goes (code32_start of a bzImage, the protocol's default). */
 static const uint64_t BZIMAGE_PM_ADDR = 0x100000;
 
-enum pt_status bzimage_load(const char *path, struct bzimage_image *bz, struct pt_error *err)
+enum pt_status emu_bzimage_load(const char *path, struct emu_bzimage *bz, struct pt_error *err)
 {
 	memset(bz, 0, sizeof(*bz));
 	size_t len = 0;
@@ -230,7 +230,7 @@ enum pt_status bzimage_load(const char *path, struct bzimage_image *bz, struct p
 	return PT_OK;
 }
 
-void bzimage_unload(struct bzimage_image *bz)
+void emu_bzimage_unload(struct emu_bzimage *bz)
 {
 	pt_dump_close(bz->file);
 	memset(bz, 0, sizeof(*bz));

@@ -2,8 +2,9 @@
 /*
  * fuzz/driver.c: the one shared driver for builds without a fuzzing engine. Every target defines
  * only LLVMFuzzerTestOneInput (and optionally LLVMFuzzerInitialize); this main() runs it
- *   - over each file named on the command line (replay: ctest's fuzz-replay tests, reproducers);
- *   - over every regular file of a directory argument;
+ *   - over each file named on the command line (replay: reproducers);
+ *   - over every regular file of a directory argument, in name order (ctest's fuzz-replay tests
+ *     name the corpus directory); a directory without one fails, so an empty corpus cannot pass;
  *   - under afl-clang-fast without arguments: AFL++'s persistent shared-memory loop
  *     (__AFL_LOOP), so one binary serves AFL++ without libAFLDriver.a too;
  *   - without arguments otherwise: once over stdin.
@@ -70,7 +71,51 @@ static int run_file(const char *path)
 	return rc;
 }
 
-static int run_path(const char *path)
+/* Only regular files, not dot files: what a corpus directory holds besides is not an input. */
+static int is_input_name(const struct dirent *de)
+{
+	return de->d_name[0] != '.';
+}
+
+/* Every regular file of the directory, in name order; a directory without one is an error, so
+ * that an empty corpus cannot pass for a replayed one. Adds the files run to *count. */
+static int run_dir(const char *path, unsigned *count)
+{
+	struct dirent **names = NULL;
+	int n = scandir(path, &names, is_input_name, alphasort);
+	int rc = 0;
+	unsigned before = *count;
+
+	if (n < 0) {
+		perror(path);
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(path) + strlen(names[i]->d_name) + 2;
+		char *p = malloc(len);
+		struct stat st;
+
+		if (p == NULL) {
+			rc = 1;
+		} else {
+			snprintf(p, len, "%s/%s", path, names[i]->d_name);
+			if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+				rc |= run_file(p);
+				(*count)++;
+			}
+		}
+		free(p);
+		free(names[i]);
+	}
+	free(names);
+	if (*count == before) {
+		fprintf(stderr, "replay: %s holds no input file\n", path);
+		return 1;
+	}
+	return rc;
+}
+
+static int run_path(const char *path, unsigned *count)
 {
 	struct stat st;
 
@@ -78,29 +123,10 @@ static int run_path(const char *path)
 		perror(path);
 		return 1;
 	}
-	if (!S_ISDIR(st.st_mode))
-		return run_file(path);
-	DIR *d = opendir(path);
-	if (d == NULL) {
-		perror(path);
-		return 1;
-	}
-	int rc = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		size_t n = strlen(path) + strlen(de->d_name) + 2;
-		char *p = malloc(n);
-		if (p == NULL)
-			break;
-		snprintf(p, n, "%s/%s", path, de->d_name);
-		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
-			rc |= run_file(p);
-		free(p);
-	}
-	closedir(d);
-	return rc;
+	if (S_ISDIR(st.st_mode))
+		return run_dir(path, count);
+	(*count)++;
+	return run_file(path);
 }
 
 int main(int argc, char **argv)
@@ -126,9 +152,10 @@ int main(int argc, char **argv)
 #endif
 	if (argc < 2)
 		return run_stream(stdin, "<stdin>");
+	unsigned count = 0;
 	for (int i = 1; i < argc; i++)
-		rc |= run_path(argv[i]);
+		rc |= run_path(argv[i], &count);
 	if (rc == 0)
-		fprintf(stderr, "replay: %d input(s) OK\n", argc - 1);
+		fprintf(stderr, "replay: %u input(s) OK\n", count);
 	return rc;
 }

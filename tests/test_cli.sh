@@ -162,6 +162,33 @@ check_usage "maps without DUMP" "missing DUMP"
 run "$PTLAB" maps "$CORE" "$CORE"
 check_usage "maps with two dumps" "unexpected argument"
 
+# Every command reads its options through the one option loop (cli/options.c): --help prints its
+# usage with an example, an unknown option and an option without its value are usage errors
+# naming the command, and a stray argument is one too.
+for cmd in demo images boot translate maps find-kpgd diff; do
+	run "$PTLAB" $cmd --help
+	check_rc "ptlab $cmd --help" 0
+	case $out in
+	*"Usage: ptlab $cmd"*Example*) ok ;;
+	*) bad "ptlab $cmd --help: no usage with an example on stdout" ;;
+	esac
+	run "$PTLAB" $cmd --frobnicate
+	check_usage "$cmd: unknown option" "ptlab: $cmd: unknown option '--frobnicate'" "ptlab $cmd --help"
+done
+for cmd_opt in "demo --probes" "boot --mem" "maps --alias-budget" "find-kpgd --method" "diff --seed"; do
+	# shellcheck disable=SC2086
+	run "$PTLAB" $cmd_opt
+	check_usage "$cmd_opt without a value" "ptlab: ${cmd_opt%% *}: option '${cmd_opt#* }' needs a value"
+done
+run "$PTLAB" images extra
+check_usage "images with an argument" "ptlab: images: unexpected argument 'extra'"
+run "$PTLAB" demo extra
+check_usage "demo with an argument" "ptlab: demo: unexpected argument 'extra'"
+run "$PTLAB" boot
+check_usage "boot without IMAGE" "ptlab: boot: missing IMAGE"
+run "$PTLAB" diff --probes 0 "$CORE"
+check_usage "diff --probes 0" "--probes '0' is not a number in 1..2^32"
+
 # ---- translate, text ------------------------------------------------------------------------
 
 K_TEXT='0xffffffff81000000 -> 0x1000000  2M page (level 2)  r-x kernel  [entries: L4 0x2a10ff8=0x2a11063 L3 0x2a11ff0=0x2a12063 L2 0x2a12040=0x10001a1]'
