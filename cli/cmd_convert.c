@@ -68,27 +68,25 @@ struct convert_args {
 	enum pt_kdump_compression compression;
 };
 
-/* Parse argv; returns -1 to go on, else an exit status. */
+static int own_option(void *state, int opt, const char *arg)
+{
+	struct convert_args *a = state;
+
+	if (opt == OPT_TO)
+		a->to = arg;
+	return PTL_CONTINUE;
+}
+
+/* Parse argv; returns PTL_CONTINUE to go on, else an exit status (help printed or usage error). */
 static int parse_args(int argc, char *argv[], struct convert_args *a)
 {
-	int opt;
+	const struct ptl_option_spec spec = { cmd_name, long_options, ":h", &a->ctx, own_option, a };
+	int ret = ptl_parse_options(&spec, argc, argv);
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		int handled = ptl_ctx_option(cmd_name, &a->ctx, opt, optarg);
-
-		if (handled < 0)
-			return PTL_EXIT_USAGE;
-		if (handled > 0)
-			continue;
-		if (opt != OPT_TO)
-			return ptl_getopt_error(cmd_name, opt, argv);
-		a->to = optarg;
-	}
-	if (a->ctx.help) {
-		ptl_usage_convert(stdout);
-		return PTL_EXIT_OK;
-	}
+	if (ret != PTL_CONTINUE)
+		return ret;
+	if (a->ctx.help)
+		return ptl_print_usage(ptl_usage_convert);
 	if (argc - optind != 2)
 		return ptl_usage_error(cmd_name, "expected DUMP and OUT, got %d argument%s",
 				       argc - optind, argc - optind == 1 ? "" : "s");
@@ -103,7 +101,7 @@ static int parse_args(int argc, char *argv[], struct convert_args *a)
 		 !pt_kdump_compression_parse(a->to + 6, &a->compression))
 		return ptl_usage_error(cmd_name, "--to '%s' is not kdump-zlib, kdump-lzo, "
 				       "kdump-snappy, kdump-zstd or elf", a->to);
-	return -1;
+	return PTL_CONTINUE;
 }
 
 /** OUT must not be DUMP itself (truncating it would pull the memory from under the reader). */
@@ -263,7 +261,7 @@ int ptl_cmd_convert(int argc, char *argv[])
 	memset(&a, 0, sizeof(a));
 	memset(&stats, 0, sizeof(stats));
 	ret = parse_args(argc, argv, &a);
-	if (ret >= 0)
+	if (ret != PTL_CONTINUE)
 		return ret;
 	if (same_file(a.in, a.out)) {
 		ptl_error("%s: OUT is DUMP itself: write to another file", a.out);
