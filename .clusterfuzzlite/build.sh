@@ -37,5 +37,9 @@ for t in $targets; do
   # The inputs: a paging header and memory records, dumps or symbol text (fuzz/input.h), up to
   # 16 KiB; walk_diff's Unicorn takes about 1.4 GB (../shared/notes/fuzzing.md).
   printf '[libfuzzer]\nmax_len = 16384\nrss_limit_mb = 2560\ntimeout = 25\n' >"$OUT/$t.options"
+  # a target's own fuzz/NAME.options wins (kdump: 16 KiB of headers before its first page)
+  if [ -f "$src/fuzz/$t.options" ]; then
+    cp "$src/fuzz/$t.options" "$OUT/$t.options"
+  fi
 done
 echo "build.sh: $(echo $targets | wc -w) targets in $OUT: $(echo $targets)"

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ptlab/kdump.h"
 #include "ptlab/kpgd.h"
 #include "ptlab/symbols.h"
 #include "util.h"
@@ -482,6 +483,7 @@ static int find_and_print(const struct kpgd_args *a, const char *path, struct pt
 	else
 		print_text(&res, syms);
 	int rc = res.verified ? PTL_EXIT_OK : PTL_EXIT_FAILED;
+	ptl_warn_read_errors(dump);
 	pt_kpgd_result_deinit(&res);
 	return rc;
 }
@@ -503,7 +505,7 @@ int ptl_cmd_find_kpgd(int argc, char *argv[])
 		return ret;
 	const char *path = argv[optind];
 	dopts.force_raw = args.ctx.raw_dump;
-	if (pt_dump_open(path, &dopts, &dump, &err) != PT_OK) {
+	if (pt_kdump_open_dump(path, &dopts, &dump, &err) != PT_OK) {
 		ptl_error("%s", err.message);
 		return PTL_EXIT_USAGE;
 	}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "maps_svg.h"
 #include "ptlab/maps.h"
 #include "util.h"
 
@@ -18,6 +19,8 @@ enum maps_opt {
 	OPT_RAW = PTL_OPT_COMMAND,
 	OPT_HOLES,
 	OPT_ALIAS_BUDGET,
+	OPT_SVG,
+	OPT_SYMBOLS,
 };
 
 static const struct option long_options[] = {
@@ -25,6 +28,8 @@ static const struct option long_options[] = {
 	{ "raw", no_argument, NULL, OPT_RAW },
 	{ "holes", no_argument, NULL, OPT_HOLES },
 	{ "alias-budget", required_argument, NULL, OPT_ALIAS_BUDGET },
+	{ "svg", required_argument, NULL, OPT_SVG },
+	{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -39,7 +44,12 @@ void ptl_usage_maps(FILE *out)
 	      "                       VA: PA FLAGS  (FLAGS: X=XD G P=PS/PAT D A C=PCD T=PWT U W)\n"
 	      "  --holes              also list the unmapped gaps\n"
 	      "  --alias-budget N     leaf entries repeated tables may yield before they are\n"
-	      "                       reported as aliases (default: the library's, 4Mi)\n",
+	      "                       reported as aliases (default: the library's, 4Mi)\n"
+	      "  --svg FILE           also draw the address space into FILE (SVG): each canonical\n"
+	      "                       half on a segmented axis, ranges coloured by rights and page\n"
+	      "                       size, the kernel's regions labelled when the dump says where\n"
+	      "  --symbols FILE       System.map, kallsyms or vmlinux for the labels (default: the\n"
+	      "                       dump's VMCOREINFO or the kernel's kallsyms found in memory)\n",
 	      out);
 	fputs(ptl_context_usage, out);
 	fputs("\n"
@@ -54,6 +64,7 @@ void ptl_usage_maps(FILE *out)
 	      "Examples:\n"
 	      "  ptlab maps sample.core\n"
 	      "  ptlab maps sample.core --raw\n"
+	      "  ptlab maps k.core --svg k.svg --symbols k.map > /dev/null\n"
 	      "  ptlab maps memory.raw --cr3 0x2a10000 --json\n",
 	      out);
 }
@@ -89,6 +100,10 @@ static void range_list_free(struct range_list *list)
 struct maps_run {
 	const struct ptl_session *s;
 	bool json, raw, holes;
+	const char *svg_path, *symbols_path; /**< --svg, --symbols */
+	struct ptl_svg *svg;           /**< the picture being collected, with --svg */
+	struct ptl_progress progress;  /**< VA covered, for large spaces */
+	uint64_t listed;               /**< ranges seen (holes aside) */
 	int va_width;                  /**< hex digits of a VA: 8 in 32-bit modes, else 16 */
 	struct ptl_json j;
 	struct range_list hole_list, unreadable, reserved, aliases;
@@ -103,6 +118,7 @@ struct maps_args {
 	struct ptl_ctx_opts ctx;
 	struct pt_maps_opts maps;
 	bool raw, holes;
+	const char *svg_path, *symbols_path; /**< --svg, --symbols */
 };
 
 static int own_option(void *state, int opt, const char *arg)
@@ -122,6 +138,12 @@ static int own_option(void *state, int opt, const char *arg)
 			return ptl_usage_error(cmd_name, "--alias-budget '%s' is not a positive number",
 					       arg);
 		a->maps.alias_budget = budget;
+		break;
+	case OPT_SVG:
+		a->svg_path = arg;
+		break;
+	case OPT_SYMBOLS:
+		a->symbols_path = arg;
 		break;
 	}
 	return PTL_CONTINUE;
@@ -373,6 +395,9 @@ static void fold_mapped(struct maps_run *run, const struct pt_range *r)
 /* Print a mapped range (or a hole in text) now; keep the rest for after the ranges. */
 static bool take_range(struct maps_run *run, const struct pt_range *r)
 {
+	if (run->svg && !ptl_svg_add(run->svg, r))
+		return false;
+	run->listed += r->kind != PT_RANGE_HOLE;
 	switch (r->kind) {
 	case PT_RANGE_MAPPED:
 		if (run->json)
@@ -479,6 +504,24 @@ static int open_iterator(struct maps_run *run, const struct pt_maps_opts *maps_o
 	return PTL_EXIT_OK;
 }
 
+/* Bytes of linear address space the mode has: 4 GiB, or both canonical halves. */
+static uint64_t va_space(const struct ptl_session *s)
+{
+	if (s->ctx.mode == PT_MODE_LEGACY || s->ctx.mode == PT_MODE_PAE)
+		return UINT64_C(1) << 32;
+	return UINT64_C(1) << (s->ctx.mode == PT_MODE_LA57 ? 57 : 48);
+}
+
+/* How much of va_space the enumeration has passed at the end of `r` (for the progress line). */
+static uint64_t va_covered(const struct ptl_session *s, const struct pt_range *r)
+{
+	uint64_t end = r->va + (r->size - 1);
+
+	if (end >> 63) /* the upper canonical half follows the lower one */
+		return va_space(s) / 2 + (end - (0 - va_space(s) / 2));
+	return end;
+}
+
 static int list_ranges(struct maps_run *run, const struct pt_maps_opts *maps_opts)
 {
 	struct pt_maps_iter *iter = NULL;
@@ -502,7 +545,9 @@ static int list_ranges(struct maps_run *run, const struct pt_maps_opts *maps_opt
 			ret = PTL_EXIT_USAGE;
 			goto out;
 		}
+		ptl_progress_update(&run->progress, va_covered(run->s, &r), va_space(run->s));
 	}
+	ptl_progress_finish(&run->progress);
 	if (iter != NULL)
 		pt_maps_get_stats(iter, &stats);
 	if (run->json) {
@@ -512,6 +557,11 @@ static int list_ranges(struct maps_run *run, const struct pt_maps_opts *maps_opt
 		text_trailer(run);
 	}
 	warn_trailer(run);
+	if (run->listed == 0 && run->unreadable.count == 0 && ret == PTL_EXIT_OK)
+		ptl_error("%s: nothing is mapped in this address space (%s, CR3 0x%llx)", run->s->path,
+			  pt_mode_name(run->s->ctx.mode), (unsigned long long)run->s->cpu.cr3);
+	if (run->svg && ret == PTL_EXIT_OK)
+		ret = ptl_svg_write(run->svg, run->symbols_path);
 out:
 	pt_maps_destroy(iter);
 	return ret;
@@ -555,10 +605,18 @@ int ptl_cmd_maps(int argc, char *argv[])
 	run.raw = args.raw;
 	run.holes = args.holes;
 	run.va_width = session.ctx.mode == PT_MODE_LEGACY || session.ctx.mode == PT_MODE_PAE ? 8 : 16;
+	run.svg_path = args.svg_path;
+	run.symbols_path = args.symbols_path;
 	args.maps.coalesce = !run.raw;
 	args.maps.holes = run.holes;
+	ptl_progress_init(&run.progress, cmd_name, "GiB of VA", UINT64_C(1) << 30, args.ctx.progress);
+	if (run.svg_path && !(run.svg = ptl_svg_create(&session, run.svg_path))) {
+		ret = PTL_EXIT_USAGE;
+		goto out;
+	}
 	ret = list_ranges(&run, &args.maps);
 out:
+	ptl_svg_destroy(run.svg);
 	range_list_free(&run.hole_list);
 	range_list_free(&run.unreadable);
 	range_list_free(&run.reserved);

@@ -35,6 +35,8 @@ static const struct ptl_command commands[] = {
 	  "run a walker that is not ptlab's over the conformance cases; print its scorecard" },
 	{ "vectors", ptl_cmd_vectors, ptl_usage_vectors,
 	  "export the conformance cases (dumps + manifest.json) for other projects' tests" },
+	{ "convert", ptl_cmd_convert, ptl_usage_convert,
+	  "write a dump as kdump-compressed (zlib, lzo, snappy, zstd) or as an ELF core" },
 };
 
 static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);

@@ -2,11 +2,14 @@
 /*
  * cli/session.c: a dump opened with its paging context (session.h): the CPU state from the dump's
  * note or the default, the options over it, the folded context, and the one-line explanation of
- * a CPU state that cannot be.
+ * a CPU state that cannot be. Every format opens here, kdump-compressed files through libptkdump.
  */
 #include "session.h"
 
 #include <string.h>
+
+#include "message.h"
+#include "ptlab/kdump.h"
 
 const char *ptl_cpu_source_name(enum pt_cpu_source source)
 {
@@ -29,6 +32,8 @@ static int session_cpu_state(struct ptl_session *s, const struct ptl_ctx_opts *o
 		if (!opts->has_cr3) {
 			if (pt_dump_format(s->dump) == PT_DUMP_ELF)
 				ptl_error("%s: ELF core has no CPU state note: give --cr3", s->path);
+			else if (pt_dump_format(s->dump) == PT_DUMP_KDUMP)
+				ptl_error("%s: kdump file has no CPU state note: give --cr3", s->path);
 			else
 				ptl_error("%s: %s image has no CPU state: give --cr3", s->path,
 					  pt_dump_format(s->dump) == PT_DUMP_LIME ? "LiME" : "raw");
@@ -116,7 +121,7 @@ int ptl_session_open(struct ptl_session *s, const char *path, const struct ptl_c
 	memset(s, 0, sizeof(*s));
 	s->path = path;
 	memset(&err, 0, sizeof(err));
-	if (pt_dump_open(path, &open_opts, &s->dump, &err) != PT_OK) {
+	if (pt_kdump_open_dump(path, &open_opts, &s->dump, &err) != PT_OK) {
 		s->dump = NULL;
 		if (err.message[0] != '\0')
 			ptl_error("%s", err.message);
@@ -140,8 +145,19 @@ out:
 	return ret;
 }
 
+void ptl_warn_read_errors(const struct pt_dump *dump)
+{
+	struct pt_error first;
+	size_t nbad = dump ? pt_dump_read_errors(dump, &first) : 0;
+
+	if (nbad > 0)
+		ptl_warn("%s (%zu unreadable page%s read as not in dump)", first.message, nbad,
+			 nbad == 1 ? "" : "s");
+}
+
 void ptl_session_close(struct ptl_session *s)
 {
+	ptl_warn_read_errors(s->dump);
 	pt_dump_close(s->dump);
 	s->dump = NULL;
 	s->mem = NULL;

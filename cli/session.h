@@ -39,7 +39,12 @@ struct ptl_session {
  * no CPU state and no --cr3, impossible CPU state naming the register).
  */
 int ptl_session_open(struct ptl_session *session, const char *path, const struct ptl_ctx_opts *opts);
-/** Close the dump. Safe on a zeroed or closed session. */
+/**
+ * Warn once (one line) when an outside reader found pages it could not read (a corrupt
+ * compressed page of a kdump file: read as not in dump), naming the first one's file offset.
+ */
+void ptl_warn_read_errors(const struct pt_dump *dump);
+/** Close the dump (after ptl_warn_read_errors). Safe on a zeroed or closed session. */
 void ptl_session_close(struct ptl_session *session);
 /** "ptlab", "qemu" or "none": where the session's CPU state came from. */
 const char *ptl_cpu_source_name(enum pt_cpu_source source);

@@ -49,6 +49,10 @@ int ptl_cmd_find_kpgd(int argc, char *argv[]);
 void ptl_usage_find_kpgd(FILE *out);
 /** `ptlab diff`: the walker against Unicorn's MMU (the oracle). */
 int ptl_cmd_diff(int argc, char *argv[]); void ptl_usage_diff(FILE *out);
+/** `ptlab convert`: write a dump as kdump-compressed (zlib, lzo, snappy, zstd) or an ELF core. */
+int ptl_cmd_convert(int argc, char *argv[]);
+/** Print convert's usage to `out`. */
+void ptl_usage_convert(FILE *out);
 /** `ptlab check`: a walker that is not ptlab's, over the conformance kit's cases. */
 int ptl_cmd_check(int argc, char *argv[]);
 void ptl_usage_check(FILE *out);

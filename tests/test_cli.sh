@@ -165,7 +165,7 @@ check_usage "maps with two dumps" "unexpected argument"
 # Every command reads its options through the one option loop (cli/options.c): --help prints its
 # usage with an example, an unknown option and an option without its value are usage errors
 # naming the command, and a stray argument is one too.
-for cmd in demo images boot translate maps find-kpgd diff; do
+for cmd in demo images boot translate maps find-kpgd diff convert; do
 	run "$PTLAB" $cmd --help
 	check_rc "ptlab $cmd --help" 0
 	case $out in
@@ -175,7 +175,7 @@ for cmd in demo images boot translate maps find-kpgd diff; do
 	run "$PTLAB" $cmd --frobnicate
 	check_usage "$cmd: unknown option" "ptlab: $cmd: unknown option '--frobnicate'" "ptlab $cmd --help"
 done
-for cmd_opt in "demo --probes" "boot --mem" "maps --alias-budget" "find-kpgd --method" "diff --seed"; do
+for cmd_opt in "demo --probes" "boot --mem" "maps --alias-budget" "find-kpgd --method" "diff --seed" "convert --to" "maps --svg"; do
 	# shellcheck disable=SC2086
 	run "$PTLAB" $cmd_opt
 	check_usage "$cmd_opt without a value" "ptlab: ${cmd_opt%% *}: option '${cmd_opt#* }' needs a value"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dump.c: open physical-memory dumps (raw images, ELF cores, LiME) and read them through a
- * struct pt_mem.
+ * struct pt_mem. Outside readers' dumps (kdump-compressed files, read by libptkdump) are wrapped
+ * in the same struct pt_dump by dump_reader.c.
  *
  * The file is mapped read-only and never copied. Opening validates every header against the
  * file size before anything is read through it, so a file whose headers lie fails with
@@ -16,9 +17,11 @@
  * References: System V ABI, "ELF Header", "Program Header", "Note Section" and the
  * extended-numbering rule (PN_XNUM: the real program-header count in section header 0's
  * sh_info); QEMU's documented dump-guest-memory layout (QEMUCPUState in a "QEMU" note);
- * LiME's range header (magic, version, inclusive start and end address, 8 reserved bytes).
+ * LiME's range header (magic, version, inclusive start and end address, 8 reserved bytes);
+ * the kdump-compressed signature "KDUMP   " and makedumpfile's flattened-stream signature
+ * "makedumpfile" (makedumpfile's IMPLEMENTATION notes), only recognised here.
  */
-#include "ptlab/dump.h"
+#include "dump_internal.h"
 #include "ptlab/le.h"
 
 #include <errno.h>
@@ -117,25 +120,15 @@ enum {
 	LIME_HDR_SIZE = 32, LIME_VERSION_OFF = 4, LIME_S_ADDR_OFF = 8, LIME_E_ADDR_OFF = 16,
 };
 
+/** Signatures of the formats libptwalk recognises but does not read. */
+static const char KDUMP_SIGNATURE[8] = { 'K', 'D', 'U', 'M', 'P', ' ', ' ', ' ' };
+static const char FLAT_SIGNATURE[12] = { 'm', 'a', 'k', 'e', 'd', 'u', 'm', 'p', 'f', 'i', 'l', 'e' };
+
 /** MAXPHYADDR assumed when the dump does not say. */
 static const uint8_t DEFAULT_MAXPHYADDR = PT_MAXPHYADDR_MAX;
 
-/* ---- The dump ------------------------------------------------------------------------- */
+/* ---- The dump (struct pt_dump: dump_internal.h) -------------------------------------- */
 
-struct pt_dump {
-	struct pt_mem mem;            /**< the reader; mem.opaque points back here */
-	char *path;
-	enum pt_dump_format format;
-	const uint8_t *map;           /**< the whole file, read-only */
-	size_t map_size;
-	unsigned machine;             /**< ELF e_machine, 0 for other formats */
-	struct pt_dump_range *ranges; /**< sorted by pa, not overlapping */
-	size_t nranges;
-	enum pt_cpu_source cpu_source;
-	struct pt_cpu_state cpu;
-	const char *vmcoreinfo;       /**< inside the mapping; not NUL-terminated */
-	size_t vmcoreinfo_len;
-};
 
 /** A segment as a header declares it, before the ranges are merged. */
 struct seg {
@@ -332,11 +325,6 @@ out:
 
 /* ---- ELF notes ------------------------------------------------------------------------ */
 
-/** What the notes of an ELF core hold (first of each kind). */
-struct notes {
-	const uint8_t *qemu;   /**< QEMUCPUState, at least QEMU_MIN_SIZE bytes */
-	const uint8_t *ptlab;  /**< PTLAB desc, at least PTLAB_V1_SIZE bytes */
-};
 
 /** True when the note name (namesz bytes, NUL included or not) is `want`. */
 static bool note_name_is(const uint8_t *name, uint32_t namesz, const char *want)
@@ -349,18 +337,20 @@ static bool note_name_is(const uint8_t *name, uint32_t namesz, const char *want)
 }
 
 /**
- * Parse the notes in [off, off + size) (inside the file). Notes use 4-byte alignment for the
- * name and the descriptor. An all-zero note header ends the list (padding some producers
- * leave). Unknown notes ("CORE" NT_PRSTATUS, "LINUX"...) are skipped.
+ * Parse the notes in `base`[0, size), which the file holds at offset `off` (for messages).
+ * Notes use 4-byte alignment for the name and the descriptor. An all-zero note header ends
+ * the list (padding some producers leave). Unknown notes ("CORE" NT_PRSTATUS, "LINUX"...)
+ * are skipped. The pointers kept in *notes and d->vmcoreinfo point into `base`.
  */
-static enum pt_status parse_notes(struct pt_dump *d, uint64_t off, uint64_t size,
-				  struct notes *notes, struct pt_error *err)
+enum pt_status dump_parse_notes(struct pt_dump *d, const uint8_t *base, uint64_t off,
+				  uint64_t size, struct notes *notes, struct pt_error *err)
 {
 	const uint64_t end = off + size;
 	uint64_t pos = off;
 
+	base -= off; /* base[pos] is the byte at file offset pos */
 	while (pos < end) {
-		const uint8_t *h = d->map + pos;
+		const uint8_t *h = base + pos;
 		uint32_t namesz, descsz, type;
 		uint64_t name_off, desc_off;
 		const uint8_t *name, *desc;
@@ -384,8 +374,8 @@ static enum pt_status parse_notes(struct pt_dump *d, uint64_t off, uint64_t size
 			return pt_error_set(err, d->path, pos,
 				    "note descriptor: n_descsz %" PRIu32 " runs past the end of the "
 				    "PT_NOTE segment at 0x%" PRIx64, descsz, end);
-		name = d->map + name_off;
-		desc = d->map + desc_off;
+		name = base + name_off;
+		desc = base + desc_off;
 
 		if (note_name_is(name, namesz, "QEMU")) {
 			if (descsz < QEMU_MIN_SIZE)
@@ -425,7 +415,7 @@ static enum pt_status parse_notes(struct pt_dump *d, uint64_t off, uint64_t size
 }
 
 /** Turn the notes found into d->cpu / d->cpu_source (PTLAB wins over QEMU). */
-static void notes_to_cpu(struct pt_dump *d, const struct notes *notes)
+void dump_notes_to_cpu(struct pt_dump *d, const struct notes *notes)
 {
 	struct pt_cpu_state *c = &d->cpu;
 
@@ -471,6 +461,24 @@ static void notes_to_cpu(struct pt_dump *d, const struct notes *notes)
 		c->cbit = 0;
 		d->cpu_source = PT_CPU_QEMU;
 	}
+}
+
+/** Append `size` bytes of notes to d->notes (what pt_dump_notes returns). */
+enum pt_status dump_keep_notes(struct pt_dump *d, const uint8_t *p, uint64_t size,
+				 struct pt_error *err)
+{
+	uint8_t *grown;
+
+	if (size > SIZE_MAX - d->notes_size)
+		return pt_error_set(err, d->path, UINT64_MAX, "notes too large");
+	grown = realloc(d->notes, d->notes_size + (size_t)size);
+	if (!grown)
+		return pt_error_set(err, d->path, UINT64_MAX, "out of memory for %" PRIu64
+				    " bytes of notes", size);
+	memcpy(grown + d->notes_size, p, (size_t)size);
+	d->notes = grown;
+	d->notes_size += (size_t)size;
+	return PT_OK;
 }
 
 /* ---- ELF cores ------------------------------------------------------------------------ */
@@ -616,7 +624,10 @@ static enum pt_status open_elf(struct pt_dump *d, struct pt_error *err)
 			goto out;
 		}
 		if (ptype == PT_NOTE) {
-			st = parse_notes(d, off, filesz, &notes, err);
+			st = dump_parse_notes(d, m + off, off, filesz, &notes, err);
+			if (st != PT_OK)
+				goto out;
+			st = dump_keep_notes(d, m + off, filesz, err);
 			if (st != PT_OK)
 				goto out;
 			continue;
@@ -636,7 +647,7 @@ static enum pt_status open_elf(struct pt_dump *d, struct pt_error *err)
 	st = build_ranges(d, segs, nsegs, true, err);
 	if (st != PT_OK)
 		goto out;
-	notes_to_cpu(d, &notes);
+	dump_notes_to_cpu(d, &notes);
 out:
 	free(segs);
 	return st;
@@ -726,20 +737,45 @@ const char *pt_dump_format_name(enum pt_dump_format format)
 		return "elf";
 	case PT_DUMP_LIME:
 		return "lime";
+	case PT_DUMP_KDUMP:
+		return "kdump";
+	case PT_DUMP_FLATTENED:
+		return "flattened";
 	}
 	return "unknown";
 }
 
-/** Detect the format from the first bytes (ELF magic, LiME magic, else raw). */
-static enum pt_dump_format detect_format(const uint8_t *m, size_t size)
+enum pt_dump_format pt_dump_detect(const void *head, size_t size)
 {
 	static const uint8_t elf_magic[4] = { 0x7f, 'E', 'L', 'F' };
+	const uint8_t *m = head;
 
 	if (size >= 4 && memcmp(m, elf_magic, 4) == 0)
 		return PT_DUMP_ELF;
 	if (size >= 4 && pt_le32(m) == LIME_MAGIC)
 		return PT_DUMP_LIME;
+	if (size >= sizeof(KDUMP_SIGNATURE) && memcmp(m, KDUMP_SIGNATURE, sizeof(KDUMP_SIGNATURE)) == 0)
+		return PT_DUMP_KDUMP;
+	if (size >= sizeof(FLAT_SIGNATURE) && memcmp(m, FLAT_SIGNATURE, sizeof(FLAT_SIGNATURE)) == 0)
+		return PT_DUMP_FLATTENED;
 	return PT_DUMP_RAW;
+}
+
+/**
+ * The formats only an outside reader opens: say which, and for makedumpfile's flattened stream
+ * the command that rebuilds the standard file (shell-quoted paths).
+ */
+static enum pt_status refuse_format(const struct pt_dump *d, struct pt_error *err)
+{
+	if (d->format == PT_DUMP_KDUMP)
+		return pt_error_set(err, d->path, 0,
+				    "a kdump-compressed dump (\"KDUMP   \"): libptwalk does not decompress "
+				    "its pages; open it with pt_kdump_open_dump (libptkdump), as the ptlab "
+				    "command does");
+	return pt_error_set(err, d->path, 0,
+			    "makedumpfile's flattened format (what QEMU's dump-guest-memory -z/-l/-s "
+			    "writes) is not read directly; rebuild the standard kdump file with: "
+			    "makedumpfile -R '%s.kdump' < '%s'", d->path, d->path);
 }
 
 enum pt_status pt_dump_open(const char *path, const struct pt_dump_open_opts *opts,
@@ -802,8 +838,12 @@ enum pt_status pt_dump_open(const char *path, const struct pt_dump_open_opts *op
 	}
 	d->map = map;
 
-	d->format = (opts && opts->force_raw) ? PT_DUMP_RAW : detect_format(d->map, d->map_size);
+	d->format = (opts && opts->force_raw) ? PT_DUMP_RAW : pt_dump_detect(d->map, d->map_size);
 	switch (d->format) {
+	case PT_DUMP_KDUMP:
+	case PT_DUMP_FLATTENED:
+		st = refuse_format(d, err);
+		break;
 	case PT_DUMP_ELF:
 		st = open_elf(d, err);
 		break;
@@ -834,7 +874,11 @@ void pt_dump_close(struct pt_dump *dump)
 		return;
 	if (dump->map)
 		munmap((void *)(uintptr_t)dump->map, dump->map_size);
+	if (dump->has_reader && dump->reader.close)
+		dump->reader.close(dump->reader.mem.opaque);
 	free(dump->ranges);
+	free(dump->notes);
+	free(dump->vmcoreinfo_copy);
 	free(dump->path);
 	free(dump);
 }
@@ -856,7 +900,7 @@ const char *pt_dump_path(const struct pt_dump *dump)
 
 unsigned pt_dump_elf_machine(const struct pt_dump *dump)
 {
-	return dump->format == PT_DUMP_ELF ? dump->machine : 0;
+	return dump->format == PT_DUMP_ELF || dump->has_reader ? dump->machine : 0;
 }
 
 const struct pt_dump_range *pt_dump_ranges(const struct pt_dump *dump, size_t *count_ret)

@@ -4,6 +4,12 @@
  * dump-guest-memory, kdump/makedumpfile vmcores; ELF32 and ELF64, EM_X86_64 and EM_386)
  * and LiME. Files are mapped (mmap), never read whole. Memory missing from a dump is
  * "not in dump", distinct from zero. Writes ELF cores in QEMU's layout plus a PTLAB note.
+ *
+ * Formats libptwalk does not decode itself (kdump-compressed files, whose pages need zlib,
+ * lzo, snappy or zstd) are read by an outside reader that hands its memory, ranges and notes
+ * to pt_dump_open_reader; the result is a struct pt_dump like any other (libptkdump,
+ * ptlab/kdump.h, does this through libkdumpfile). pt_dump_open recognises those formats by
+ * their magic and says which library opens them.
  */
 #ifndef PTLAB_DUMP_H
 #define PTLAB_DUMP_H
@@ -24,16 +30,25 @@ enum pt_dump_format {
 	PT_DUMP_RAW = 0,  /**< flat physical image starting at PA 0 */
 	PT_DUMP_ELF = 1,  /**< ELF core: PT_LOAD p_paddr = physical address */
 	PT_DUMP_LIME = 2, /**< LiME: "EMiL" range headers */
+	PT_DUMP_KDUMP = 3,     /**< kdump-compressed ("KDUMP   "): read by an outside reader (libptkdump) */
+	PT_DUMP_FLATTENED = 4, /**< makedumpfile's flattened stream: recognised, never read */
 };
-/** "raw", "elf" or "lime". */
+/** "raw", "elf", "lime", "kdump" or "flattened". */
 const char *pt_dump_format_name(enum pt_dump_format format);
+/**
+ * The format the first bytes of a file say (`len` of them at `head`): ELF, LiME, kdump
+ * ("KDUMP   "), flattened ("makedumpfile"), else raw.
+ */
+enum pt_dump_format pt_dump_detect(const void *head, size_t len);
 
 /** One contiguous physical range held by the dump. */
 struct pt_dump_range {
 	uint64_t pa;       /**< first physical address */
 	uint64_t size;     /**< bytes */
-	uint64_t file_off; /**< where the bytes start in the file */
+	uint64_t file_off; /**< where the bytes start in the file, or PT_DUMP_NO_FILE_OFF */
 };
+/** pt_dump_range.file_off of bytes not stored flat in the file (kdump-compressed pages). */
+#define PT_DUMP_NO_FILE_OFF UINT64_MAX
 
 /** Where the CPU state came from. */
 enum pt_cpu_source {
@@ -54,12 +69,58 @@ struct pt_dump_open_opts {
  * Open and validate a dump, detecting the format from its magic (ELF, LiME, else raw).
  * Headers that lie (segment past end of file, overlapping segments with different bytes,
  * absurd counts or sizes, truncated notes) fail with PT_EINVAL and err naming the file
- * and offset. opts may be NULL.
+ * and offset. A kdump-compressed file fails with PT_EINVAL saying it needs libptkdump
+ * (pt_kdump_open_dump opens every format); a flattened stream fails with the
+ * `makedumpfile -R` command that rebuilds the standard file. opts may be NULL.
  */
 enum pt_status pt_dump_open(const char *path, const struct pt_dump_open_opts *opts,
 			    struct pt_dump **dump_ret, struct pt_error *err);
-/** Unmap and free. NULL is ignored. */
+/** Unmap and free (an outside reader's close hook is called). NULL is ignored. */
 void pt_dump_close(struct pt_dump *dump);
+
+/**
+ * What an outside reader hands to pt_dump_open_reader: a dump whose bytes libptwalk does not
+ * decode itself. The struct pt_dump made from it answers every function of this header, so the
+ * walker, enumeration and the kpgd finder read it unchanged.
+ */
+struct pt_dump_reader {
+	enum pt_dump_format format;         /**< what was read (PT_DUMP_KDUMP) */
+	struct pt_mem mem;                  /**< its memory, as struct pt_mem says: bytes valid until
+					         close, NULL for bytes not in the dump (or unreadable) */
+	const struct pt_dump_range *ranges; /**< sorted, not overlapping (checked); copied */
+	size_t nranges;
+	unsigned machine;                   /**< 62 (EM_X86_64), 3 (EM_386) or 0 (unknown) */
+	const void *notes;                  /**< ELF notes as a PT_NOTE segment holds them ("QEMU",
+					         "PTLAB", "VMCOREINFO", ...), read as an ELF core's;
+					         copied; NULL when none */
+	size_t notes_size;
+	uint64_t notes_file_off;            /**< where the notes are in the file (for messages) */
+	const char *vmcoreinfo;             /**< VMCOREINFO text kept outside the notes, used when no
+					         note has one; copied; NULL when none */
+	size_t vmcoreinfo_len;
+	/** Pages found unreadable since opening (e.g. corrupt compressed data): their count, and
+	 *  the first one's message ("FILE: offset 0xN: ...") in *first_ret. NULL: never any. */
+	size_t (*read_errors)(void *opaque, struct pt_error *first_ret);
+	/** Release mem.opaque. Called exactly once: by pt_dump_close, or by pt_dump_open_reader
+	 *  when it fails. NULL: nothing to release. */
+	void (*close)(void *opaque);
+};
+
+/**
+ * Make a struct pt_dump over an outside reader's memory. The ranges, notes and VMCOREINFO are
+ * copied; the notes are parsed as an ELF core's are (CPU state from a QEMU or PTLAB note,
+ * VMCOREINFO), with errors at notes_file_off + their offset. On any result the reader belongs to
+ * the dump (closed on failure). Returns PT_OK or PT_EINVAL (err names the file and offset).
+ */
+enum pt_status pt_dump_open_reader(const char *path, const struct pt_dump_reader *reader,
+				   struct pt_dump **dump_ret, struct pt_error *err);
+/**
+ * Pages an outside reader found unreadable since opening (0 for every format libptwalk reads
+ * itself): their count, and the first one's message in *first_ret (may be NULL).
+ */
+size_t pt_dump_read_errors(const struct pt_dump *dump, struct pt_error *first_ret);
+/** The dump's ELF notes as stored (every PT_NOTE segment in file order), or NULL. */
+const void *pt_dump_notes(const struct pt_dump *dump, size_t *size_ret);
 
 /** The reader over the dump's physical memory, valid until pt_dump_close. */
 const struct pt_mem *pt_dump_mem(const struct pt_dump *dump);
@@ -67,7 +128,8 @@ const struct pt_mem *pt_dump_mem(const struct pt_dump *dump);
 enum pt_dump_format pt_dump_format(const struct pt_dump *dump);
 /** The path it was opened from. */
 const char *pt_dump_path(const struct pt_dump *dump);
-/** e_machine for ELF dumps (62 = EM_X86_64, 3 = EM_386), 0 otherwise. */
+/** e_machine for ELF dumps (62 = EM_X86_64, 3 = EM_386), the outside reader's machine for
+ *  theirs, 0 otherwise. */
 unsigned pt_dump_elf_machine(const struct pt_dump *dump);
 /** The physical ranges, sorted by address, not overlapping. */
 const struct pt_dump_range *pt_dump_ranges(const struct pt_dump *dump, size_t *count_ret);

@@ -9,6 +9,12 @@
                                             (a PA, or a fault where QEMU says unmapped)
   check.py --ptlab PTLAB ENTRY maps         maps --raw == info tlb, entry for entry (VA, frame,
                                             flags X G P D A C T U W)
+  check.py --ptlab PTLAB ENTRY kdump-FMT    the kdump-compressed copy ENTRY.kdump-FMT (matrix
+                                            `kdump` lines; lzo/snappy/zstd written here by
+                                            `ptlab convert` from the ELF core when missing): found
+                                            by its magic, and find-kpgd (with and without the
+                                            kallsyms map), translate of every sampled VA and maps
+                                            --raw give the same answers as on the ELF core
   check.py report                           the results of the last run, one line per test
 
 Exit: 0 every comparison holds, 1 a mismatch (printed with both answers and the entries), 77 the
@@ -263,6 +269,100 @@ def check_maps(ptlab, entry, truth):
             "mismatches": mism, "ptlab_seconds": round(secs, 2)}
 
 
+# ---- kdump-compressed copies ----------------------------------------------------------------------
+
+KPGD_KEYS = ("kpgd", "paging", "virt_offset", "phys_offset", "phys_base", "direct_map", "user_pgd",
+             "method", "verified", "cr3", "evidence")
+
+
+def kdump_file(ptlab, entry, fmt):
+    """ENTRY.kdump-FMT: QEMU's (made at capture) or written here from the ELF core when missing or
+    older than it. Returns (path, how it was made, mismatches)."""
+    core = rk.dump_file(entry, "core")
+    path = rk.dump_file(entry, "kdump-" + fmt)
+    if fmt in rk.KDUMP_FROM_QEMU:
+        if not os.path.exists(path):
+            return path, None, [{"what": "%s is missing: run `ci/real-kernels qemu %s`" % (path, entry)}]
+        return path, "QEMU dump-guest-memory format kdump-%s, makedumpfile -R" % fmt, []
+    if not os.path.exists(path) or os.path.getmtime(path) < os.path.getmtime(core):
+        out, code, secs = run_ptlab([ptlab, "convert", core, "--to", "kdump-" + fmt, path + ".tmp",
+                                     "--json", "--no-progress"], "convert")
+        if out is None or code != 0:
+            return path, None, [{"what": "ptlab convert --to kdump-%s failed (exit %d)" % (fmt, code)}]
+        os.replace(path + ".tmp", path)
+        print("wrote %s: %d pages (%d compressed, %d stored, %d zero), %d bytes in %.2f s"
+              % (path, out["pages"], out["compressed"], out["stored"], out["zero"], out["file_bytes"], secs))
+    return path, "ptlab convert --to kdump-%s (from the ELF core)" % fmt, []
+
+
+def same_answers(what, core_out, kd_out, mism):
+    """Append a mismatch unless both outputs exist and are equal; returns the number compared."""
+    if core_out is None or kd_out is None:
+        mism.append({"what": what, "core": core_out is not None, "kdump": kd_out is not None})
+        return 0
+    if core_out != kd_out:
+        diff = [k for k in sorted(set(core_out) | set(kd_out)) if core_out.get(k) != kd_out.get(k)]
+        mism.append({"what": what + " differs", "keys": diff,
+                     "core": {k: core_out.get(k) for k in diff[:3]},
+                     "kdump": {k: kd_out.get(k) for k in diff[:3]}})
+    return 1
+
+
+def kpgd_answers(out):
+    return None if out is None else {k: out.get(k) for k in KPGD_KEYS}
+
+
+def listing(out, keys):
+    return None if out is None else {k: out.get(k) for k in keys}
+
+
+def check_kdump(ptlab, entry, truth, kernel, fmt):
+    path, made_by, mism = kdump_file(ptlab, entry, fmt)
+    if mism:
+        return {"compared": 0, "mismatches": mism, "ptlab_seconds": 0}
+    with open(path, "rb") as f:
+        magic = f.read(8)
+    if magic != b"KDUMP   ":
+        mism.append({"what": "magic", "expected": "KDUMP   ", "found": magic.decode(errors="replace")})
+    print("%s: %s, %d bytes, magic %r" % (path, made_by, os.path.getsize(path), magic))
+    core = rk.dump_file(entry, "core")
+    kall = os.path.join(kernel["dir"], "kallsyms")
+    secs = {}
+    compared = 0
+
+    def both(what, args, pick):
+        out = []
+        for label, dump in (("core", core), ("kdump", path)):
+            res, code, t = run_ptlab([ptlab] + [dump if a == "DUMP" else a for a in args], what)
+            secs.setdefault(what, {})[label] = round(t, 2)
+            out.append(pick(res) if code in (0, 1) else None)
+        return out
+
+    c, k = both("find-kpgd", ["find-kpgd", "DUMP", "--symbols", kall, "--json", "--no-progress"], kpgd_answers)
+    compared += same_answers("find-kpgd --symbols", c, k, mism)
+    if k is not None and (norm(k["kpgd"]) != norm(truth["kpgd"]) or k["paging"] != truth["paging"]):
+        mism.append({"what": "find-kpgd on the kdump file vs QEMU", "expected": [truth["kpgd"], truth["paging"]],
+                     "kdump": [k["kpgd"], k["paging"]]})
+    c, k = both("find-kpgd-nosym", ["find-kpgd", "DUMP", "--json", "--no-progress"], kpgd_answers)
+    compared += same_answers("find-kpgd (no symbols)", c, k, mism)
+    vas = []
+    with open(rk.dump_file(entry, "samples")) as f:
+        vas = ["0x%x" % int(line.split()[0], 16) for line in f]
+    c, k = both("translate", ["translate", "DUMP"] + vas + ["--json"], lambda o: listing(o, ("results",)))
+    compared += same_answers("translate of %d sampled VAs" % len(vas), c, k, mism)
+    if c is not None and len(c["results"]) != len(vas):
+        mism.append({"what": "translate result count", "expected": len(vas), "core": len(c["results"])})
+    keys = ("ranges", "unreadable", "reserved", "aliases", "stats", "fault")
+    c, k = both("maps", ["maps", "DUMP", "--raw", "--json"], lambda o: listing(o, keys))
+    compared += same_answers("maps --raw", c, k, mism)
+    leaves = len(c["ranges"]) if c else 0
+    print("%s: find-kpgd (2 ways), translate of %d VAs, maps --raw (%d leaves): %s"
+          % (path, len(vas), leaves, "same answers as the ELF core" if not mism else "%d MISMATCH(ES)" % len(mism)))
+    return {"compared": compared, "vas": len(vas), "leaves": leaves, "made_by": made_by,
+            "kdump_bytes": os.path.getsize(path), "mismatches": mism, "seconds": secs,
+            "ptlab_seconds": round(sum(v.get("kdump", 0) for v in secs.values()), 2)}
+
+
 # ---- main -----------------------------------------------------------------------------------------
 
 def report():
@@ -281,6 +381,9 @@ def report():
         elif r["kind"] == "maps":
             d = "%d tlb entries, %d compared, %d only QEMU, %d only ptlab, %d differ" % (
                 r["qemu_entries"], r["compared"], r["only_qemu"], r["only_ptlab"], r["differ"])
+        elif r["kind"].startswith("kdump-"):
+            d = "%d answers (find-kpgd x2, translate %d VAs, maps %d leaves) vs the ELF core, %d mismatches" % (
+                r["compared"], r.get("vas", 0), r.get("leaves", 0), len(r["mismatches"]))
         else:
             d = "%s; %d mismatches%s" % (r.get("method"), len(r["mismatches"]),
                                          "".join(" [%s: want %s, got %s]" % (m["field"], m["expected"], m["ptlab"])
@@ -294,7 +397,8 @@ def main():
     if a == ["report"]:
         report()
         return
-    if len(a) != 4 or a[0] != "--ptlab" or a[3] not in ("kpgd", "kpgd-nosym", "translate", "maps"):
+    kinds = ("kpgd", "kpgd-nosym", "translate", "maps") + tuple("kdump-" + f for f in rk.KDUMP_FORMATS)
+    if len(a) != 4 or a[0] != "--ptlab" or a[3] not in kinds:
         sys.exit(__doc__)
     ptlab, entry, kind = a[1], a[2], a[3]
     b, kernel = rk.boot_by_entry(entry)
@@ -312,12 +416,15 @@ def main():
         res = check_kpgd(ptlab, entry, truth, kernel, False)
     elif kind == "translate":
         res = check_translate(ptlab, entry, truth)
-    else:
+    elif kind == "maps":
         res = check_maps(ptlab, entry, truth)
+    else:
+        res = check_kdump(ptlab, entry, truth, kernel, kind[len("kdump-"):])
     res.update({"entry": entry, "kind": kind, "ok": not res["mismatches"], "truth": tpath})
     rk.write_atomic(rk.dump_file(entry, "result-%s.json" % kind), json.dumps(res, indent=1) + "\n")
     if res["mismatches"]:
-        print("\n%d MISMATCH(ES) between ptlab and QEMU (%s):" % (len(res["mismatches"]), entry))
+        print("\n%d MISMATCH(ES) between ptlab and %s (%s):" % (
+            len(res["mismatches"]), "the ELF core" if kind.startswith("kdump-") else "QEMU", entry))
         for m in res["mismatches"][:12]:
             print("  " + json.dumps(m))
         if len(res["mismatches"]) > 12:

@@ -9,7 +9,8 @@ Cache layout (outside the source tree; nothing here is ever committed):
     busybox/ARCH/busybox       busybox-static for the initramfs of the kallsyms boot
     dumps/ENTRY.*              one QEMU boot per matrix entry: core (dump-guest-memory), log
                                (serial console), regs (info registers), tlb (info tlb),
-                               samples (VAs with QEMU's gva2gpa answers), truth.json
+                               samples (VAs with QEMU's gva2gpa answers), truth.json,
+                               kdump-FORMAT (kdump-compressed copies, matrix `kdump` lines)
     SKIPPED                    present when the archive could not be reached (the reason inside)
 """
 
@@ -26,6 +27,11 @@ MATRIX = os.path.join(HERE, "matrix.txt")
 
 START_KERNEL_MAP = 0xffffffff80000000  # x86-64 __START_KERNEL_map (the kernel image window)
 
+# kdump-compressed formats of the matrix's `kdump` lines: zlib from QEMU (dump-guest-memory -z,
+# then makedumpfile -R), the others from `ptlab convert` (Debian 12's QEMU has no lzo/snappy).
+KDUMP_FORMATS = ("zlib", "lzo", "snappy", "zstd")
+KDUMP_FROM_QEMU = ("zlib",)
+
 
 def cache_dir():
     c = os.environ.get("PTLAB_REAL_CACHE")
@@ -37,8 +43,9 @@ def cache_dir():
 
 def read_matrix(path=MATRIX):
     """Returns (kernels, boots): kernels[alias] = {alias, package, arch, dir};
-    boots = [{entry, kernel, qemu, cpu, kaslr}] in file order."""
-    kernels, boots = {}, []
+    boots = [{entry, kernel, qemu, cpu, kaslr, kdump}] in file order (kdump: the kdump-compressed
+    formats of that boot's `kdump` line, [] without one)."""
+    kernels, boots, kdumps = {}, [], {}
     with open(path) as f:
         for n, line in enumerate(f, 1):
             w = line.split("#", 1)[0].split()
@@ -50,11 +57,16 @@ def read_matrix(path=MATRIX):
             elif w[0] == "boot" and len(w) == 6 and w[5] in ("on", "off"):
                 boots.append({"entry": w[1], "kernel": w[2], "qemu": w[3], "cpu": w[4],
                               "kaslr": w[5] == "on"})
+            elif w[0] == "kdump" and len(w) >= 3 and all(f in KDUMP_FORMATS for f in w[2:]):
+                kdumps[w[1]] = w[2:]
             else:
                 sys.exit("%s:%d: cannot parse: %s" % (path, n, line.rstrip()))
     for b in boots:
         if b["kernel"] not in kernels:
             sys.exit("%s: boot %s names unknown kernel %s" % (path, b["entry"], b["kernel"]))
+        b["kdump"] = kdumps.pop(b["entry"], [])
+    if kdumps:
+        sys.exit("%s: kdump line for unknown boot %s" % (path, ", ".join(kdumps)))
     return kernels, boots
 
 
