@@ -247,9 +247,10 @@ static uint64_t count_mismatches(struct bench *b)
 
 static void usage(FILE *out)
 {
-	fputs("usage: bench-api DUMP [--vas N] [--rounds N] [--json]\n"
+	fputs("usage: bench-api DUMP [--cr3 PA] [--vas N] [--rounds N] [--json]\n"
 	      "  translate/walk/TLB/enumeration through libptwalk's public API vs a bare C walk\n"
-	      "  example: bench-api amd64-nokaslr.core --vas 2000000 --rounds 7\n",
+	      "  --cr3: the address space to measure (default: the CPU state in the dump)\n"
+	      "  example: bench-api amd64-nokaslr.core --cr3 0x2a10000 --vas 2000000 --rounds 7\n",
 	      out);
 }
 
@@ -259,13 +260,18 @@ int main(int argc, char **argv)
 	size_t nvas = 2000000;
 	int rounds = 7;
 	bool json = false;
+	bool have_cr3 = false;
+	uint64_t cr3 = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--vas") && i + 1 < argc)
 			nvas = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
 			rounds = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--json"))
+		else if (!strcmp(argv[i], "--cr3") && i + 1 < argc) {
+			have_cr3 = true;
+			cr3 = strtoull(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--json"))
 			json = true;
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
@@ -290,7 +296,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	b.mem = pt_dump_mem(b.dump);
-	if (pt_dump_cpu(b.dump, &cpu) == PT_CPU_NONE ||
+	if (pt_dump_cpu(b.dump, &cpu) == PT_CPU_NONE)
+		pt_cpu_state_default(&cpu, cr3);
+	if (have_cr3)
+		cpu.cr3 = cr3;
+	if ((!have_cr3 && pt_dump_cpu(b.dump, NULL) == PT_CPU_NONE) ||
 	    pt_context_init(&b.ctx, &cpu, b.mem, NULL, NULL) != PT_OK ||
 	    (b.ctx.mode != PT_MODE_IA32E && b.ctx.mode != PT_MODE_LA57)) {
 		fprintf(stderr, "bench-api: %s: needs a dump with a 4- or 5-level CPU state\n", path);
