@@ -221,6 +221,7 @@ void dump_chunks_build(struct pt_dump *d)
 			d->chunks[c] = d->map + r->file_off + ((c << shift) - r->pa);
 	}
 	pt_chunk_mem_init(&d->chunk_mem, d->chunks, nchunks, shift, &d->mem);
+	pt_chunk_mem_set_end(&d->chunk_mem, end ? end : UINT64_MAX);
 	/* the largest range is read without the table (one compare, no dependent load) */
 	size_t big = 0;
 	for (size_t i = 1; i < d->nranges; i++) {

@@ -43,75 +43,55 @@ static inline const uint8_t *mem_at(const struct pt_mem *mem, uint64_t pa, size_
 	return mem->ptr(mem, pa, len);
 }
 
-/**
- * A pt_chunk_mem's run and table (or a pt_flat_mem's buffer, as a run) held in locals for a loop
- * of reads (a walk, a table scan): the loop's stores into its results cannot make the compiler
- * reload them. Other readers leave it empty and every read goes to mem_at.
- */
-struct chunk_view {
-	const uint8_t *run;
-	uint64_t run_pa, run_size; /* run_size 0: no run */
-	const uint8_t *const *chunks;
-	uint64_t nchunks;          /* 0: no table */
-	uint64_t offset_mask;
-	unsigned shift;
-};
-
-static inline struct chunk_view chunk_view_of(const struct pt_mem *mem)
-{
-	struct chunk_view v = { 0 };
-	if (mem->ptr == pt_chunk_mem_ptr) {
-		const struct pt_chunk_mem *cm = (const struct pt_chunk_mem *)mem;
-		v.run = cm->run;
-		v.run_pa = cm->run_pa;
-		v.run_size = cm->run_size;
-		v.chunks = cm->chunks;
-		v.nchunks = cm->nchunks;
-		v.offset_mask = cm->offset_mask;
-		v.shift = cm->shift;
-	} else if (mem->ptr == walk_flat_ptr) {
-		const struct pt_flat_mem *flat = (const struct pt_flat_mem *)mem;
-		v.run = flat->base;
-		v.run_size = flat->size;
-	}
-	return v;
-}
-
-/** mem_at out of line: the rare read a chunk view does not answer (kept out of the loops so
- *  that their registers stay theirs). */
+/** mem_at out of line: the rare read the chunk reader's run and table do not answer (kept out
+ *  of the loops so that their registers stay theirs). */
 const uint8_t *walk_mem_at_slow(const struct pt_mem *mem, uint64_t pa, size_t len);
 
-/** mem_at through a chunk view: the run or the table inline, anything else through mem_at. */
-static inline const uint8_t *view_at(const struct chunk_view *v, const struct pt_mem *mem, uint64_t pa,
-				     size_t len)
+/** The pt_chunk_mem behind `mem`, or NULL for any other reader. */
+static inline const struct pt_chunk_mem *chunk_mem_of(const struct pt_mem *mem)
 {
-	const uint64_t run_off = pa - v->run_pa;
-	if (run_off < v->run_size && len <= v->run_size - run_off)
-		return v->run + run_off;
-	const uint64_t c = pa >> v->shift;
-	if (c < v->nchunks) {
-		const uint8_t *base = v->chunks[c];
-		const uint64_t off = pa & v->offset_mask;
-		if (base != NULL && len <= v->offset_mask + 1 - off)
-			return base + off;
+	return mem->ptr == pt_chunk_mem_ptr ? (const struct pt_chunk_mem *)mem : NULL;
+}
+
+/** mem_at with the chunk reader `cm` of `mem` (or NULL) inline: its run, then its table. */
+static inline const uint8_t *view_at(const struct pt_chunk_mem *cm, const struct pt_mem *mem,
+				     uint64_t pa, size_t len)
+{
+	if (cm) {
+		const uint64_t run_off = pa - cm->run_pa;
+		if (run_off < cm->run_size && len <= cm->run_size - run_off)
+			return cm->run + run_off;
+		const uint64_t c = pa >> cm->shift;
+		if (c < cm->nchunks) {
+			const uint8_t *base = cm->chunks[c];
+			const uint64_t off = pa & cm->offset_mask;
+			if (base != NULL && len <= cm->offset_mask + 1 - off)
+				return base + off;
+		}
+		if (pa >= cm->end)
+			return NULL;
 	}
 	return walk_mem_at_slow(mem, pa, len);
 }
 
-/** view_at for one paging-structure entry: `pa` is aligned to the entry's size, which divides the
- *  chunk size (>= 4 KiB) and the run's size (a multiple of 4 KiB, as every range of a dump is not:
- *  hence the run's check stays whole), so the entry never crosses a chunk's end. */
-static inline const uint8_t *view_entry_at(const struct chunk_view *v, const struct pt_mem *mem,
+/** view_at for one paging-structure entry: `pa` is aligned to the entry's size (4 or 8), which
+ *  divides the run's start and size (pt_chunk_mem_set_run) and the chunk size (>= 4 KiB), so the
+ *  entry never crosses the end of either. */
+static inline const uint8_t *view_entry_at(const struct pt_chunk_mem *cm, const struct pt_mem *mem,
 					   uint64_t pa, size_t esize)
 {
-	const uint64_t run_off = pa - v->run_pa;
-	if (run_off < v->run_size && esize <= v->run_size - run_off)
-		return v->run + run_off;
-	const uint64_t c = pa >> v->shift;
-	if (c < v->nchunks) {
-		const uint8_t *base = v->chunks[c];
-		if (base != NULL)
-			return base + (pa & v->offset_mask);
+	if (cm) {
+		const uint64_t run_off = pa - cm->run_pa;
+		if (run_off < cm->run_size)
+			return cm->run + run_off;
+		const uint64_t c = pa >> cm->shift;
+		if (c < cm->nchunks) {
+			const uint8_t *base = cm->chunks[c];
+			if (base != NULL)
+				return base + (pa & cm->offset_mask);
+		}
+		if (pa >= cm->end)
+			return NULL;
 	}
 	return walk_mem_at_slow(mem, pa, esize);
 }

@@ -62,20 +62,28 @@ void pt_chunk_mem_init(struct pt_chunk_mem *cm, const uint8_t *const *chunks, ui
 	cm->run = NULL;
 	cm->run_pa = 0;
 	cm->run_size = 0;
+	cm->end = UINT64_MAX;
+}
+
+void pt_chunk_mem_set_end(struct pt_chunk_mem *cm, uint64_t end)
+{
+	cm->end = end;
 }
 
 void pt_chunk_mem_set_run(struct pt_chunk_mem *cm, const uint8_t *run, uint64_t pa, uint64_t size)
 {
-	cm->run = run;
-	cm->run_pa = pa;
-	cm->run_size = run ? size : 0;
+	/* whole 8-byte words from an aligned start: an aligned entry read in the run ends in it */
+	const bool aligned = (pa & 7) == 0;
+	cm->run = aligned ? run : NULL;
+	cm->run_pa = aligned ? pa : 0;
+	cm->run_size = run && aligned ? size & ~(uint64_t)7 : 0;
 }
 
 const void *pt_chunk_mem_ptr(const struct pt_mem *mem, uint64_t pa, size_t len)
 {
 	const struct pt_chunk_mem *cm = (const struct pt_chunk_mem *)mem;
 	const uint8_t *p = chunk_at(cm, pa, len);
-	if (p)
+	if (p || pa >= cm->end || len > cm->end - pa)
 		return p;
 	return cm->fallback ? cm->fallback->ptr(cm->fallback, pa, len) : NULL;
 }
@@ -371,6 +379,8 @@ static enum pt_status fold_state(struct pt_context *ctx, const struct pt_cpu_sta
 		if (ld->may_map_page && (ctx->mode != PT_MODE_LEGACY || (flags & PT_CTX_PSE)))
 			ctx->ps_mask[l] = PTE_PS;
 		ctx->page_frame[l] = ctx->addr_mask & ~(PT_BIT(ld->va_shift) - 1);
+		if (l > 1)
+			ctx->table_step[l] = PTE_P | ctx->ps_mask[l] | ctx->rsvd[l][0];
 	}
 	return PT_OK;
 }
@@ -592,6 +602,10 @@ static inline uint32_t access_check(const struct pt_context *ctx, const struct p
 	const bool user_access = access->cpl == 3 && !access->implicit;
 	const bool write = access->kind == PT_ACCESS_WRITE;
 	const bool fetch = access->kind == PT_ACCESS_FETCH;
+	/* A supervisor read of a supervisor-mode address is always allowed: of the rules below only
+	 * SMAP and protection keys restrict supervisor reads, and both only of user-mode addresses. */
+	if (!user_access && !write && !fetch && !rights->user)
+		return 0;
 	bool denied = false;
 
 	if (user_access) {
@@ -654,7 +668,7 @@ enum pt_status pt_result_check_access(const struct pt_context *ctx, const struct
 
 #if defined(__GNUC__)
 #define WALK_INLINE static inline __attribute__((always_inline))
-#define WALK_INSTANCE static __attribute__((noinline))
+#define WALK_INSTANCE static
 #else
 #define WALK_INLINE static inline
 #define WALK_INSTANCE static
@@ -680,7 +694,7 @@ WALK_INLINE enum pt_status walk_levels(const struct pt_context *ctx, const struc
 	const bool pae = !shape.levels && ctx->mode == PT_MODE_PAE;
 	const bool legacy = !shape.levels && ctx->mode == PT_MODE_LEGACY;
 	const uint64_t cbit_mask = ctx->cbit_mask;
-	const struct chunk_view view = chunk_view_of(mem);
+	const struct pt_chunk_mem *cm = chunk_mem_of(mem);
 
 	if (shape.levels) {
 		/* 3.3.7.1: bits 63:width-1 all equal */
@@ -709,7 +723,7 @@ WALK_INLINE enum pt_status walk_levels(const struct pt_context *ctx, const struc
 		if (pae_pdpte) {
 			raw = ctx->pdpte[index]; /* loaded at CR3 load (4.4.1), not re-read */
 		} else {
-			const uint8_t *p = view_entry_at(&view, mem, entry_pa, esize);
+			const uint8_t *p = view_entry_at(cm, mem, entry_pa, esize);
 			if (!p) {
 				r->nentries = (uint8_t)n;
 				r->table_pa = table;
@@ -725,6 +739,13 @@ WALK_INLINE enum pt_status walk_levels(const struct pt_context *ctx, const struc
 		}
 		struct pt_entry_info e;
 		e.value = raw & ~cbit_mask;
+		if (level > 1 && !pae_pdpte && (e.value & ctx->table_step[level]) == PTE_P) {
+			/* the common step, as decode_present decides it: present, PS clear (or
+			 * ignored), no reserved bit: a table at value & addr_mask */
+			fold_rights(false, e.value, &and_bits, &or_bits);
+			table = e.value & ctx->addr_mask;
+			continue;
+		}
 		if (!(e.value & PTE_P)) {
 			r->nentries = (uint8_t)n;
 			set_fault(r, PT_VEC_PF, 0, (uint8_t)level, entry_pa, raw);
@@ -744,7 +765,7 @@ WALK_INLINE enum pt_status walk_levels(const struct pt_context *ctx, const struc
 			r->page_size = page_size;
 			r->level = (uint8_t)level;
 			r->pa = e.frame | (va & (page_size - 1));
-			r->pa_in_dump = view_at(&view, mem, r->pa, 1) != NULL;
+			r->pa_in_dump = view_at(cm, mem, r->pa, 1) != NULL;
 			return PT_OK;
 		}
 		table = e.frame;

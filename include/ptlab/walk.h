@@ -173,14 +173,20 @@ struct pt_chunk_mem {
 	 *  run_size) is at `run` (a dump's largest range: RAM below 4 GiB, or all of it). */
 	const uint8_t *run;
 	uint64_t run_pa, run_size;
+	/** Nothing at or above this address is in the dump: reads there answer NULL at once
+	 *  (UINT64_MAX after pt_chunk_mem_init; pt_chunk_mem_set_end lowers it). */
+	uint64_t end;
 };
 /** Make `cm` read through `chunks` (nchunks of 2^shift bytes, shift 12..63) and `fallback`,
  *  with no run (pt_chunk_mem_set_run adds one). */
 void pt_chunk_mem_init(struct pt_chunk_mem *cm, const uint8_t *const *chunks, uint64_t nchunks,
 		       unsigned shift, const struct pt_mem *fallback);
 /** Read [pa, pa + size) at `run` before looking at the table (the bytes must be what the
- *  table and the fallback hold there). */
+ *  table and the fallback hold there). A run must start at a multiple of 8 (else none is set);
+ *  its size is rounded down to whole 8-byte words. */
 void pt_chunk_mem_set_run(struct pt_chunk_mem *cm, const uint8_t *run, uint64_t pa, uint64_t size);
+/** Say that no byte at or above `end` is in the memory (the fallback is not asked there). */
+void pt_chunk_mem_set_end(struct pt_chunk_mem *cm, uint64_t end);
 /** The ptr callback of every pt_chunk_mem: the table, else the fallback reader. */
 const void *pt_chunk_mem_ptr(const struct pt_mem *mem, uint64_t pa, size_t len);
 
@@ -297,6 +303,8 @@ struct pt_context {
 	uint64_t ps_mask[6];    /**< PTE_PS at the levels where PS = 1 maps a page (SDM 4.3-4.5:
 				     PDE, 4-level PDPTE; 32-bit paging only with CR4.PSE), else 0 */
 	uint64_t page_frame[6]; /**< frame bits of a page mapped at each level (PAE-style formats) */
+	uint64_t table_step[6]; /**< P | ps_mask | rsvd[level][0]: an entry whose bits under this mask
+				     are exactly P references a table and has no reserved bit set */
 };
 
 /** Result status of the walker's entry points. */
