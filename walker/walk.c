@@ -831,6 +831,11 @@ WALK_INSTANCE enum pt_status lean_ia32e(const struct pt_context *ctx, const stru
 {
 	return translate_shape(ctx, mem, va, access, r, (struct walk_shape){ .levels = 4, .record = false });
 }
+WALK_INSTANCE enum pt_status lean_desc(const struct pt_context *ctx, const struct pt_mem *mem,
+				uint64_t va, const struct pt_access *access, struct pt_result *r)
+{
+	return translate_shape(ctx, mem, va, access, r, (struct walk_shape){ .levels = 0, .record = false });
+}
 WALK_INSTANCE enum pt_status lean_la57(const struct pt_context *ctx, const struct pt_mem *mem,
 				uint64_t va, const struct pt_access *access, struct pt_result *r)
 {
@@ -880,13 +885,23 @@ enum pt_status pt_translate(const struct pt_context *ctx, const struct pt_mem *m
 enum pt_status pt_translate_lean(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
 				 const struct pt_access *access, struct pt_result *r)
 {
-	enum pt_status st = PT_FAULT;
-	if (ctx->mode == PT_MODE_IA32E)
+	enum pt_status st;
+	switch (ctx->mode) {
+	case PT_MODE_IA32E:
 		st = lean_ia32e(ctx, mem, va, access, r);
-	else if (ctx->mode == PT_MODE_LA57)
+		break;
+	case PT_MODE_LA57:
 		st = lean_la57(ctx, mem, va, access, r);
+		break;
+	case PT_MODE_LEGACY:
+	case PT_MODE_PAE:
+		st = lean_desc(ctx, mem, va, access, r);
+		break;
+	default:
+		return translate_off(mem, va, r);
+	}
 	if (st == PT_OK)
 		return st;
-	/* a fault, a missing table, or a mode without a lean instantiation: the detailed walk */
+	/* a fault or a missing table: the detailed walk gives the record with it */
 	return translate_detailed(ctx, mem, va, access, r);
 }
