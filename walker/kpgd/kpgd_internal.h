@@ -139,6 +139,10 @@ struct kpgd_finder {
 	uint64_t budget;
 	uint64_t range_budget;   /**< ranges enumerated without symbols, over all candidates */
 	bool budget_logged;
+	/* walks and enumerated ranges left under the inputs' max_work (UINT64_MAX: unbounded); through
+	 * a pointer so that the walks of a const finder count too */
+	uint64_t *work_left;
+	uint64_t work_store;
 	/* the last search for a banner by content near a PA */
 	bool near_valid, near_found;
 	uint64_t near_pa, near_hit;
@@ -189,6 +193,9 @@ void kpgd_fact_table_shape(struct kpgd_work *w, const struct kpgd_finder *f, con
 
 /* ---- tables.c -------------------------------------------------------------------------------- */
 
+/** Spend `units` of the work budget (a walk, an enumerated range, a table read: one each); false
+ *  when it was already spent. */
+bool kpgd_spend(const struct kpgd_finder *f, uint64_t units);
 /** `len` bytes of the dump at `pa`, or NULL when they are not all in it. */
 const uint8_t *kpgd_bytes(const struct kpgd_finder *f, uint64_t pa, size_t len);
 /** Is `frame` inside the dump, possibly after removing one SME C-bit? The C-bit position used
