@@ -8,6 +8,7 @@
 #ifndef PTLAB_WALKER_MEM_INLINE_H
 #define PTLAB_WALKER_MEM_INLINE_H
 
+#include "ptlab/le.h"
 #include "ptlab/walk.h"
 
 /** The ptr callback of a pt_flat_mem (walk.c). */
@@ -74,26 +75,56 @@ static inline const uint8_t *view_at(const struct pt_chunk_mem *cm, const struct
 	return walk_mem_at_slow(mem, pa, len);
 }
 
-/** view_at for one paging-structure entry: `pa` is aligned to the entry's size (4 or 8), which
- *  divides the run's start and size (pt_chunk_mem_set_run) and the chunk size (>= 4 KiB), so the
- *  entry never crosses the end of either. */
-static inline const uint8_t *view_entry_at(const struct pt_chunk_mem *cm, const struct pt_mem *mem,
-					   uint64_t pa, size_t esize)
+/** Whether the byte at `pa` is in the dump (mem_at(mem, pa, 1) != NULL), the run and table
+ *  of `cm` (or NULL) inline. */
+static inline bool view_has_byte(const struct pt_chunk_mem *cm, const struct pt_mem *mem, uint64_t pa)
 {
 	if (cm) {
-		const uint64_t run_off = pa - cm->run_pa;
-		if (run_off < cm->run_size)
-			return cm->run + run_off;
+		if (pa - cm->run_pa < cm->run_size)
+			return true;
 		const uint64_t c = pa >> cm->shift;
-		if (c < cm->nchunks) {
-			const uint8_t *base = cm->chunks[c];
-			if (base != NULL)
-				return base + (pa & cm->offset_mask);
+		if (c < cm->nchunks && cm->chunks[c] != NULL)
+			return true;
+		if (pa >= cm->end)
+			return false;
+	}
+	return walk_mem_at_slow(mem, pa, 1) != NULL;
+}
+
+#if defined(__GNUC__)
+#define WALK_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define WALK_LIKELY(x) (x)
+#endif
+
+/** Read the paging-structure entry of `esize` bytes (4 or 8) at `pa` into *raw; false when it is
+ *  not in the dump. `pa` is aligned to the entry's size, which divides the run's start and size
+ *  (pt_chunk_mem_set_run) and the chunk size (>= 4 KiB), so the entry never crosses the end of
+ *  either. */
+static inline bool view_entry_read(const struct pt_chunk_mem *cm, const struct pt_mem *mem,
+				   uint64_t pa, size_t esize, uint64_t *raw)
+{
+	const uint8_t *p;
+	if (WALK_LIKELY(cm != NULL)) {
+		const uint64_t run_off = pa - cm->run_pa;
+		if (WALK_LIKELY(run_off < cm->run_size)) {
+			p = cm->run + run_off;
+			goto load;
+		}
+		const uint64_t c = pa >> cm->shift;
+		if (c < cm->nchunks && cm->chunks[c] != NULL) {
+			p = cm->chunks[c] + (pa & cm->offset_mask);
+			goto load;
 		}
 		if (pa >= cm->end)
-			return NULL;
+			return false;
 	}
-	return walk_mem_at_slow(mem, pa, esize);
+	p = walk_mem_at_slow(mem, pa, esize);
+	if (!p)
+		return false;
+load:
+	*raw = esize == 8 ? pt_le64(p) : pt_le32(p);
+	return true;
 }
 
 #endif

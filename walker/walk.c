@@ -722,14 +722,10 @@ WALK_INLINE enum pt_status walk_levels(const struct pt_context *ctx, const struc
 
 		if (pae_pdpte) {
 			raw = ctx->pdpte[index]; /* loaded at CR3 load (4.4.1), not re-read */
-		} else {
-			const uint8_t *p = view_entry_at(cm, mem, entry_pa, esize);
-			if (!p) {
-				r->nentries = (uint8_t)n;
-				r->table_pa = table;
-				return PT_NOT_IN_DUMP;
-			}
-			raw = entry_load(p, esize);
+		} else if (!view_entry_read(cm, mem, entry_pa, esize, &raw)) {
+			r->nentries = (uint8_t)n;
+			r->table_pa = table;
+			return PT_NOT_IN_DUMP;
 		}
 		if (shape.record) {
 			r->entry[n].level = (uint8_t)level;
@@ -765,7 +761,7 @@ WALK_INLINE enum pt_status walk_levels(const struct pt_context *ctx, const struc
 			r->page_size = page_size;
 			r->level = (uint8_t)level;
 			r->pa = e.frame | (va & (page_size - 1));
-			r->pa_in_dump = view_at(cm, mem, r->pa, 1) != NULL;
+			r->pa_in_dump = view_has_byte(cm, mem, r->pa);
 			return PT_OK;
 		}
 		table = e.frame;
