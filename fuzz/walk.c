@@ -7,7 +7,8 @@
  * previous one points to; the PA inside the leaf's frame; page size from the leaf's level; R/W,
  * U/S and XD combined across levels; no allowed access that 4.6 forbids; #PF error-code bits
  * that match the access. pt_walk agrees with pt_translate, and the cached translation
- * (pt_tlb_translate, asked twice: miss then hit) equals the uncached one. Each distinct VA is
+ * (pt_tlb_translate, asked twice: miss then hit) equals the uncached one, and so does the fast
+ * path (pt_translate_lean: the same answer without the per-level record). Each distinct VA is
  * walked once (pt_walk does not depend on the access) and translated for every access asked for.
  */
 #include <stdlib.h>
@@ -38,6 +39,9 @@ static void one(const struct pt_context *ctx, const struct fz_mem *m, uint64_t v
 
 	const enum pt_status st = pt_translate(ctx, &m->mem, va, a, &r);
 	fz_check_result(ctx, va, a, st, &r);
+	/* the fast path: pt_translate_lean answers as pt_translate does */
+	const enum pt_status sl = pt_translate_lean(ctx, &m->mem, va, a, &rt);
+	fz_check_same("pt_translate_lean vs pt_translate", va, st, &r, sl, &rt);
 	if (st == PT_OK && (sw != PT_OK || rw->pa != r.pa))
 		fz_fail("pt_translate translated 0x%llx but pt_walk did not agree",
 			(unsigned long long)va);
