@@ -22,6 +22,7 @@ void kit_case_free(struct kit_case *kc)
 		free(kc->owned_tags[i]);
 	free(kc->probes);
 	free(kc->intents);
+	free(kc->decoys);
 	free(kc);
 }
 
@@ -70,12 +71,15 @@ bool kit_case_finish(struct kit_case *kc, bool data_pages)
 	}
 	kc->nprobes = kept;
 	kc->pub.nprobes = kept;
-	/* A tagged page at every expected PA, so data answers can be checked. Walks already
-	 * computed read only pages that exist, so adding pages changes none of them. */
+	/* A tagged page at every expected PA, so data answers can be checked, and at every decoy
+	 * (where a peer bug reads). Walks already computed read only pages that exist, so adding
+	 * pages changes none of them. */
 	for (size_t i = 0; data_pages && i < kept; i++) {
 		if (kc->probes[i].expect.kind == PTK_EXPECT_PA)
 			kit_pages_data(&kc->pages, kc->probes[i].expect.pa);
 	}
+	for (size_t i = 0; data_pages && i < kc->ndecoys; i++)
+		kit_pages_data(&kc->pages, kc->decoys[i]);
 	return kept > 0;
 }
 
