@@ -215,21 +215,6 @@ void kb_decoy(struct kit_builder *b, uint64_t pa)
 	kc->decoys[kc->ndecoys++] = pa & ~(PT_PAGE_4K - 1);
 }
 
-void kb_decoy_table(struct kit_builder *b, uint64_t va, unsigned level, uint64_t bits)
-{
-	const uint64_t table = next_table(b, kb_get(b, kb_entry(b, va, level)));
-	const uint8_t *src;
-	uint8_t *copy;
-
-	if ((table | bits) == table)
-		return;
-	if (kit_pages_find(&b->kc->pages, table | bits))
-		die(b, "decoy table over a page in use");
-	src = kit_pages_find(&b->kc->pages, table);
-	copy = kit_pages_table(&b->kc->pages, table | bits);
-	memcpy(copy, src, PT_PAGE_4K);
-}
-
 void kb_probe_mapping(struct kit_builder *b, uint64_t va, uint64_t pa, uint64_t size,
 		      unsigned count, uint32_t access)
 {

@@ -5,9 +5,9 @@
  * large page's frame, XD without NXE), maxphyaddr (36..52, frames and tables at the top of the
  * physical space), cr3-flags (PWT/PCD, PCID, the 32-byte PAE PDPT; 4.5, 4.10.1, 4.4.1),
  * large-page-pat (bit 12 of a 2 MiB / 4 MiB / 1 GiB entry is PAT, not an address bit), sme-cbit
- * (AMD's C-bit in CR3 and every entry is no address bit). Every probe states its answer; where
- * the CPU faults on a reserved bit, the dump also holds what a walker that ignores the bit reads
- * (kb_decoy), so a walker answering with bytes cannot pass by reading outside the dump.
+ * (AMD's C-bit in CR3 and every entry is no address bit). Every probe states its answer. Where
+ * the CPU faults on a reserved bit, kit_case_finish puts into the dump what walkers that ignore
+ * the bit read, so a walker answering with bytes cannot pass by reading outside the dump.
  */
 #include "kit_internal.h"
 
@@ -26,35 +26,6 @@ struct rsvd_row {
 	uint64_t pa_delta;  /**< W_OK: the address bits `set` adds to the PA */
 };
 
-/** Address bits 51:12 of an 8-byte entry (what a walker that masks frames with 51:12 takes). */
-static const uint64_t BITS_51_12 = (PT_BIT(52) - 1) & ~UINT64_C(0xfff);
-
-/**
- * Where walkers that ignore the reserved bits `r->set` of the entry for va read the word at
- * va + off, made decoys: the page with the bits dropped (frames masked to M-1:12 or to the page
- * size); with address bits 51:12 (32-bit paging: 20:13 as PA 39:32, PSE-36) kept in a leaf's
- * frame; a table entry's bits kept (the table copied there, once, with off 0); a PS bit in a
- * PML4E / PML5E taken as a 512 GiB / 256 TiB page.
- */
-static void rsvd_decoys(struct kit_builder *b, const struct rsvd_row *r, uint64_t va, uint64_t pa,
-			uint64_t off)
-{
-	const uint64_t addr = b->mode == PT_MODE_LEGACY ? ((r->set >> 13) & 0xff) << 32
-							: r->set & BITS_51_12;
-
-	kb_decoy(b, pa + off);
-	if (r->level == r->leaf) {
-		kb_decoy(b, (pa | addr) + off);
-		return;
-	}
-	if (off == 0)
-		kb_decoy_table(b, va, r->level, addr);
-	if ((r->set & PTE_PS) && r->level >= 4) {
-		const uint64_t size = PT_BIT(b->desc->level[r->level].va_shift);
-		const uint64_t frame = kb_get(b, kb_entry(b, va, r->level)) & BITS_51_12 & ~(size - 1);
-		kb_decoy(b, frame | ((va + off) & (size - 1)));
-	}
-}
 
 static void rsvd_rows(struct kit_builder *b, const struct rsvd_row *rows, size_t n)
 {
@@ -78,8 +49,6 @@ static void rsvd_rows(struct kit_builder *b, const struct rsvd_row *rows, size_t
 			else
 				in = ki_pa(pa + r->pa_delta + off, size);
 			kb_probe(b, va + off, KA_R, in);
-			if (r->want == W_RSVD)
-				rsvd_decoys(b, r, va, pa, off);
 		}
 	}
 }
@@ -247,16 +216,7 @@ static struct kit_case *build_maxphyaddr(const struct kit_case_def *def, const c
 			kb_probe(&b, 0x0000500000000000 + 0x7f8 * j, KA_R, ki_pf(RSVD));
 			kb_probe(&b, 0x0000600000000000 + 0xff8 * j, KA_R, ki_pf(RSVD));
 		}
-		/* Where walkers that ignore bit M read: the frame without it, with it (a copy of
-		 * the page table there for the table entry). */
-		kb_decoy(&b, 0x5000000);
-		kb_decoy(&b, 0x5000000 | PT_BIT(m));
-		kb_decoy(&b, 0x6000000);
-		kb_decoy_table(&b, 0x0000500000000000, 2, PT_BIT(m));
-		for (unsigned j = 0; j < 3; j++) {
-			kb_decoy(&b, 0x7000000 + 0xff8 * j);
-			kb_decoy(&b, (0x7000000 | PT_BIT(51)) + 0xff8 * j);
-		}
+
 	}
 	return kb_finish(&b);
 }

@@ -189,16 +189,13 @@ void kb_abort(struct kit_builder *b);
 /*
  * Decoys: what a walker with a bug reads must be in the dump too. A walker that answers with the
  * bytes it read (drgn's Program.read) turns a read outside the dump into a fault; where the CPU
- * faults, that is the right answer, and the bug would go unseen. So the cases that catch a bug
- * state where the bug reads, and the dump holds a tagged page there (naming the wrong PA) or a
- * copy of the table the bug walks through.
+ * faults, that is the right answer, and the bug would go unseen. So the dump holds a tagged page
+ * where the bug reads (naming the wrong PA), and copies of the tables it walks through.
  */
-/** A tagged data page at the page of `pa` (added by kb_finish; a page already there stays). */
+/** A decoy: a tagged data page at the page of `pa` (added by kb_finish; a page already there
+ *  stays). Where walkers that ignore reserved bits or PDPTE registers read, kit_case_finish
+ *  works out itself (lenient walks of libptwalk); cases state the other bugs' reads with this. */
 void kb_decoy(struct kit_builder *b, uint64_t pa);
-/** A copy of the table the entry for va at `level` points to, at that table's PA | `bits`: where
- *  a walker that takes reserved bits for address bits reads it (call it once the table is
- *  complete). Bits the table's PA already has, or none: nothing. */
-void kb_decoy_table(struct kit_builder *b, uint64_t va, unsigned level, uint64_t bits);
 
 /** Stated answers. */
 static inline struct kit_intent ki_pa(uint64_t pa, uint64_t page_size)
