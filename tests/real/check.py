@@ -283,6 +283,9 @@ def kdump_file(ptlab, entry, fmt):
     if fmt in rk.KDUMP_FROM_QEMU:
         if not os.path.exists(path):
             return path, None, [{"what": "%s is missing: run `ci/real-kernels qemu %s`" % (path, entry)}]
+        if os.path.getmtime(path) < os.path.getmtime(core):
+            return path, None, [{"what": "%s is older than %s (another boot's): run `ci/real-kernels qemu %s`"
+                                 % (path, core, entry)}]
         return path, "QEMU dump-guest-memory format kdump-%s, makedumpfile -R" % fmt, []
     if not os.path.exists(path) or os.path.getmtime(path) < os.path.getmtime(core):
         out, code, secs = run_ptlab([ptlab, "convert", core, "--to", "kdump-" + fmt, path + ".tmp",
