@@ -78,7 +78,7 @@ static void lenient_walk(struct kit_case *kc, const struct pt_context *lenient, 
 	for (;;) {
 		struct pt_result r;
 		const enum pt_status st = pt_walk(lenient, &o.mem, va, &r);
-		const uint64_t from = r.table_pa & frame_mask & ~(PT_PAGE_4K - 1);
+		uint64_t from;
 
 		if (st == PT_OK) {
 			for (unsigned k = 0; k < o.n; k++)
@@ -86,9 +86,11 @@ static void lenient_walk(struct kit_case *kc, const struct pt_context *lenient, 
 				       kit_pages_find(&kc->pages, o.from[k]), PT_PAGE_4K);
 			kit_pages_data(&kc->pages, r.pa);
 		}
-		if (st != PT_NOT_IN_DUMP || !frame_mask || o.n == sizeof(o.to) / sizeof(o.to[0]) ||
-		    from >> 12 == r.table_pa >> 12 || !kit_pages_find(&kc->pages, from))
+		if (st != PT_NOT_IN_DUMP || !frame_mask || o.n == sizeof(o.to) / sizeof(o.to[0]))
 			return;
+		from = r.table_pa & frame_mask & ~(PT_PAGE_4K - 1);
+		if (from >> 12 == r.table_pa >> 12 || !kit_pages_find(&kc->pages, from))
+			return; /* the table is missing under the case's own mask too */
 		o.to[o.n] = r.table_pa & ~(PT_PAGE_4K - 1);
 		o.from[o.n++] = from;
 	}
@@ -106,6 +108,7 @@ static void ps_page_decoy(struct kit_case *kc, const struct pt_context *ctx, uin
 	if (pt_walk(ctx, kc->pub.mem, va, &r) != PT_FAULT || r.fault.level < 4 ||
 	    !(r.fault.entry & PTE_PS) || !ctx->desc || ctx->desc->entry_size != 8)
 		return;
+	/* The entry's bits 51:12 (such a walker checks no MAXPHYADDR either), aligned to the size. */
 	size = PT_BIT(ctx->desc->level[r.fault.level].va_shift);
 	kit_pages_data(&kc->pages, (r.fault.entry & ~ctx->cbit_mask & (PT_BIT(52) - 1) & ~(size - 1)) |
 					   (va & (size - 1)));

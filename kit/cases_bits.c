@@ -26,7 +26,6 @@ struct rsvd_row {
 	uint64_t pa_delta;  /**< W_OK: the address bits `set` adds to the PA */
 };
 
-
 static void rsvd_rows(struct kit_builder *b, const struct rsvd_row *rows, size_t n)
 {
 	kb_tag(b, "reserved-bits");
@@ -216,7 +215,6 @@ static struct kit_case *build_maxphyaddr(const struct kit_case_def *def, const c
 			kb_probe(&b, 0x0000500000000000 + 0x7f8 * j, KA_R, ki_pf(RSVD));
 			kb_probe(&b, 0x0000600000000000 + 0xff8 * j, KA_R, ki_pf(RSVD));
 		}
-
 	}
 	return kb_finish(&b);
 }

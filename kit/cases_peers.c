@@ -6,9 +6,9 @@
  * and holds some honest mappings too, so a walker is caught on the bug and not on everything.
  * Every probe states its answer, and where the bug reads instead (kb_decoy, or kit_case_finish
  * for the bugs it works out itself: reserved bits, PDPTEs from memory, PA 0 of a non-present
- * PDPTE): the dump holds a tagged page there, so a walker that answers with the
- * bytes it read is caught like one that answers with a PA, never excused by a read outside the
- * dump that it reports as a fault.
+ * PDPTE): the dump holds a tagged page there, so a walker that answers with the bytes it read
+ * is caught like one that answers with a PA, never excused by a read outside the dump that it
+ * reports as a fault.
  */
 #include "kit_internal.h"
 
@@ -130,7 +130,7 @@ static struct kit_case *build_legacy_cr3(const struct kit_case_def *def, const c
 		const uint64_t va = (0xc0000000 + (uint64_t)i * 0x1c00000) & ~(size - 1);
 		const uint64_t pa = 0x4000000 + (uint64_t)i * 0x1000000;
 		kb_map(&b, va, pa, level, KIT_LEAF_FLAGS);
-		/* The decoy directory below maps va to 0x9000000 + ... */
+		/* Where the bug reads: the decoy directory below maps va 0x5000000 higher. */
 		kb_probe_mapping_bug(&b, va, pa, size, 3, KA_R, pa + 0x5000000);
 	}
 	/* The decoy: a directory at PA 0 with its tables just above it. */
@@ -163,7 +163,7 @@ static struct kit_case *build_legacy_4m(const struct kit_case_def *def, const ch
 		const uint64_t pa = pse36 ? ((uint64_t)(i + 1) << 32 | (uint64_t)i << 22) & (PT_BIT(40) - 1)
 					  : (uint64_t)(i * 7 + 2) * PT_PAGE_4M;
 		kb_map(&b, va, pa, 2, KIT_LEAF_FLAGS);
-		/* No PSE-36: PA bits 39:32 lost; PA = VA: the VA. */
+		/* Where the bug reads: without PSE-36, the PA less bits 39:32; with PA = VA, the VA. */
 		kb_probe_mapping_bug(&b, va, pa, PT_PAGE_4M, 4, KA_R,
 				     pse36 ? pa & UINT64_C(0xffffffff) : va);
 	}
