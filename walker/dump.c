@@ -246,8 +246,7 @@ static int seg_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/** Index of the range in out[0..n) that holds `pa`, or n when none does. */
-static size_t range_find(const struct pt_dump_range *out, size_t n, uint64_t pa)
+size_t dump_range_find(const struct pt_dump_range *out, size_t n, uint64_t pa)
 {
 	size_t lo = 0, hi = n;
 
@@ -273,7 +272,7 @@ static enum pt_status overlap_check(const struct pt_dump *d, const struct pt_dum
 				    struct pt_error *err)
 {
 	uint64_t a = s->pa;
-	size_t i = range_find(out, n, a);
+	size_t i = dump_range_find(out, n, a);
 
 	while (a < ov_end) {
 		const struct pt_dump_range *r = &out[i];
@@ -883,6 +882,9 @@ enum pt_status pt_dump_open(const char *path, const struct pt_dump_open_opts *op
 		goto out;
 	}
 	d->map = map;
+	d->fd = fd; /* kept for pt_dump_data_extent (SEEK_DATA); pt_dump_close closes it */
+	d->has_fd = true;
+	fd = -1;
 
 	d->format = (opts && opts->force_raw) ? PT_DUMP_RAW : pt_dump_detect(d->map, d->map_size);
 	switch (d->format) {
@@ -921,6 +923,8 @@ void pt_dump_close(struct pt_dump *dump)
 		return;
 	if (dump->map)
 		munmap((void *)(uintptr_t)dump->map, dump->map_size);
+	if (dump->has_fd)
+		close(dump->fd);
 	if (dump->has_reader && dump->reader.close)
 		dump->reader.close(dump->reader.mem.opaque);
 	free(dump->ranges);

@@ -277,13 +277,9 @@ static void brute_without_syms(struct kpgd_finder *f, const struct kpgd_screen *
 void kpgd_strategy_brute(struct kpgd_finder *f, const struct kpgd_layout *Ls, size_t nl)
 {
 	struct kpgd_screen s64 = { 0 }, s32 = { 0 };
-	s64.pages = calloc(MAX_SCREENED, sizeof(uint64_t));
-	s32.pages = calloc(MAX_SCREENED, sizeof(uint64_t));
-	if (!s64.pages || !s32.pages) {
-		f->oom = true;
-		goto out;
-	}
 	kpgd_run_screen(f, &s64, &s32);
+	if (f->oom)
+		goto out;
 	kpgd_log(f, "brute-force: screened 0x%" PRIx64 " bytes in %.3f s: %" PRIu64 " 64-bit and %" PRIu64
 		 " 32-bit table shapes%s", f->res->bytes_scanned, f->res->scan_seconds, s64.total, s32.total,
 		 s64.full || s32.full ? " (only the first 4096 of each kept)" : "");

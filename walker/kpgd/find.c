@@ -156,6 +156,7 @@ enum pt_status pt_kpgd_find(const struct pt_kpgd_inputs *in, struct pt_kpgd_resu
 	res->candidates = f.cands;
 	res->ncandidates = f.ncands;
 	free(f.banners);
+	kpgd_content_deinit(&f.content);
 	if (f.oom) {
 		pt_kpgd_result_deinit(res);
 		return pt_error_set(err, "find-kpgd", UINT64_MAX, "out of memory");
