@@ -96,45 +96,44 @@ static int parse_timeout(const char *arg, double *ret)
 		return ptl_usage_error(cmd_name, "--timeout '%s' is not a number of seconds in (0, 3600]",
 				       arg);
 	*ret = t;
-	return -1;
+	return PTL_CONTINUE;
 }
 
+static int own_option(void *state, int opt, const char *arg)
+{
+	struct check_args *a = state;
+
+	switch (opt) {
+	case OPT_ADAPTER: a->adapter = arg; break;
+	case OPT_EXEC: a->exec = arg; break;
+	case OPT_CAPS: a->caps = arg; break;
+	case OPT_TAGS: a->check.select.tags = arg; break;
+	case OPT_VECTORS: a->check.select.vectors_dir = arg; break;
+	case OPT_REAL: a->check.select.real_dir = arg; break;
+	case OPT_NO_REAL: a->check.select.real_dir = ""; break;
+	case OPT_KEEP: a->check.keep_dir = arg; break;
+	case OPT_TIMEOUT: return parse_timeout(arg, &a->timeout);
+	}
+	return PTL_CONTINUE;
+}
+
+/* Parse argv; returns PTL_CONTINUE to go on, else an exit status (help printed or usage error). */
 static int parse_args(int argc, char *argv[], struct check_args *a)
 {
-	int opt, r;
+	const struct ptl_option_spec spec = { cmd_name, long_options, ":h", &a->common, own_option, a };
+	int ret = ptl_parse_options(&spec, argc, argv);
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		if (ptl_ctx_option(cmd_name, &a->common, opt, optarg) > 0)
-			continue;
-		switch (opt) {
-		case OPT_ADAPTER: a->adapter = optarg; break;
-		case OPT_EXEC: a->exec = optarg; break;
-		case OPT_CAPS: a->caps = optarg; break;
-		case OPT_TAGS: a->check.select.tags = optarg; break;
-		case OPT_VECTORS: a->check.select.vectors_dir = optarg; break;
-		case OPT_REAL: a->check.select.real_dir = optarg; break;
-		case OPT_NO_REAL: a->check.select.real_dir = ""; break;
-		case OPT_KEEP: a->check.keep_dir = optarg; break;
-		case OPT_TIMEOUT:
-			if ((r = parse_timeout(optarg, &a->timeout)) >= 0)
-				return r;
-			break;
-		default:
-			return ptl_getopt_error(cmd_name, opt, argv);
-		}
-	}
-	if (a->common.help) {
-		ptl_usage_check(stdout);
-		return PTL_EXIT_OK;
-	}
-	if (optind < argc)
-		return ptl_usage_error(cmd_name, "unexpected argument '%s'", argv[optind]);
+	if (ret != PTL_CONTINUE)
+		return ret;
+	if (a->common.help)
+		return ptl_print_usage(ptl_usage_check);
+	if ((ret = ptl_no_operands(cmd_name, argc, argv)) != PTL_CONTINUE)
+		return ret;
 	if (!a->adapter == !a->exec)
 		return ptl_usage_error(cmd_name, "give exactly one of --adapter WALKER.so and --exec 'CMD'");
 	if (a->caps && !a->exec)
 		return ptl_usage_error(cmd_name, "--caps is for --exec walkers (an adapter declares its caps)");
-	return -1;
+	return PTL_CONTINUE;
 }
 
 static void progress(void *user, uint64_t done, uint64_t total)
@@ -268,7 +267,7 @@ int ptl_cmd_check(int argc, char *argv[])
 	int ret;
 
 	memset(&a, 0, sizeof(a));
-	if ((ret = parse_args(argc, argv, &a)) >= 0)
+	if ((ret = parse_args(argc, argv, &a)) != PTL_CONTINUE)
 		return ret;
 	wopts.timeout = a.timeout;
 	if (a.caps) {

@@ -44,29 +44,25 @@ void ptl_usage_vectors(FILE *out)
 	      out);
 }
 
-int ptl_cmd_vectors(int argc, char *argv[])
+static int own_option(void *state, int opt, const char *arg)
 {
-	struct ptl_ctx_opts common;
-	struct ptk_select sel = { .builtin_only = true };
-	struct ptk_export_stats stats;
-	struct pt_error err;
-	const char *dir;
-	int opt;
+	struct ptk_select *sel = state;
 
-	memset(&common, 0, sizeof(common));
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		if (ptl_ctx_option(cmd_name, &common, opt, optarg) > 0)
-			continue;
-		if (opt == OPT_TAGS)
-			sel.tags = optarg;
-		else
-			return ptl_getopt_error(cmd_name, opt, argv);
-	}
-	if (common.help) {
-		ptl_usage_vectors(stdout);
-		return PTL_EXIT_OK;
-	}
+	if (opt == OPT_TAGS)
+		sel->tags = arg;
+	return PTL_CONTINUE;
+}
+
+/* Parse argv; returns PTL_CONTINUE to go on (argv[optind + 1] is DIR), else an exit status. */
+static int parse_args(int argc, char *argv[], struct ptl_ctx_opts *common, struct ptk_select *sel)
+{
+	const struct ptl_option_spec spec = { cmd_name, long_options, ":h", common, own_option, sel };
+	int ret = ptl_parse_options(&spec, argc, argv);
+
+	if (ret != PTL_CONTINUE)
+		return ret;
+	if (common->help)
+		return ptl_print_usage(ptl_usage_vectors);
 	if (optind >= argc)
 		return ptl_usage_error(cmd_name, "missing 'export DIR'");
 	if (strcmp(argv[optind], "export") != 0)
@@ -74,6 +70,21 @@ int ptl_cmd_vectors(int argc, char *argv[])
 	if (argc - optind != 2)
 		return ptl_usage_error(cmd_name, argc - optind < 2 ? "missing DIR"
 								  : "unexpected argument after DIR");
+	return PTL_CONTINUE;
+}
+
+int ptl_cmd_vectors(int argc, char *argv[])
+{
+	struct ptl_ctx_opts common;
+	struct ptk_select sel = { .builtin_only = true };
+	struct ptk_export_stats stats;
+	struct pt_error err;
+	const char *dir;
+	int ret;
+
+	memset(&common, 0, sizeof(common));
+	if ((ret = parse_args(argc, argv, &common, &sel)) != PTL_CONTINUE)
+		return ret;
 	dir = argv[optind + 1];
 	if (ptk_vectors_export(dir, &sel, &stats, &err) != PT_OK) {
 		ptl_error("%s", err.message);

@@ -4,6 +4,10 @@
 #   lib/lib<lib>.so.MAJOR[.MINOR.PATCH], lib<lib>.so, lib<lib>.a   each ptlab_library()
 #   lib/pkgconfig/<lib>.pc
 #   lib/cmake/ptlab/                  ptlabConfig.cmake, ptlabConfigVersion.cmake, ptlabTargets*.cmake
+#   share/doc/ptlab/conformance.md    the conformance kit's guide (`ptlab check` is in bin/ptlab)
+#   share/doc/ptlab/examples/walkers/ its example walkers, as sources a user copies: minimal.c and
+#                                     addrxlat.c (adapters: cc -shared -fPIC -I/usr/include ...),
+#                                     drgn_walker.py (an exec walker over python3-drgn)
 include_guard(GLOBAL)
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
@@ -21,6 +25,11 @@ install(TARGETS ${ptlab_install_targets} EXPORT ptlabTargets
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ptlab DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h")
 install(DIRECTORY ${PROJECT_BINARY_DIR}/include/ptlab DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/docs/conformance.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/examples/walkers/minimal.c ${PROJECT_SOURCE_DIR}/examples/walkers/addrxlat.c
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/walkers)
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/examples/walkers/drgn_walker.py
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/walkers)
 foreach(lib IN LISTS ptlab_libraries)
   install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/${lib}.pc
           DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -198,8 +198,31 @@ void kb_probe(struct kit_builder *b, uint64_t va, uint32_t access, struct kit_in
 	kc->intents[kc->nprobes - 1] = intent;
 }
 
+void kb_decoy(struct kit_builder *b, uint64_t pa)
+{
+	struct kit_case *kc = b->kc;
+
+	if (!b->tag_on)
+		return; /* no probe of this tag: nothing to catch */
+	if (kc->ndecoys == kc->decoy_cap) {
+		size_t cap = kc->decoy_cap ? 2 * kc->decoy_cap : 32;
+		uint64_t *decoys = realloc(kc->decoys, cap * sizeof(*decoys));
+		if (!decoys)
+			die(b, "out of memory");
+		kc->decoys = decoys;
+		kc->decoy_cap = cap;
+	}
+	kc->decoys[kc->ndecoys++] = pa & ~(PT_PAGE_4K - 1);
+}
+
 void kb_probe_mapping(struct kit_builder *b, uint64_t va, uint64_t pa, uint64_t size,
 		      unsigned count, uint32_t access)
+{
+	kb_probe_mapping_bug(b, va, pa, size, count, access, pa);
+}
+
+void kb_probe_mapping_bug(struct kit_builder *b, uint64_t va, uint64_t pa, uint64_t size,
+			  unsigned count, uint32_t access, uint64_t bug_pa)
 {
 	const uint64_t pages = size / PT_PAGE_4K;
 	const uint64_t inner[2] = { (pages > 2 ? 1 + kit_below(&b->rng, pages - 2) : 0) * PT_PAGE_4K,
@@ -214,6 +237,8 @@ void kb_probe_mapping(struct kit_builder *b, uint64_t va, uint64_t pa, uint64_t 
 		else
 			off = inner[k & 1] + 8 * kit_below(&b->rng, PT_PAGE_4K / 8);
 		kb_probe(b, va + off, access, ki_pa(pa + off, size));
+		if (bug_pa != pa)
+			kb_decoy(b, bug_pa + off);
 	}
 }
 

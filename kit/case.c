@@ -22,6 +22,7 @@ void kit_case_free(struct kit_case *kc)
 		free(kc->owned_tags[i]);
 	free(kc->probes);
 	free(kc->intents);
+	free(kc->decoys);
 	free(kc);
 }
 
@@ -39,6 +40,120 @@ struct kit_case *kit_case_new(const char *name)
 	kc->pub.mem = &kc->pages.mem;
 	kc->pub.format = PT_DUMP_ELF;
 	return kc;
+}
+
+/** The case's memory with tables copied where a walker that keeps extra bits in a table's
+ *  address reads it: page to[k] reads as page from[k] (a trial: nothing is written). */
+struct copy_overlay {
+	struct pt_mem mem;   /**< first member */
+	const struct pt_mem *base;
+	uint64_t to[5], from[5];
+	unsigned n;
+};
+
+static const void *overlay_ptr(const struct pt_mem *mem, uint64_t pa, size_t len)
+{
+	const struct copy_overlay *o = (const struct copy_overlay *)mem;
+
+	for (unsigned k = 0; k < o->n; k++) {
+		if (pa >> 12 == o->to[k] >> 12)
+			return o->base->ptr(o->base, o->from[k] | (pa & (PT_PAGE_4K - 1)), len);
+	}
+	return o->base->ptr(o->base, pa, len);
+}
+
+/**
+ * One walk of a walker that ignores what `lenient` leaves out; the page it ends on gets a decoy
+ * (a tagged page, unless a page is there already). With `frame_mask` (the case's own: the bits
+ * the bug kept dropped), a table it reads that is not in the dump, but is there at its address
+ * under that mask, is taken as copied there; if the walk then ends on a page, the copies are
+ * made. A walk that ends in a fault leaves the dump as it was. (Only for probes where the CPU
+ * faults: a copy must never let a bug reach the right PA of a probe that translates.)
+ */
+static void lenient_walk(struct kit_case *kc, const struct pt_context *lenient, uint64_t frame_mask,
+			 uint64_t va)
+{
+	struct copy_overlay o = { .mem = { .ptr = overlay_ptr }, .base = kc->pub.mem };
+
+	for (;;) {
+		struct pt_result r;
+		const enum pt_status st = pt_walk(lenient, &o.mem, va, &r);
+		uint64_t from;
+
+		if (st == PT_OK) {
+			for (unsigned k = 0; k < o.n; k++)
+				memcpy(kit_pages_table(&kc->pages, o.to[k]),
+				       kit_pages_find(&kc->pages, o.from[k]), PT_PAGE_4K);
+			kit_pages_data(&kc->pages, r.pa);
+		}
+		if (st != PT_NOT_IN_DUMP || !frame_mask || o.n == sizeof(o.to) / sizeof(o.to[0]))
+			return;
+		from = r.table_pa & frame_mask & ~(PT_PAGE_4K - 1);
+		if (from >> 12 == r.table_pa >> 12 || !kit_pages_find(&kc->pages, from))
+			return; /* the table is missing under the case's own mask too */
+		o.to[o.n] = r.table_pa & ~(PT_PAGE_4K - 1);
+		o.from[o.n++] = from;
+	}
+}
+
+/**
+ * A PS bit in a PML4E / PML5E, reserved there (Tables 4-14, 4-15), taken as a 512 GiB / 256 TiB
+ * page (Volatility's old bug, drgn): where that reads va, if the walk faults on such an entry.
+ */
+static void ps_page_decoy(struct kit_case *kc, const struct pt_context *ctx, uint64_t va)
+{
+	struct pt_result r;
+	uint64_t size;
+
+	if (pt_walk(ctx, kc->pub.mem, va, &r) != PT_FAULT || r.fault.level < 4 ||
+	    !(r.fault.entry & PTE_PS) || !ctx->desc || ctx->desc->entry_size != 8)
+		return;
+	/* The entry's bits 51:12 (such a walker checks no MAXPHYADDR either), aligned to the size. */
+	size = PT_BIT(ctx->desc->level[r.fault.level].va_shift);
+	kit_pages_data(&kc->pages, (r.fault.entry & ~ctx->cbit_mask & (PT_BIT(52) - 1) & ~(size - 1)) |
+					   (va & (size - 1)));
+}
+
+/**
+ * Decoys where the walkers of ../shared/notes/peers.md read when they ignore what the CPU
+ * checks, computed by libptwalk itself under lenient contexts: no reserved bits with frames
+ * M-1:12 (libaddrxlat); no reserved bits with MAXPHYADDR taken as 52, frames 51:12 (LibVMI,
+ * drgn); PAE PDPTEs read from memory, not the registers (Unicorn, libaddrxlat); and a PS bit in a
+ * PML4E/PML5E taken as a page, PA 0 for a non-present PAE PDPTE (LibVMI). So a walker that
+ * answers with the bytes it read finds data where the CPU faults or where the right PA is, as one
+ * answering with a PA gives that PA, and is caught the same way. Cases state the other bugs'
+ * decoys (kb_decoy).
+ */
+static void lenient_decoys(struct kit_case *kc, const struct pt_context *ctx)
+{
+	struct pt_cpu_state wide = kc->pub.state;
+	struct pt_context narrow = *ctx, no_m, memory_pdpt;
+	bool m_ok, memory_pdpt_ok = false;
+
+	wide.maxphyaddr = 52;
+	m_ok = pt_context_init(&no_m, &wide, kc->pub.mem, NULL, NULL) == PT_OK;
+	if (kc->pub.state.has_pdpte_regs) {
+		wide = kc->pub.state;
+		wide.has_pdpte_regs = false;
+		memory_pdpt_ok = pt_context_init(&memory_pdpt, &wide, kc->pub.mem, NULL, NULL) == PT_OK;
+	}
+	if (ctx->mode == PT_MODE_PAE)
+		kit_pages_data(&kc->pages, 0);
+	memset(narrow.rsvd, 0, sizeof(narrow.rsvd));
+	memset(no_m.rsvd, 0, sizeof(no_m.rsvd));
+	for (size_t i = 0; i < kc->nprobes; i++) {
+		const struct ptk_expect *x = &kc->probes[i].expect;
+		const uint64_t va = kc->probes[i].va;
+		if (x->kind == PTK_EXPECT_PF && (x->pf_error & PF_ERR_RSVD)) {
+			lenient_walk(kc, &narrow, ctx->addr_mask, va);
+			if (m_ok)
+				lenient_walk(kc, &no_m, ctx->addr_mask, va);
+			ps_page_decoy(kc, ctx, va);
+		}
+		/* This misreading changes every walk, not only those with reserved bits. */
+		if (memory_pdpt_ok)
+			lenient_walk(kc, &memory_pdpt, 0, va);
+	}
 }
 
 bool kit_case_finish(struct kit_case *kc, bool data_pages)
@@ -70,12 +185,17 @@ bool kit_case_finish(struct kit_case *kc, bool data_pages)
 	}
 	kc->nprobes = kept;
 	kc->pub.nprobes = kept;
-	/* A tagged page at every expected PA, so data answers can be checked. Walks already
-	 * computed read only pages that exist, so adding pages changes none of them. */
+	/* A tagged page at every expected PA, so data answers can be checked, and at every decoy
+	 * (where a peer bug reads). Walks already computed read only pages that exist, so adding
+	 * pages (data or copied tables) changes none of them. */
 	for (size_t i = 0; data_pages && i < kept; i++) {
 		if (kc->probes[i].expect.kind == PTK_EXPECT_PA)
 			kit_pages_data(&kc->pages, kc->probes[i].expect.pa);
 	}
+	for (size_t i = 0; data_pages && i < kc->ndecoys; i++)
+		kit_pages_data(&kc->pages, kc->decoys[i]);
+	if (data_pages)
+		lenient_decoys(kc, &ctx);
 	return kept > 0;
 }
 

@@ -5,7 +5,9 @@
  * large page's frame, XD without NXE), maxphyaddr (36..52, frames and tables at the top of the
  * physical space), cr3-flags (PWT/PCD, PCID, the 32-byte PAE PDPT; 4.5, 4.10.1, 4.4.1),
  * large-page-pat (bit 12 of a 2 MiB / 4 MiB / 1 GiB entry is PAT, not an address bit), sme-cbit
- * (AMD's C-bit in CR3 and every entry is no address bit). Every probe states its answer.
+ * (AMD's C-bit in CR3 and every entry is no address bit). Every probe states its answer. Where
+ * the CPU faults on a reserved bit, kit_case_finish puts into the dump what walkers that ignore
+ * the bit read, so a walker answering with bytes cannot pass by reading outside the dump.
  */
 #include "kit_internal.h"
 

@@ -4,7 +4,11 @@
  * QEMU/Unicorn showed (../shared/notes/peers.md). Each case is built so that the wrong reading
  * gives an answer different from the right one (a different PA, or a PA where the CPU faults),
  * and holds some honest mappings too, so a walker is caught on the bug and not on everything.
- * Every probe states its answer.
+ * Every probe states its answer, and where the bug reads instead (kb_decoy, or kit_case_finish
+ * for the bugs it works out itself: reserved bits, PDPTEs from memory, PA 0 of a non-present
+ * PDPTE): the dump holds a tagged page there, so a walker that answers with the bytes it read
+ * is caught like one that answers with a PA, never excused by a read outside the dump that it
+ * reports as a fault.
  */
 #include "kit_internal.h"
 
@@ -62,7 +66,8 @@ static struct kit_case *build_frame_bits(const struct kit_case_def *def, const c
 		kb_probe(&b, (bad & ~(size - 1)) + 0x88, KA_R, ki_pf(RSVD));
 		kb_probe(&b, (bad & ~(size - 1)) + size - 8, KA_R, ki_pf(RSVD));
 	}
-	/* A table pointer with bit 44 set. */
+	/* A table pointer with bit 44 set. (Where the bug reads, for these reserved bits, the kit
+	 * works out itself: kit_case_finish's lenient walks.) */
 	kb_map(&b, 0x0000300000000000, 0x1000000, 1, KIT_LEAF_FLAGS);
 	kb_or(&b, 0x0000300000000000, 2, PT_BIT(44));
 	kb_probe(&b, 0x0000300000000000, KA_R, ki_pf(RSVD));
@@ -84,7 +89,7 @@ static struct kit_case *build_pae_truncated(const struct kit_case_def *def, cons
 		const uint64_t pa = ((uint64_t)(i + 1) << 32 | (uint64_t)(i * 0x1234567)) & ~(size - 1) &
 				    (PT_BIT(40) - 1);
 		kb_map(&b, va, pa, level, KIT_LEAF_FLAGS);
-		kb_probe_mapping(&b, va, pa, size, 4, KA_R);
+		kb_probe_mapping_bug(&b, va, pa, size, 4, KA_R, pa & UINT64_C(0xffffffff));
 	}
 	return kb_finish(&b);
 }
@@ -125,7 +130,8 @@ static struct kit_case *build_legacy_cr3(const struct kit_case_def *def, const c
 		const uint64_t va = (0xc0000000 + (uint64_t)i * 0x1c00000) & ~(size - 1);
 		const uint64_t pa = 0x4000000 + (uint64_t)i * 0x1000000;
 		kb_map(&b, va, pa, level, KIT_LEAF_FLAGS);
-		kb_probe_mapping(&b, va, pa, size, 3, KA_R);
+		/* Where the bug reads: the decoy directory below maps va 0x5000000 higher. */
+		kb_probe_mapping_bug(&b, va, pa, size, 3, KA_R, pa + 0x5000000);
 	}
 	/* The decoy: a directory at PA 0 with its tables just above it. */
 	real_root = b.root;
@@ -157,7 +163,9 @@ static struct kit_case *build_legacy_4m(const struct kit_case_def *def, const ch
 		const uint64_t pa = pse36 ? ((uint64_t)(i + 1) << 32 | (uint64_t)i << 22) & (PT_BIT(40) - 1)
 					  : (uint64_t)(i * 7 + 2) * PT_PAGE_4M;
 		kb_map(&b, va, pa, 2, KIT_LEAF_FLAGS);
-		kb_probe_mapping(&b, va, pa, PT_PAGE_4M, 4, KA_R);
+		/* Where the bug reads: without PSE-36, the PA less bits 39:32; with PA = VA, the VA. */
+		kb_probe_mapping_bug(&b, va, pa, PT_PAGE_4M, 4, KA_R,
+				     pse36 ? pa & UINT64_C(0xffffffff) : va);
 	}
 	return kb_finish(&b);
 }
@@ -225,7 +233,7 @@ static struct kit_case *build_pat(const struct kit_case_def *def, const char *gl
 					: UINT64_C(0xffffc90000000000) + i * (PT_BIT(39) + PT_BIT(30));
 		const uint64_t pa = (uint64_t)(i + 1) * PT_PAGE_1G + (level == 2 ? 5 * PT_PAGE_2M : 0);
 		kb_map(&b, va & ~(size - 1), pa, level, KIT_LEAF_FLAGS | PTE_PAT_LARGE);
-		kb_probe_mapping(&b, va & ~(size - 1), pa, size, 4, KA_R);
+		kb_probe_mapping_bug(&b, va & ~(size - 1), pa, size, 4, KA_R, pa | PTE_PAT_LARGE);
 	}
 	return kb_finish(&b);
 }
@@ -281,6 +289,7 @@ static struct kit_case *build_rights_ignored(const struct kit_case_def *def, con
 		kb_probe(&b, va + 0x10 * i + 8, KA_U | KA_C,
 			 (rows[i % 5].flags & PTE_US) ? ki_pa(pa + 0x10 * i + 8, PT_PAGE_4K)
 						      : ki_pf(PF_ERR_P | PF_ERR_U));
+		kb_decoy(&b, pa); /* the page, when the rights are not checked */
 	}
 	return kb_finish(&b);
 }
@@ -304,6 +313,7 @@ static struct kit_case *build_direct_map(const struct kit_case_def *def, const c
 	for (unsigned i = 0; i < 12; i++) {
 		const uint64_t va = page_offset + 0x10000000 + i * 0x203000;
 		const uint64_t pa = 0x40000000 - (uint64_t)(i + 1) * 0x7000;
+		kb_decoy(&b, va - page_offset); /* what the arithmetic reads */
 		if (i % 3 == 0) {
 			kb_probe(&b, va, KA_R, ki_pf(0));
 			continue;
@@ -315,6 +325,7 @@ static struct kit_case *build_direct_map(const struct kit_case_def *def, const c
 		const uint64_t va = UINT64_C(0xffffff0000000000) + i * 0x10000;
 		kb_map(&b, va, 0x3000000, 1, KIT_LEAF_FLAGS);
 		kb_probe(&b, va + 8 * i, KA_R, ki_pa(0x3000000 + 8 * i, PT_PAGE_4K));
+		kb_decoy(&b, va + 8 * i - page_offset);
 	}
 	return kb_finish(&b);
 }

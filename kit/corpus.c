@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "kit_internal.h"
 
@@ -30,8 +31,11 @@ struct where {
 
 static bool bad(const struct where *w, const char *key, const char *what)
 {
-	pt_error_set(w->err, w->corpus->file, PT_ERROR_NO_OFFSET, "%s%s%s: %s", w->path,
-		     key && w->path[0] ? "." : "", key ? key : "", what);
+	if (!w->path[0] && !key)
+		pt_error_set(w->err, w->corpus->file, PT_ERROR_NO_OFFSET, "the top level: %s", what);
+	else
+		pt_error_set(w->err, w->corpus->file, PT_ERROR_NO_OFFSET, "%s%s%s: %s", w->path,
+			     key && w->path[0] ? "." : "", key ? key : "", what);
 	return false;
 }
 
@@ -195,7 +199,7 @@ static bool parse_case(const struct kit_corpus *corpus, size_t i, struct kit_cas
 	const json_t *j = json_array_get(corpus->cases, i), *probes;
 	struct where w = { .corpus = corpus, .err = err };
 	struct pt_cpu_state s;
-	const char *name, *dump;
+	const char *name, *dump, *format;
 	size_t k;
 	json_t *pj;
 
@@ -206,6 +210,10 @@ static bool parse_case(const struct kit_corpus *corpus, size_t i, struct kit_cas
 		return false;
 	if (!*dump || dump[0] == '/' || strstr(dump, ".."))
 		return bad(&w, "dump", "not a file name inside the corpus directory");
+	if (!get_str(&w, j, "format", &format))
+		return false;
+	if (strcmp(format, "elf") != 0)
+		return bad(&w, "format", "not \"elf\" (the dumps of ptlab-vectors/1 are ELF cores)");
 	probes = json_object_get(j, "probes");
 	if (!json_is_array(probes))
 		return bad(&w, "probes", "not an array");
@@ -237,6 +245,7 @@ enum pt_status kit_corpus_open(const char *dir, const char *globs, struct kit_co
 {
 	struct kit_corpus *c = calloc(1, sizeof(*c));
 	json_error_t jerr;
+	struct stat st;
 	const char *format;
 	uint32_t paging;
 
@@ -251,6 +260,10 @@ enum pt_status kit_corpus_open(const char *dir, const char *globs, struct kit_co
 	}
 	snprintf(c->dir, sizeof(c->dir), "%s", dir);
 	snprintf(c->file, sizeof(c->file), "%s/manifest.json", dir);
+	if (stat(c->file, &st) == 0 && S_ISDIR(st.st_mode)) {
+		pt_error_set(err, c->file, PT_ERROR_NO_OFFSET, "a directory, not the manifest file");
+		goto fail;
+	}
 	c->root = json_load_file(c->file, JSON_REJECT_DUPLICATES, &jerr);
 	if (!c->root) {
 		FILE *f = fopen(c->file, "r");
@@ -310,6 +323,11 @@ struct kit_case *kit_corpus_case(struct kit_corpus *c, size_t index, struct pt_e
 	}
 	if (pt_dump_open(kc->dump_path, NULL, &kc->dump, err) != PT_OK)
 		goto fail;
+	if (pt_dump_format(kc->dump) != PT_DUMP_ELF) {
+		pt_error_set(err, kc->dump_path, 0, "not an ELF core (no ELF header), as %s says it is",
+			     c->file);
+		goto fail;
+	}
 	kc->pub.mem = pt_dump_mem(kc->dump);
 	kc->pub.format = pt_dump_format(kc->dump);
 	kc->pub.dump = kc->dump_path;

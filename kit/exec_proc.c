@@ -185,6 +185,11 @@ static void exit_text(struct kit_proc *x, char *buf, size_t len)
 	if (WIFSIGNALED(status))
 		snprintf(buf, len, "the walker was killed by %s",
 			 kit_signal_name(WTERMSIG(status), sig, sizeof(sig)));
+	else if (WIFEXITED(status) && (WEXITSTATUS(status) == 127 || WEXITSTATUS(status) == 126))
+		/* POSIX sh: 127 command not found, 126 found but not executable. */
+		snprintf(buf, len, "the command was %s (status %d)",
+			 WEXITSTATUS(status) == 127 ? "not found" : "not executable",
+			 WEXITSTATUS(status));
 	else
 		snprintf(buf, len, "the walker exited (status %d)",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);

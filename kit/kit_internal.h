@@ -85,6 +85,8 @@ struct kit_case {
 	size_t nprobes, cap;
 	uint64_t root_vaddr;             /**< IA-32e built cases: SYMBOL(swapper_pg_dir) */
 	size_t dropped;                  /**< probes left out (their walk needs memory not in the dump) */
+	uint64_t *decoys;                /**< built cases: PAs that get a tagged page (kb_decoy) */
+	size_t ndecoys, decoy_cap;
 };
 
 /** A new empty built case over sparse pages (aborts when out of memory). */
@@ -92,7 +94,8 @@ struct kit_case *kit_case_new(const char *name);
 /**
  * Compute every probe's expected answer with libptwalk over the case's memory (dropping derived
  * probes whose walk needs memory the case lacks; a stated one that does is a bug: abort) and,
- * with `data_pages`, put a tagged page at every expected PA. False when no probe is left.
+ * with `data_pages`, put a tagged page at every expected PA and every decoy. False when no probe
+ * is left.
  */
 bool kit_case_finish(struct kit_case *kc, bool data_pages);
 /** Free a case. NULL is ignored. */
@@ -183,6 +186,17 @@ void kb_slot(const struct kit_builder *b, unsigned k, uint64_t *va, uint64_t *pa
 /** Abandon a case being built. */
 void kb_abort(struct kit_builder *b);
 
+/*
+ * Decoys: what a walker with a bug reads must be in the dump too. A walker that answers with the
+ * bytes it read (drgn's Program.read) turns a read outside the dump into a fault; where the CPU
+ * faults, that is the right answer, and the bug would go unseen. So the dump holds a tagged page
+ * where the bug reads (naming the wrong PA), and copies of the tables it walks through.
+ */
+/** A decoy: a tagged data page at the page of `pa` (added by kb_finish; a page already there
+ *  stays). Where walkers that ignore reserved bits or PDPTE registers read, kit_case_finish
+ *  works out itself (lenient walks of libptwalk); cases state the other bugs' reads with this. */
+void kb_decoy(struct kit_builder *b, uint64_t pa);
+
 /** Stated answers. */
 static inline struct kit_intent ki_pa(uint64_t pa, uint64_t page_size)
 {
@@ -207,6 +221,10 @@ static inline struct kit_intent ki_derive(void)
  */
 void kb_probe_mapping(struct kit_builder *b, uint64_t va, uint64_t pa, uint64_t size,
 		      unsigned count, uint32_t access);
+/** kb_probe_mapping where a peer bug maps va to `bug_pa` instead: a decoy at bug_pa + offset of
+ *  each probe (none when bug_pa == pa). */
+void kb_probe_mapping_bug(struct kit_builder *b, uint64_t va, uint64_t pa, uint64_t size,
+			  unsigned count, uint32_t access, uint64_t bug_pa);
 
 /* ---- The catalogue -------------------------------------------------------------------------- */
 

@@ -135,6 +135,37 @@ check_err usage-caps "ptlab: check: --caps: unknown capability at 'frobnicate' (
 run "$PTLAB" check --adapter "$PTWALK" --tags 'no-such-tag*' "${keep[@]}"
 check_rc usage-tags 2
 check_err usage-tags "ptlab: check: no case has a probe of the tags 'no-such-tag*' (see 'ptlab check --help')"
+# Both commands read their options through the one option loop (cli/options.c).
+for cmd in check vectors; do
+	run "$PTLAB" $cmd --help --json
+	check_rc "$cmd-help" 0
+	check_out "$cmd-help" "Usage: ptlab $cmd"
+	check_out "$cmd-help" "Examples:"
+	run "$PTLAB" $cmd --frobnicate
+	check_rc "$cmd-unknown" 2
+	check_err "$cmd-unknown" "ptlab: $cmd: unknown option '--frobnicate' (see 'ptlab $cmd --help')"
+	run "$PTLAB" $cmd --tags
+	check_rc "$cmd-no-value" 2
+	check_err "$cmd-no-value" "ptlab: $cmd: option '--tags' needs a value (see 'ptlab $cmd --help')"
+done
+run "$PTLAB" check --adapter "$PTWALK" extra
+check_rc usage-extra 2
+check_err usage-extra "ptlab: check: unexpected argument 'extra' (see 'ptlab check --help')"
+run "$PTLAB" check --adapter "$PTWALK" --timeout 0
+check_rc usage-timeout 2
+check_err usage-timeout "ptlab: check: --timeout '0' is not a number of seconds in (0, 3600] (see 'ptlab check --help')"
+run "$PTLAB" check --adapter "$PTWALK" --caps rights
+check_rc usage-caps-adapter 2
+check_err usage-caps-adapter "ptlab: check: --caps is for --exec walkers (an adapter declares its caps) (see 'ptlab check --help')"
+run "$PTLAB" vectors
+check_rc vectors-usage-none 2
+check_err vectors-usage-none "ptlab: vectors: missing 'export DIR' (see 'ptlab vectors --help')"
+run "$PTLAB" vectors import "$WORK/x"
+check_rc vectors-usage-sub 2
+check_err vectors-usage-sub "ptlab: vectors: unknown subcommand 'import' (export) (see 'ptlab vectors --help')"
+run "$PTLAB" vectors export
+check_rc vectors-usage-dir 2
+check_err vectors-usage-dir "ptlab: vectors: missing DIR (see 'ptlab vectors --help')"
 
 # ---- exec walkers -------------------------------------------------------------------------------
 run "$PTLAB" check --exec "$HONEST" --json "${keep[@]}"
@@ -157,6 +188,12 @@ check_out exec-data-off "  got       data 0xda7a012346600008 (the tag of PA 0x12
 run "$PTLAB" check --exec "exit 3" "${keep[@]}"
 check_rc exec-exit 2
 check_err exec-exit "ptlab: exit 3: the walker cannot be started: the walker exited (status 3); no stderr (before answering the open of its first 3 cases)"
+run "$PTLAB" check --exec "no-such-walker --x" "${keep[@]}"
+check_rc exec-not-found 2
+check_err exec-not-found "ptlab: no-such-walker --x: the walker cannot be started: the command was not found (status 127); stderr: sh: 1: no-such-walker: not found (before answering the open of its first 3 cases)"
+run "$PTLAB" check --exec "" "${keep[@]}"
+check_rc exec-empty 2
+check_err exec-empty "ptlab: --exec: empty command"
 
 run "$PTLAB" check --exec "echo hello; cat >/dev/null" --tags canonical "${keep[@]}"
 check_rc exec-garbage 1
@@ -180,6 +217,14 @@ check_rc export2 0
 check_json export2 "r['cases'] >= 8 and r['probes'] > 1000"
 if diff -r "$WORK/v1" "$WORK/v2" >/dev/null; then ok; else bad "two exports differ"; fi
 if cmp -s "$WORK/v1/manifest.json" "$WORK/v2/manifest.json"; then ok; else bad "manifests differ"; fi
+# Every built-in case, twice (in another directory, from another working directory): the same bytes.
+run "$PTLAB" vectors export "$WORK/full1"
+check_rc export-full1 0
+mkdir -p "$WORK/sub"
+(cd / && "$PTLAB" vectors export "$WORK/sub/full2" >/dev/null) || bad "export-full2: exit $?"
+if diff -r "$WORK/full1" "$WORK/sub/full2" >/dev/null; then ok; else bad "two full exports differ"; fi
+if [ "$(ls "$WORK/full1" | wc -l)" -gt 100 ]; then ok; else bad "full export: $(ls "$WORK/full1" | wc -l) files"; fi
+rm -rf "$WORK/full1" "$WORK/sub"
 run "$PY" -c "import json,sys; m=json.load(open(sys.argv[1])); assert m['format']=='ptlab-vectors/1'; print(len(m['cases']))" "$WORK/v1/manifest.json"
 check_rc manifest-json 0
 
@@ -207,6 +252,30 @@ check_err vectors-format "ptlab: $WORK/bad/manifest.json: format \"ptlab-vectors
 run "$PTLAB" check --adapter "$PTWALK" --vectors "$WORK/nowhere"
 check_rc vectors-missing 2
 check_err vectors-missing "ptlab: $WORK/nowhere/manifest.json: No such file or directory"
+run "$PTLAB" check --adapter "$PTWALK" --vectors "$WORK/text.so"
+check_rc vectors-a-file 2
+check_err vectors-a-file "ptlab: $WORK/text.so/manifest.json: Not a directory"
+printf '[]' >"$WORK/bad/manifest.json"
+run "$PTLAB" check --adapter "$PTWALK" --vectors "$WORK/bad"
+check_rc vectors-array 2
+check_err vectors-array "ptlab: $WORK/bad/manifest.json: the top level: not a JSON object"
+: >"$WORK/bad/manifest.json"
+run "$PTLAB" check --adapter "$PTWALK" --vectors "$WORK/bad"
+check_rc vectors-empty 2
+check_err vectors-empty "ptlab: $WORK/bad/manifest.json: line 1 column 0: '[' or '{' expected near end of file"
+rm "$WORK/bad/manifest.json" && mkdir "$WORK/bad/manifest.json"
+run "$PTLAB" check --adapter "$PTWALK" --vectors "$WORK/bad"
+check_rc vectors-manifest-dir 2
+check_err vectors-manifest-dir "ptlab: $WORK/bad/manifest.json: a directory, not the manifest file"
+rmdir "$WORK/bad/manifest.json" && cp "$WORK/v1/manifest.json" "$WORK/bad/"
+echo "not a core" >"$WORK/bad/ia32e4-pages.core"
+run "$PTLAB" check --adapter "$PTWALK" --vectors "$WORK/bad"
+check_rc vectors-dump-not-elf 2
+check_err vectors-dump-not-elf "ptlab: $WORK/bad/ia32e4-pages.core: offset 0x0: not an ELF core (no ELF header), as $WORK/bad/manifest.json says it is"
+sed -i 's/"format":"elf"/"format":"raw"/' "$WORK/bad/manifest.json"
+run "$PTLAB" check --adapter "$PTWALK" --vectors "$WORK/bad"
+check_rc vectors-format-raw 2
+check_err vectors-format-raw "ptlab: $WORK/bad/manifest.json: cases[0].format: not \"elf\" (the dumps of ptlab-vectors/1 are ELF cores)"
 rm "$WORK/v1/ia32e4-pages.core"
 run "$PTLAB" check --adapter "$PTWALK" --vectors "$WORK/v1"
 check_rc vectors-dump-missing 2

@@ -7,6 +7,8 @@
  *   state and the same answer for every probe (so `ptlab translate DUMP VA` replays a failure).
  * - Data pages: the word at every expected PA is that PA's tag.
  * - Deterministic: two builds of the same case write byte-identical dumps.
+ * - Decoys: where a peer bug reads instead of faulting, the case holds that PA's tag (a walker
+ *   answering with bytes is caught there), and a table copy where a kept reserved bit points.
  * - At least 15 tags and 10,000 probes by default; every tag named in docs/conformance.md exists.
  */
 #include <setjmp.h>
@@ -226,11 +228,77 @@ static void test_pdpte_registers_note(void **state)
 	unlink(path);
 }
 
+/** The first case of the tags `globs`. */
+static const struct ptk_case *first_case(const char *globs, struct ptk_cases **cs)
+{
+	struct ptk_select sel = { .builtin_only = true, .tags = globs };
+	const struct ptk_case *c;
+	struct pt_error err;
+
+	assert_int_equal(ptk_cases_open(&sel, cs, &err), PT_OK);
+	assert_int_equal(ptk_cases_next(*cs, &c, &err), PT_OK);
+	assert_non_null(c);
+	return c;
+}
+
+/** The word at pa is pa's tag: 0 when it is, 1 when not, -1 when pa is not in the dump. */
+static int holds_tag(const struct ptk_case *c, uint64_t pa)
+{
+	uint8_t w[8];
+
+	if (ptk_read_phys((void *)c->mem, pa, w, 8) != 0)
+		return -1;
+	return pt_le64(w) == ptk_data_tag(pa) ? 0 : 1;
+}
+
+/** Where the bugs read, the dumps hold data; the CPU's own answers are unchanged (test_cases). */
+static void test_decoys(void **state)
+{
+	struct ptk_cases *cs;
+	const struct ptk_case *c;
+	uint8_t pt[8], copy[8];
+
+	(void)state;
+	/* PS in a PML4E taken as a 512 GiB page: VA 0x100000000100 reads PA 0x100 (stated). */
+	c = first_case("peer-bugs.pml4e-ps-as-large", &cs);
+	assert_int_equal(holds_tag(c, 0x100), 0);
+	ptk_cases_close(cs);
+	/* Bits 51:40 kept in a PTE's frame with MAXPHYADDR 40 (worked out by the lenient walks):
+	 * VA 0x200000000088 reads PA 0x1feffffd088; the page table behind a PDE with bit 44 set
+	 * is copied at its PA | 2^44, leading to the page it maps (PA 0x1000000). */
+	c = first_case("peer-bugs.frame-bits-above-maxphyaddr", &cs);
+	assert_int_equal(holds_tag(c, 0x1feffffd088), 0);
+	assert_int_equal(holds_tag(c, 0x1000000), 0);
+	struct pt_result r;
+	struct pt_context ctx;
+	assert_int_equal(pt_context_init(&ctx, &c->state, c->mem, NULL, NULL), PT_OK);
+	assert_int_equal(pt_walk(&ctx, c->mem, 0x0000300000000000, &r), PT_FAULT);
+	assert_int_equal(r.fault.level, 2);
+	const uint64_t table = r.fault.entry & ~PT_BIT(44) & ~UINT64_C(0xfff);
+	assert_int_equal(ptk_read_phys((void *)c->mem, table, pt, 8), 0);
+	assert_int_equal(ptk_read_phys((void *)c->mem, table | PT_BIT(44), copy, 8), 0);
+	assert_memory_equal(pt, copy, 8);
+	ptk_cases_close(cs);
+	/* A non-present PAE PDPTE "translating" to PA 0. */
+	c = first_case("peer-bugs.pae-nonpresent-pdpte", &cs);
+	assert_int_equal(holds_tag(c, 0), 0);
+	ptk_cases_close(cs);
+	/* The PDPT in memory, not the registers: its mappings' pages (0x9000000 + ...). */
+	c = first_case("peer-bugs.pae-pdpte-reread", &cs);
+	assert_int_equal(holds_tag(c, 0x9000000), 0);
+	ptk_cases_close(cs);
+	/* Direct-map arithmetic over a hole of the direct map. */
+	c = first_case("peer-bugs.direct-map-arithmetic", &cs);
+	assert_int_equal(holds_tag(c, 0x10000000), 0);
+	ptk_cases_close(cs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_decoys),
 		cmocka_unit_test(test_pdpte_registers_note),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

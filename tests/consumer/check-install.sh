@@ -10,7 +10,9 @@
 #  3. each installed header compiles on its own;
 #  4. the programs of this directory (walkbench: libptwalk; emucheck: libptemu) are built against
 #     the installed tree with pkg-config and with find_package(ptlab), each shared and static, and
-#     run: walkbench on a core made by the installed `ptlab boot linux64`.
+#     run: walkbench on a core made by the installed `ptlab boot linux64`;
+#  5. the conformance kit as a user meets it: the installed example walker minimal.c, built
+#     against the installed adapter.h, passes the installed `ptlab check` on 4-level paging.
 #
 #   check-install.sh MODE BUILD WORK CC CFLAGS LDFLAGS LIBDIR VERSION
 # CFLAGS/LDFLAGS: what the libraries were built with that their users must repeat (the sanitizers
@@ -67,7 +69,9 @@ lib=$prefix/$libdir
 expect=(bin/ptlab include/ptlab/version.h "$libdir/libptwalk.a" "$libdir/libptemu.a"
   "$libdir/pkgconfig/ptwalk.pc" "$libdir/pkgconfig/ptemu.pc"
   "$libdir/cmake/ptlab/ptlabConfig.cmake" "$libdir/cmake/ptlab/ptlabConfigVersion.cmake"
-  "$libdir/cmake/ptlab/ptlabTargets.cmake")
+  "$libdir/cmake/ptlab/ptlabTargets.cmake" share/doc/ptlab/conformance.md
+  share/doc/ptlab/examples/walkers/minimal.c share/doc/ptlab/examples/walkers/addrxlat.c
+  share/doc/ptlab/examples/walkers/drgn_walker.py)
 for l in ptwalk ptemu; do
   expect+=("$libdir/lib$l.so" "$libdir/lib$l.so.0" "$libdir/lib$l.so.$version")
 done
@@ -163,4 +167,10 @@ for dir in "$bins" "$work/find-package"; do
     "$dir/emucheck-$kind" 2000 || fail "$dir/emucheck-$kind"
   done
 done
+step "ptlab check on the installed example walker"
+examples=$prefix/share/doc/ptlab/examples/walkers
+"$cc" -shared -fPIC -O2 -Wall -Wextra -Werror -I"$prefix/include" -o "$work/minimal.so" "$examples/minimal.c"
+"$prefix/bin/ptlab" check --adapter "$work/minimal.so" --tags 'ia32e4.*,canonical' --no-real \
+  --keep "$work/check-failures" >"$work/check.log" || { cat "$work/check.log"; fail "ptlab check on minimal.so"; }
+tail -1 "$work/check.log"
 echo "check-install: OK ($mode): pkg-config and find_package(ptlab), shared and static"
