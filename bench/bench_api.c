@@ -2,15 +2,16 @@
 /*
  * bench-api: what a consumer of libptwalk sees, measured on a real dump. Uses only the public
  * headers and the library, as an outside program would:
- *   - pt_translate and pt_walk on random VAs inside mapped leaf pages (ESPFIX's aliases left out:
+ *   - pt_translate, pt_translate_lean and pt_walk on random VAs inside mapped leaf pages (ESPFIX's aliases left out:
  *     65,536 leaves of one frame would flatter every walker), against a bare 4- or 5-level C walk
  *     over a flat copy of the dump's memory measured in the same run: the limit;
  *   - the same VAs through the software TLB (pt_tlb_translate), cold and warm;
  *   - enumeration of the whole address space (pt_maps, coalesced and raw).
- * Every figure is the median of several rounds; pt_walk must agree with the bare walk on every VA
- * (the count of mismatches is printed and makes the exit status 1). Nothing passes or fails on time.
+ * Every figure is the median of several rounds, with the bare walk's rate over each as a ratio;
+ * pt_walk and pt_translate must agree with the bare walk on every VA (the count of mismatches is
+ * printed and makes the exit status 1). Nothing passes or fails on time.
  *
- *   bench-api DUMP [--vas N] [--rounds N] [--json]
+ *   bench-api DUMP [--cr3 PA] [--vas N] [--rounds N] [--json]
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -159,7 +160,7 @@ static int flat_copy(struct bench *b)
 /* ---- the measurements ---------------------------------------------------------------------- */
 
 struct figures {
-	double translate_mps, walk_mps, bare_mps, tlb_cold_mps, tlb_warm_mps;
+	double translate_mps, lean_mps, walk_mps, bare_mps, tlb_cold_mps, tlb_warm_mps;
 	double maps_coalesced_ms, maps_raw_ms;
 	uint64_t mismatches;
 };
@@ -185,6 +186,14 @@ static void one_round(struct bench *b, struct pt_tlb *tlb, struct figures *f)
 	}
 	t1 = now();
 	f->translate_mps = rate(b->nvas, t0, t1);
+
+	t0 = now();
+	for (size_t i = 0; i < b->nvas; i++) {
+		pt_translate_lean(&b->ctx, b->mem, b->vas[i], &access, &r);
+		acc += r.pa;
+	}
+	t1 = now();
+	f->lean_mps = rate(b->nvas, t0, t1);
 
 	t0 = now();
 	for (size_t i = 0; i < b->nvas; i++) {
@@ -234,22 +243,28 @@ static void one_round(struct bench *b, struct pt_tlb *tlb, struct figures *f)
 
 static uint64_t count_mismatches(struct bench *b)
 {
+	const struct pt_access access = { .kind = PT_ACCESS_READ };
 	uint64_t bad = 0;
 	struct pt_result r;
 	for (size_t i = 0; i < b->nvas; i++) {
 		const uint64_t bare = bare_walk(&b->flat, b->ctx.root, b->levels, b->vas[i]);
-		const enum pt_status st = pt_walk(&b->ctx, b->mem, b->vas[i], &r);
-		if ((st == PT_OK ? r.pa : UINT64_MAX) != bare)
-			bad++;
+		enum pt_status st = pt_walk(&b->ctx, b->mem, b->vas[i], &r);
+		bool same = (st == PT_OK ? r.pa : UINT64_MAX) == bare;
+		st = pt_translate(&b->ctx, b->mem, b->vas[i], &access, &r);
+		same = same && (st == PT_OK ? r.pa : UINT64_MAX) == bare;
+		st = pt_translate_lean(&b->ctx, b->mem, b->vas[i], &access, &r);
+		same = same && (st == PT_OK ? r.pa : UINT64_MAX) == bare;
+		bad += !same;
 	}
 	return bad;
 }
 
 static void usage(FILE *out)
 {
-	fputs("usage: bench-api DUMP [--vas N] [--rounds N] [--json]\n"
+	fputs("usage: bench-api DUMP [--cr3 PA] [--vas N] [--rounds N] [--json]\n"
 	      "  translate/walk/TLB/enumeration through libptwalk's public API vs a bare C walk\n"
-	      "  example: bench-api amd64-nokaslr.core --vas 2000000 --rounds 7\n",
+	      "  --cr3: the address space to measure (default: the CPU state in the dump)\n"
+	      "  example: bench-api amd64-nokaslr.core --cr3 0x2a10000 --vas 2000000 --rounds 7\n",
 	      out);
 }
 
@@ -259,13 +274,18 @@ int main(int argc, char **argv)
 	size_t nvas = 2000000;
 	int rounds = 7;
 	bool json = false;
+	bool have_cr3 = false;
+	uint64_t cr3 = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--vas") && i + 1 < argc)
 			nvas = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
 			rounds = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--json"))
+		else if (!strcmp(argv[i], "--cr3") && i + 1 < argc) {
+			have_cr3 = true;
+			cr3 = strtoull(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--json"))
 			json = true;
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
@@ -290,7 +310,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	b.mem = pt_dump_mem(b.dump);
-	if (pt_dump_cpu(b.dump, &cpu) == PT_CPU_NONE ||
+	if (pt_dump_cpu(b.dump, &cpu) == PT_CPU_NONE)
+		pt_cpu_state_default(&cpu, cr3);
+	if (have_cr3)
+		cpu.cr3 = cr3;
+	if ((!have_cr3 && pt_dump_cpu(b.dump, NULL) == PT_CPU_NONE) ||
 	    pt_context_init(&b.ctx, &cpu, b.mem, NULL, NULL) != PT_OK ||
 	    (b.ctx.mode != PT_MODE_IA32E && b.ctx.mode != PT_MODE_LA57)) {
 		fprintf(stderr, "bench-api: %s: needs a dump with a 4- or 5-level CPU state\n", path);
@@ -319,6 +343,7 @@ int main(int argc, char **argv)
 		med.field = median(col, rounds);   \
 	} while (0)
 	MEDIAN_OF(translate_mps);
+	MEDIAN_OF(lean_mps);
 	MEDIAN_OF(walk_mps);
 	MEDIAN_OF(bare_mps);
 	MEDIAN_OF(tlb_cold_mps);
@@ -329,24 +354,32 @@ int main(int argc, char **argv)
 	med.mismatches = count_mismatches(&b);
 
 	if (json) {
-		printf("{\"dump\":\"%s\",\"mode\":\"%s\",\"leaves\":%" PRIu64 ",\"vas\":%zu,\"rounds\":%d,"
-		       "\"translate_mps\":%.1f,\"walk_mps\":%.1f,\"bare_mps\":%.1f,"
-		       "\"bare_over_translate\":%.2f,\"tlb_cold_mps\":%.1f,\"tlb_warm_mps\":%.1f,"
+		printf("{\"dump\":\"%s\",\"mode\":\"%s\",\"root\":\"0x%" PRIx64 "\",\"leaves\":%" PRIu64
+		       ",\"vas\":%zu,\"rounds\":%d,\"translate_mps\":%.1f,\"translate_lean_mps\":%.1f,"
+		       "\"walk_mps\":%.1f,\"bare_mps\":%.1f,\"bare_over_translate\":%.2f,"
+		       "\"bare_over_walk\":%.2f,\"bare_over_lean\":%.2f,\"tlb_cold_mps\":%.1f,"
+		       "\"tlb_warm_mps\":%.1f,\"tlb_warm_over_translate\":%.2f,"
 		       "\"maps_coalesced_ms\":%.3f,\"maps_raw_ms\":%.3f,\"mismatches\":%" PRIu64 "}\n",
-		       path, pt_mode_name(b.ctx.mode), b.leaves, b.nvas, rounds, med.translate_mps,
-		       med.walk_mps, med.bare_mps, med.bare_mps / med.translate_mps, med.tlb_cold_mps,
-		       med.tlb_warm_mps, med.maps_coalesced_ms, med.maps_raw_ms, med.mismatches);
+		       path, pt_mode_name(b.ctx.mode), b.ctx.root, b.leaves, b.nvas, rounds,
+		       med.translate_mps, med.lean_mps, med.walk_mps, med.bare_mps,
+		       med.bare_mps / med.translate_mps, med.bare_mps / med.walk_mps,
+		       med.bare_mps / med.lean_mps, med.tlb_cold_mps, med.tlb_warm_mps,
+		       med.tlb_warm_mps / med.translate_mps, med.maps_coalesced_ms, med.maps_raw_ms,
+		       med.mismatches);
 	} else {
-		printf("%s: %s, %" PRIu64 " leaf entries (ESPFIX left out), %zu random VAs, median of %d rounds\n",
-		       path, pt_mode_name(b.ctx.mode), b.leaves, b.nvas, rounds);
-		printf("  pt_translate          %7.1f M/s\n", med.translate_mps);
-		printf("  pt_walk               %7.1f M/s\n", med.walk_mps);
-		printf("  bare C walk (limit)   %7.1f M/s   (%.2fx pt_translate)\n", med.bare_mps,
+		printf("%s: %s, root 0x%" PRIx64 ", %" PRIu64 " leaf entries (ESPFIX left out), %zu random VAs, "
+		       "median of %d rounds\n", path, pt_mode_name(b.ctx.mode), b.ctx.root, b.leaves, b.nvas,
+		       rounds);
+		printf("  pt_translate          %7.1f M/s   (bare walk / this: %.2fx)\n", med.translate_mps,
 		       med.bare_mps / med.translate_mps);
-		printf("  TLB cold / warm       %7.1f / %.1f M/s\n", med.tlb_cold_mps, med.tlb_warm_mps);
+		printf("  pt_translate_lean     %7.1f M/s   (%.2fx)\n", med.lean_mps, med.bare_mps / med.lean_mps);
+		printf("  pt_walk               %7.1f M/s   (%.2fx)\n", med.walk_mps, med.bare_mps / med.walk_mps);
+		printf("  bare C walk (limit)   %7.1f M/s\n", med.bare_mps);
+		printf("  TLB cold / warm       %7.1f / %.1f M/s   (warm / pt_translate: %.2fx)\n",
+		       med.tlb_cold_mps, med.tlb_warm_mps, med.tlb_warm_mps / med.translate_mps);
 		printf("  enumeration           %7.3f ms coalesced, %.3f ms raw\n", med.maps_coalesced_ms,
 		       med.maps_raw_ms);
-		printf("  pt_walk vs bare walk  %" PRIu64 " mismatches\n", med.mismatches);
+		printf("  pt_walk, pt_translate(_lean) vs bare walk: %" PRIu64 " mismatches\n", med.mismatches);
 	}
 	pt_tlb_destroy(tlb);
 	free(b.vas);

@@ -26,7 +26,41 @@ _Noreturn void fz_fail(const char *fmt, ...)
 
 /* ---- sparse memory ------------------------------------------------------------------ */
 
-static const void *fz_mem_ptr(const struct pt_mem *mem, uint64_t pa, size_t len)
+#if defined(__SANITIZE_ADDRESS__)
+#define FZ_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FZ_ASAN 1
+#endif
+#endif
+#ifdef FZ_ASAN
+#include <sanitizer/asan_interface.h>
+#define FZ_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define FZ_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define FZ_POISON(p, n) ((void)(p), (void)(n))
+#define FZ_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/** The arena's slot i: after a leading guard page, every other page. */
+static uint8_t *slot_page(const struct fz_mem *m, unsigned i)
+{
+	return m->arena + (2 * (size_t)i + 1) * FZ_PAGE;
+}
+
+/** The hash slot where page `base` is, or the empty slot where it would go. */
+FZ_NO_COVERAGE static unsigned hash_find(const struct fz_mem *m, uint64_t base)
+{
+	unsigned h = (unsigned)(((base >> 12) * UINT64_C(0x9e3779b97f4a7c15)) >> 56);
+
+	for (;; h = (h + 1) & (FZ_HASH_SLOTS - 1)) {
+		const unsigned e = m->hash[h];
+		if (e == 0 || m->pa[e - 1] == base)
+			return h;
+	}
+}
+
+FZ_NO_COVERAGE static const void *fz_mem_ptr(const struct pt_mem *mem, uint64_t pa, size_t len)
 {
 	struct fz_mem *m = mem->opaque;
 	const uint64_t base = pa & ~(uint64_t)(FZ_PAGE - 1);
@@ -34,43 +68,93 @@ static const void *fz_mem_ptr(const struct pt_mem *mem, uint64_t pa, size_t len)
 	m->reads++;
 	if (len == 0 || len > FZ_PAGE || (pa - base) + len > FZ_PAGE)
 		return NULL; /* every page is its own range: nothing spans two */
-	for (unsigned i = 0; i < m->npages; i++)
-		if (m->pa[i] == base)
-			return m->page[i] + (pa - base);
-	return NULL;
+	const unsigned e = m->hash[hash_find(m, base)];
+	return e ? m->page[e - 1] + (pa - base) : NULL;
 }
 
 void fz_mem_init(struct fz_mem *m)
 {
+	if (m->arena != NULL) {
+		fz_mem_reset(m);
+		return;
+	}
 	memset(m, 0, sizeof(*m));
 	m->mem.ptr = fz_mem_ptr;
 	m->mem.opaque = m;
+	/* Allocated once per process and kept (as libFuzzer keeps the target's statics). */
+	const size_t size = (2 * (size_t)FZ_MAX_PAGES + 1) * FZ_PAGE;
+	m->arena = aligned_alloc(FZ_PAGE, size);
+	if (m->arena == NULL)
+		fz_fail("out of memory");
+	memset(m->arena, 0, size);
+	FZ_POISON(m->arena, size);
 }
 
-void fz_mem_reset(struct fz_mem *m)
+/** Zero bytes [lo, hi) of page i, and take them out of its dirty span. */
+FZ_NO_COVERAGE static void page_clear(struct fz_mem *m, unsigned i, unsigned lo, unsigned hi)
 {
-	for (unsigned i = 0; i < m->npages; i++)
-		free(m->page[i]);
+	if (lo < m->dirty_lo[i])
+		lo = m->dirty_lo[i];
+	if (hi > m->dirty_hi[i])
+		hi = m->dirty_hi[i];
+	if (lo < hi)
+		memset(m->page[i] + lo, 0, hi - lo);
+}
+
+/** Widen page i's dirty span to cover [lo, hi). */
+FZ_NO_COVERAGE static void page_dirty(struct fz_mem *m, unsigned i, unsigned lo, unsigned hi)
+{
+	if (m->dirty_lo[i] >= m->dirty_hi[i]) {
+		m->dirty_lo[i] = (uint16_t)lo;
+		m->dirty_hi[i] = (uint16_t)hi;
+		return;
+	}
+	if (lo < m->dirty_lo[i])
+		m->dirty_lo[i] = (uint16_t)lo;
+	if (hi > m->dirty_hi[i])
+		m->dirty_hi[i] = (uint16_t)hi;
+}
+
+FZ_NO_COVERAGE void fz_mem_reset(struct fz_mem *m)
+{
+	for (unsigned i = 0; i < m->npages; i++) {
+		page_clear(m, i, 0, FZ_PAGE);
+		m->dirty_lo[i] = m->dirty_hi[i] = 0;
+		FZ_POISON(m->page[i], FZ_PAGE);
+	}
+	if (m->npages)
+		memset(m->hash, 0, sizeof(m->hash));
 	m->npages = 0;
 	m->reads = 0;
 }
 
-uint8_t *fz_mem_page(struct fz_mem *m, uint64_t pa)
+/** The index of the page holding `pa`, created (zeroed, clean) if needed; -1 when FZ_MAX_PAGES
+ *  are in use. */
+FZ_NO_COVERAGE static int page_index(struct fz_mem *m, uint64_t pa)
 {
 	const uint64_t base = pa & ~(uint64_t)(FZ_PAGE - 1);
+	const unsigned h = hash_find(m, base);
 
-	for (unsigned i = 0; i < m->npages; i++)
-		if (m->pa[i] == base)
-			return m->page[i];
+	if (m->hash[h])
+		return m->hash[h] - 1;
 	if (m->npages == FZ_MAX_PAGES)
+		return -1;
+	const unsigned i = m->npages++;
+	m->pa[i] = base;
+	m->page[i] = slot_page(m, i);
+	FZ_UNPOISON(m->page[i], FZ_PAGE);
+	m->hash[h] = (uint8_t)(i + 1);
+	return (int)i;
+}
+
+uint8_t *fz_mem_page(struct fz_mem *m, uint64_t pa)
+{
+	const int i = page_index(m, pa);
+
+	if (i < 0)
 		return NULL;
-	uint8_t *p = calloc(1, FZ_PAGE);
-	if (p == NULL)
-		fz_fail("out of memory");
-	m->pa[m->npages] = base;
-	m->page[m->npages] = p;
-	m->npages++;
-	return p;
+	page_dirty(m, (unsigned)i, 0, FZ_PAGE); /* the caller may write anywhere in it */
+	return m->page[i];
 }
 
 /* ---- the header -------------------------------------------------------------------- */
@@ -143,7 +227,8 @@ void fz_parse(const uint8_t *data, size_t size, const struct fz_parse_opts *opts
 		fz_parse_memory(data + FZ_HEADER_SIZE, size - FZ_HEADER_SIZE, c->maxphyaddr, m);
 }
 
-void fz_parse_memory(const uint8_t *data, size_t size, unsigned maxphyaddr, struct fz_mem *m)
+FZ_NO_COVERAGE void fz_parse_memory(const uint8_t *data, size_t size, unsigned maxphyaddr,
+				    struct fz_mem *m)
 {
 	const uint64_t pa_mask = (UINT64_C(1) << maxphyaddr) - 1;
 	size_t off = 0;
@@ -151,23 +236,37 @@ void fz_parse_memory(const uint8_t *data, size_t size, unsigned maxphyaddr, stru
 	while (off + 8 <= size) {
 		const uint64_t addr = pt_le_get(data + off, 8) & pa_mask;
 		off += 8;
+		const int i = page_index(m, addr);
 		if (addr & 1) {
-			uint8_t v[8] = { 0 };
-			memcpy(v, data + off, size - off < 8 ? size - off : 8);
-			off += size - off < 8 ? size - off : 8;
-			uint8_t *p = fz_mem_page(m, addr);
-			if (p != NULL)
-				memcpy(p + (addr & (FZ_PAGE - 1) & ~UINT64_C(7)), v, 8);
+			const size_t n = size - off < 8 ? size - off : 8;
+			const unsigned at = (unsigned)(addr & (FZ_PAGE - 1) & ~UINT64_C(7));
+			if (i >= 0) {
+				uint8_t *p = m->page[i] + at;
+				memcpy(p, data + off, n);
+				memset(p + n, 0, 8 - n);
+				page_dirty(m, (unsigned)i, at, at + 8);
+			}
+			off += n;
 		} else {
 			const size_t n = size - off < FZ_PAGE ? size - off : FZ_PAGE;
-			uint8_t *p = fz_mem_page(m, addr);
-			if (p != NULL) {
-				memset(p, 0, FZ_PAGE);
-				memcpy(p, data + off, n);
+			if (i >= 0) {
+				/* the page becomes these n bytes, then zeros */
+				page_clear(m, (unsigned)i, (unsigned)n, FZ_PAGE);
+				memcpy(m->page[i], data + off, n);
+				m->dirty_lo[i] = 0;
+				m->dirty_hi[i] = (uint16_t)n;
 			}
 			off += n;
 		}
 	}
+}
+
+bool fz_va_repeated(const struct fz_input *in, unsigned i)
+{
+	for (unsigned j = 0; j < i; j++)
+		if (in->va[j] == in->va[i])
+			return true;
+	return false;
 }
 
 void fz_encode_header(const struct fz_input *in, uint8_t out[FZ_HEADER_SIZE])

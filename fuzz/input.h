@@ -52,12 +52,36 @@ enum fz_option {
 	FZ_OPT_KPGD_CPU = 1u << 4,  /**< kpgd: pass the CPU state as the dump's */
 };
 
-/** Sparse physical memory made of 4 KiB pages (each its own allocation: ASan sees overreads). */
+/**
+ * Harness plumbing the fuzzer should not steer by: no coverage instrumentation (libFuzzer's
+ * trace-cmp hooks on every page lookup cost more than the walk they serve, and their features
+ * say nothing about the code under test). ASan and UBSan still check it.
+ */
+#if defined(__clang__)
+#define FZ_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#else
+#define FZ_NO_COVERAGE
+#endif
+
+/** Slots of the page-lookup hash (a power of two, at least twice FZ_MAX_PAGES). */
+#define FZ_HASH_SLOTS 256
+
+/**
+ * Sparse physical memory made of 4 KiB pages, in one arena allocated once and reused by every
+ * input: each page slot sits between two guard pages that ASan keeps poisoned, and a slot not in
+ * use is poisoned too, so an overread past a page (or a stale pointer) is still caught. Only what
+ * an input wrote is cleared for the next one (the span of each page it dirtied), so a short input
+ * costs a few cache lines, not a fresh zeroed image.
+ */
 struct fz_mem {
 	struct pt_mem mem; /**< first member: pass &m->mem to the walker */
 	unsigned npages;
 	uint64_t pa[FZ_MAX_PAGES];
 	uint8_t *page[FZ_MAX_PAGES];
+	uint16_t dirty_lo[FZ_MAX_PAGES]; /**< bytes [dirty_lo, dirty_hi) of a page may be nonzero */
+	uint16_t dirty_hi[FZ_MAX_PAGES];
+	uint8_t hash[FZ_HASH_SLOTS];     /**< page index + 1 by hashed page number (0: empty) */
+	uint8_t *arena;                  /**< guard, page 0, guard, page 1, ... guard */
 	uint64_t reads;    /**< ptr() calls */
 };
 
@@ -83,11 +107,16 @@ void fz_parse(const uint8_t *data, size_t size, const struct fz_parse_opts *opts
 /** Decode memory records (the part after the header) into `m`, PAs masked to `maxphyaddr`. */
 void fz_parse_memory(const uint8_t *data, size_t size, unsigned maxphyaddr, struct fz_mem *m);
 
+/** Make `m` usable and empty: the arena is allocated on the first call (m zero-initialised, e.g.
+ *  static), later calls empty it as fz_mem_reset does. */
 void fz_mem_init(struct fz_mem *m);
-/** Free every page (m stays usable, empty). */
+/** Drop every page, clearing only what was written (m stays usable, empty). */
 void fz_mem_reset(struct fz_mem *m);
 /** The page holding `pa`, created zeroed if needed; NULL when FZ_MAX_PAGES are in use. */
 uint8_t *fz_mem_page(struct fz_mem *m, uint64_t pa);
+
+/** Is in->va[i] one of the VAs before it? (A repeated VA gives the same answers: probed once.) */
+bool fz_va_repeated(const struct fz_input *in, unsigned i);
 
 /** Encoding helpers for seed generators: the header of `in` into out[FZ_HEADER_SIZE]. */
 void fz_encode_header(const struct fz_input *in, uint8_t out[FZ_HEADER_SIZE]);

@@ -4,7 +4,8 @@
  * text and mutated memory, and whenever it says "verified", the claim holds: the candidate's table,
  * walked with the shared walker in the candidate's mode (its C-bit, the input's MAXPHYADDR), maps
  * the run-time _text VA it reports to the PA it reports.
- * Input: the fuzz header (input.h; option bit FZ_OPT_KPGD_CPU passes its CPU state as the dump's),
+ * The search gets a work budget per input (max_work): a verified claim must hold whatever the
+ * budget cut short. Input: the fuzz header (input.h; option bit FZ_OPT_KPGD_CPU passes its CPU state as the dump's),
  * a little-endian u16 length and that many bytes of System.map/kallsyms text, then memory records.
  */
 #include <inttypes.h>
@@ -16,6 +17,10 @@
 #include "ptlab/symbols.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/** The finder's work budget per input (walks and enumerated ranges): a few hypotheses verified in
+ *  full, so that an input costs about a millisecond, not the whole of a real search. */
+static const uint64_t MAX_WORK = 2048;
 
 static int cmp_range(const void *a, const void *b)
 {
@@ -58,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.has_cpu = in.options & FZ_OPT_KPGD_CPU,
 		.cpu = in.cpu,
 		.elf_machine = in.mode == PT_MODE_IA32E || in.mode == PT_MODE_LA57 ? 62 : 3,
+		.max_work = MAX_WORK,
 	};
 	if (pt_kpgd_find(&kin, &res, &err) == PT_OK) {
 		if (getenv("PTLAB_FUZZ_VERBOSE"))

@@ -10,6 +10,8 @@
  *   - add an entry record in the table an existing entry points to, at the index of a header VA;
  *   - change the header: mode, CR0.WP, CR4 SMEP/SMAP/PKE/PSE, EFER.NXE, RFLAGS.AC, CPL, access
  *     kind, options, MAXPHYADDR, or aim a VA at an existing page's range.
+ * Not instrumented for coverage (FZ_NO_COVERAGE): it runs between inputs, and its comparisons
+ * would only feed noise into libFuzzer's comparison tables.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,7 @@
 
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 
-static uint64_t rng_next(uint64_t *s)
+FZ_NO_COVERAGE static uint64_t rng_next(uint64_t *s)
 {
 	*s ^= *s << 13;
 	*s ^= *s >> 7;
@@ -27,7 +29,7 @@ static uint64_t rng_next(uint64_t *s)
 	return *s;
 }
 
-static uint64_t get64(const uint8_t *p)
+FZ_NO_COVERAGE static uint64_t get64(const uint8_t *p)
 {
 	uint64_t v = 0;
 	for (unsigned i = 0; i < 8; i++)
@@ -35,7 +37,7 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
-static void set64(uint8_t *p, uint64_t v)
+FZ_NO_COVERAGE static void set64(uint8_t *p, uint64_t v)
 {
 	for (unsigned i = 0; i < 8; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
@@ -50,7 +52,7 @@ struct layout {
 	unsigned npages;
 };
 
-static void scan(const uint8_t *data, size_t size, struct layout *l, uint64_t *rng)
+FZ_NO_COVERAGE static void scan(const uint8_t *data, size_t size, struct layout *l, uint64_t *rng)
 {
 	size_t off = FZ_HEADER_SIZE;
 
@@ -82,7 +84,7 @@ static void scan(const uint8_t *data, size_t size, struct layout *l, uint64_t *r
 
 static const unsigned flag_bits[] = { 0, 0, 0, 1, 1, 2, 2, 5, 6, 7, 7, 8, 63, 63, 59, 60 };
 
-size_t fz_mutate(uint8_t *data, size_t size, size_t max_size, unsigned seed)
+FZ_NO_COVERAGE size_t fz_mutate(uint8_t *data, size_t size, size_t max_size, unsigned seed)
 {
 	uint64_t rng = seed * UINT64_C(0x9e3779b97f4a7c15) + 1;
 	struct layout l;

@@ -7,7 +7,9 @@
  * previous one points to; the PA inside the leaf's frame; page size from the leaf's level; R/W,
  * U/S and XD combined across levels; no allowed access that 4.6 forbids; #PF error-code bits
  * that match the access. pt_walk agrees with pt_translate, and the cached translation
- * (pt_tlb_translate, asked twice: miss then hit) equals the uncached one.
+ * (pt_tlb_translate, asked twice: miss then hit) equals the uncached one, and so does the fast
+ * path (pt_translate_lean: the same answer without the per-level record). Each distinct VA is
+ * walked once (pt_walk does not depend on the access) and translated for every access asked for.
  */
 #include <stdlib.h>
 
@@ -19,18 +21,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct pt_tlb *tlb;
 
-static void one(const struct pt_context *ctx, const struct fz_mem *m, uint64_t va,
-		const struct pt_access *a)
+/** pt_walk of `va`, checked on its own: the mapping without an access check (the same for every
+ *  access, so walked once per VA). */
+static enum pt_status walk_once(const struct pt_context *ctx, const struct fz_mem *m, uint64_t va,
+				struct pt_result *rw)
 {
-	struct pt_result r, rw, rt;
+	const enum pt_status sw = pt_walk(ctx, &m->mem, va, rw);
+	fz_check_result(ctx, va, NULL, sw, rw);
+	return sw;
+}
+
+/** One access to `va`: pt_translate checked, against pt_walk's answer (sw, rw) too, then the TLB. */
+static void one(const struct pt_context *ctx, const struct fz_mem *m, uint64_t va,
+		const struct pt_access *a, enum pt_status sw, const struct pt_result *rw)
+{
+	struct pt_result r, rt;
 
 	const enum pt_status st = pt_translate(ctx, &m->mem, va, a, &r);
 	fz_check_result(ctx, va, a, st, &r);
-
-	/* pt_walk: the same mapping without the access check. */
-	const enum pt_status sw = pt_walk(ctx, &m->mem, va, &rw);
-	fz_check_result(ctx, va, NULL, sw, &rw);
-	if (st == PT_OK && (sw != PT_OK || rw.pa != r.pa))
+	/* the fast path: pt_translate_lean answers as pt_translate does */
+	const enum pt_status sl = pt_translate_lean(ctx, &m->mem, va, a, &rt);
+	fz_check_same("pt_translate_lean vs pt_translate", va, st, &r, sl, &rt);
+	if (st == PT_OK && (sw != PT_OK || rw->pa != r.pa))
 		fz_fail("pt_translate translated 0x%llx but pt_walk did not agree",
 			(unsigned long long)va);
 	if (sw == PT_OK && st == PT_FAULT &&
@@ -65,15 +77,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_fail("the sanitiser let an impossible state through (mode %d)", in.mode);
 	if (st == PT_OK) {
 		for (unsigned i = 0; i < FZ_NVA; i++) {
+			if (fz_va_repeated(&in, i))
+				continue;
+			struct pt_result rw;
+			const enum pt_status sw = walk_once(&ctx, &m, in.va[i], &rw);
 			if (in.options & FZ_OPT_ALL_ACCESSES) {
 				for (unsigned k = 0; k < 3; k++)
 					for (unsigned cpl = 0; cpl <= 3; cpl += 3) {
 						struct pt_access a = { (enum pt_access_kind)k,
 								       (uint8_t)cpl, false };
-						one(&ctx, &m, in.va[i], &a);
+						one(&ctx, &m, in.va[i], &a, sw, &rw);
 					}
 			} else {
-				one(&ctx, &m, in.va[i], &in.access);
+				one(&ctx, &m, in.va[i], &in.access, sw, &rw);
 			}
 		}
 	}

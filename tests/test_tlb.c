@@ -245,17 +245,32 @@ static void test_bounded(void **state)
 	ptb_cpu(&b, &cpu);
 	struct pt_context ctx;
 	assert_int_equal(pt_context_init(&ctx, &cpu, ptb_mem(&b), NULL, NULL), PT_OK);
+	/* 16 MiB of 4 KiB pages above it: 4,096 pages */
+	for (uint64_t off = 0; off < (UINT64_C(16) << 20); off += 4096)
+		ptb_map(&b, (UINT64_C(1) << 30) + off, (UINT64_C(1) << 30) + off, 1, PTE_P | PTE_RW,
+			PTB_TABLE_FLAGS);
 	struct pt_tlb *tlb;
 	assert_int_equal(pt_tlb_create(6, &tlb), PT_OK);
 	struct pt_access rd = { PT_ACCESS_READ, 0, false };
 	struct pt_result r;
+	struct pt_tlb_stats st;
+	/* the 1 GiB page is cached once at its size: one miss, then 262,143 hits */
 	for (uint64_t va = 0; va < (UINT64_C(1) << 30); va += 4096) {
 		assert_int_equal(pt_tlb_translate(tlb, &ctx, ptb_mem(&b), va + 5, &rd, &r), PT_OK);
 		assert_int_equal(r.pa, va + 5);
+		assert_int_equal(r.page_size, PT_PAGE_1G);
 	}
-	struct pt_tlb_stats st;
 	pt_tlb_get_stats(tlb, &st);
-	assert_int_equal(st.misses, 262144); /* each page once; 64 entries cannot hold them */
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.hits, 262143);
+	/* 4 KiB pages: each is a miss the first time, and 64 entries hold no more than 64 */
+	for (uint64_t off = 0; off < (UINT64_C(16) << 20); off += 4096) {
+		const uint64_t va = (UINT64_C(1) << 30) + off + 5;
+		assert_int_equal(pt_tlb_translate(tlb, &ctx, ptb_mem(&b), va, &rd, &r), PT_OK);
+		assert_int_equal(r.pa, va);
+	}
+	pt_tlb_get_stats(tlb, &st);
+	assert_int_equal(st.misses, 1 + 4096);
 	pt_tlb_destroy(tlb);
 	assert_int_equal(pt_tlb_create(3, &tlb), PT_EINVAL);
 	assert_int_equal(pt_tlb_create(25, &tlb), PT_EINVAL);

@@ -187,6 +187,52 @@ static const void *dump_ptr(const struct pt_mem *mem, uint64_t pa, size_t len)
 	return d->map + r->file_off + off;
 }
 
+/* The largest chunk table dump_chunks_build makes (32 KiB of pointers, so the part the walker
+ * touches stays in the first-level cache: a bigger table cost a cache miss per walk for
+ * pa_in_dump alone); the chunk size grows
+ * with the highest physical address to stay within it, and is at least one page. */
+static const unsigned CHUNK_TABLE_BITS = 12;
+
+void dump_chunks_build(struct pt_dump *d)
+{
+	const uint64_t end = pt_dump_phys_end(d);
+	unsigned width = 0, shift;
+	uint64_t nchunks;
+
+	if (!d->map || d->nranges == 0)
+		return;
+	while (width < 64 && (end - 1) >> width)
+		width++;
+	shift = width > CHUNK_TABLE_BITS + PT_PAGE_SHIFT ? width - CHUNK_TABLE_BITS : PT_PAGE_SHIFT;
+	nchunks = ((end - 1) >> shift) + 1;
+	d->chunks = calloc((size_t)nchunks, sizeof(*d->chunks));
+	if (!d->chunks)
+		return;
+	/* A chunk wholly inside one range is mapped contiguously (a range is contiguous in the
+	 * file); one that a range boundary cuts stays NULL and is read through dump_ptr. */
+	for (size_t i = 0; i < d->nranges; i++) {
+		const struct pt_dump_range *r = &d->ranges[i];
+		const uint64_t first = (r->pa >> shift) + ((r->pa & (PT_BIT(shift) - 1)) != 0);
+		const uint64_t last = (r->pa + (r->size - 1) - (PT_BIT(shift) - 1)) >> shift;
+
+		if (r->file_off == PT_DUMP_NO_FILE_OFF || r->pa + (r->size - 1) < PT_BIT(shift) - 1)
+			continue;
+		for (uint64_t c = first; c <= last && c < nchunks; c++)
+			d->chunks[c] = d->map + r->file_off + ((c << shift) - r->pa);
+	}
+	pt_chunk_mem_init(&d->chunk_mem, d->chunks, nchunks, shift, &d->mem);
+	pt_chunk_mem_set_end(&d->chunk_mem, end ? end : UINT64_MAX);
+	/* the largest range is read without the table (one compare, no dependent load) */
+	size_t big = 0;
+	for (size_t i = 1; i < d->nranges; i++) {
+		if (d->ranges[i].size > d->ranges[big].size)
+			big = i;
+	}
+	if (d->ranges[big].file_off != PT_DUMP_NO_FILE_OFF)
+		pt_chunk_mem_set_run(&d->chunk_mem, d->map + d->ranges[big].file_off, d->ranges[big].pa,
+				     d->ranges[big].size);
+}
+
 /* ---- Merging declared segments into ranges ----------------------------------------------- */
 
 static int seg_cmp(const void *a, const void *b)
@@ -200,8 +246,7 @@ static int seg_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/** Index of the range in out[0..n) that holds `pa`, or n when none does. */
-static size_t range_find(const struct pt_dump_range *out, size_t n, uint64_t pa)
+size_t dump_range_find(const struct pt_dump_range *out, size_t n, uint64_t pa)
 {
 	size_t lo = 0, hi = n;
 
@@ -227,7 +272,7 @@ static enum pt_status overlap_check(const struct pt_dump *d, const struct pt_dum
 				    struct pt_error *err)
 {
 	uint64_t a = s->pa;
-	size_t i = range_find(out, n, a);
+	size_t i = dump_range_find(out, n, a);
 
 	while (a < ov_end) {
 		const struct pt_dump_range *r = &out[i];
@@ -837,6 +882,9 @@ enum pt_status pt_dump_open(const char *path, const struct pt_dump_open_opts *op
 		goto out;
 	}
 	d->map = map;
+	d->fd = fd; /* kept for pt_dump_data_extent (SEEK_DATA); pt_dump_close closes it */
+	d->has_fd = true;
+	fd = -1;
 
 	d->format = (opts && opts->force_raw) ? PT_DUMP_RAW : pt_dump_detect(d->map, d->map_size);
 	switch (d->format) {
@@ -864,6 +912,7 @@ out:
 		pt_dump_close(d);
 		return st;
 	}
+	dump_chunks_build(d);
 	*dump_ret = d;
 	return PT_OK;
 }
@@ -874,9 +923,12 @@ void pt_dump_close(struct pt_dump *dump)
 		return;
 	if (dump->map)
 		munmap((void *)(uintptr_t)dump->map, dump->map_size);
+	if (dump->has_fd)
+		close(dump->fd);
 	if (dump->has_reader && dump->reader.close)
 		dump->reader.close(dump->reader.mem.opaque);
 	free(dump->ranges);
+	free(dump->chunks);
 	free(dump->notes);
 	free(dump->vmcoreinfo_copy);
 	free(dump->path);
@@ -885,7 +937,7 @@ void pt_dump_close(struct pt_dump *dump)
 
 const struct pt_mem *pt_dump_mem(const struct pt_dump *dump)
 {
-	return &dump->mem;
+	return dump->chunks ? &dump->chunk_mem.mem : &dump->mem;
 }
 
 enum pt_dump_format pt_dump_format(const struct pt_dump *dump)

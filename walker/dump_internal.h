@@ -19,6 +19,8 @@ struct pt_dump {
 	enum pt_dump_format format;
 	const uint8_t *map;           /**< the whole file, read-only */
 	size_t map_size;
+	bool has_fd;                  /**< fd: the mapped file, kept open (pt_dump_data_extent) */
+	int fd;
 	unsigned machine;             /**< ELF e_machine, 0 for other formats */
 	struct pt_dump_range *ranges; /**< sorted by pa, not overlapping */
 	size_t nranges;
@@ -31,7 +33,17 @@ struct pt_dump {
 	char *vmcoreinfo_copy;        /**< an outside reader's VMCOREINFO text, copied */
 	bool has_reader;              /**< the memory is an outside reader's (`reader`) */
 	struct pt_dump_reader reader; /**< its callbacks (pointers into it are not kept) */
+	struct pt_chunk_mem chunk_mem; /**< `mem` with a table of mapped chunks (dump_chunks_build);
+					    what pt_dump_mem returns when `chunks` is set */
+	const uint8_t **chunks;
 };
+
+/** Index of the range in ranges[0..n) (sorted) that holds `pa`, or n when none does. */
+size_t dump_range_find(const struct pt_dump_range *ranges, size_t n, uint64_t pa);
+
+/** Index the mapped ranges by chunk for the walker's inline reads (d->chunk_mem). Without memory
+ *  for the table the dump is read through d->mem alone, as before. */
+void dump_chunks_build(struct pt_dump *d);
 
 /** What the notes of an ELF core hold (first of each kind). */
 struct notes {

@@ -65,6 +65,9 @@ static const uint64_t KS_BLOCK_MAX = (2 + KS_MAX_ENTRY) * (uint64_t)KS_BLOCK;
  *  input; a real kernel's tables need a few MiB of it). */
 static const uint64_t KS_WORK_BUDGET = UINT64_C(256) << 20;
 
+/** Bytes of a start searched between calls of opts->passed. */
+static const uint64_t KS_PASSED_EVERY = UINT64_C(16) << 20;
+
 struct kscan {
 	const struct pt_mem *mem;
 	const struct pt_dump_range *ranges;
@@ -712,8 +715,10 @@ enum pt_status pt_kallsyms_recover(const struct pt_mem *mem, const struct pt_dum
 	info_ret->run_time = !(opts && opts->link_time);
 	const double t0 = ks_now();
 	bool oom = false, done = false;
-	for (size_t ri = 0; ri < nranges && !done && !oom; ri++) {
-		const struct pt_dump_range *r = &ranges[ri];
+	const struct pt_dump_range *starts = opts && opts->starts ? opts->starts : ranges;
+	const size_t nstarts = opts && opts->starts ? opts->nstarts : nranges;
+	for (size_t ri = 0; ri < nstarts && !done && !oom; ri++) {
+		const struct pt_dump_range *r = &starts[ri];
 		uint64_t a = r->pa > lo ? r->pa : lo;
 		uint64_t b = r->size > hi - r->pa ? hi : r->pa + r->size;
 		if (a >= b || b - a < 2 * KS_TOKENS)
@@ -755,6 +760,8 @@ enum pt_status pt_kallsyms_recover(const struct pt_mem *mem, const struct pt_dum
 			}
 			if (done)
 				break;
+			if (opts && opts->passed && (blk + 32) % KS_PASSED_EVERY == 0)
+				opts->passed(opts->passed_arg, a + blk + 32 - KS_PASSED_EVERY, KS_PASSED_EVERY);
 		}
 	}
 	info_ret->seconds = ks_now() - t0;

@@ -15,6 +15,7 @@
 
 #include "ptlab/maps.h"
 #include "ptlab/le.h"
+#include "mem_inline.h"
 
 static const uint64_t DEFAULT_ALIAS_BUDGET = UINT64_C(4) << 20;
 
@@ -137,7 +138,7 @@ enum pt_status pt_maps_create(const struct pt_context *ctx, const struct pt_mem 
 			pt_le_put(it->pae_pdpt + 8 * i, ctx->pdpte[i], 8);
 		top->entries = it->pae_pdpt;
 	} else {
-		top->entries = mem->ptr(mem, ctx->root, (size_t)top->count * desc->entry_size);
+		top->entries = mem_at(mem, ctx->root, (size_t)top->count * desc->entry_size);
 	}
 	if (!top->entries) {
 		/* The top table itself is missing: raw_next reports the whole space unreadable. */
@@ -199,8 +200,19 @@ static bool raw_next(struct pt_maps_iter *it, struct pt_range *r)
 			.size = UINT64_C(1) << half, .level = (uint8_t)desc->levels, .table_pa = ctx->root };
 		return true;
 	}
+	const struct pt_chunk_mem *cm = chunk_mem_of(it->mem);
+	/* 3.3.7.1: a 64-bit mode's linear addresses are sign-extended from va_bits */
+	const unsigned sign_shift = desc->va_bits == 32 ? 0 : 64 - desc->va_bits;
 	while (it->depth > 0) {
 		struct maps_frame *f = &it->stack[it->depth - 1];
+		if (!it->opts.holes) {
+			/* Not-present entries yield nothing: skip them on their P bit (bit 0 of the
+			 * entry's low byte, never the C-bit) before anything else is looked at. */
+			unsigned k = f->index;
+			while (k < f->count && !(f->entries[(size_t)k * esize] & PTE_P))
+				k++;
+			f->index = k;
+		}
 		if (f->index >= f->count) {
 			it->depth--;
 			continue;
@@ -208,22 +220,20 @@ static bool raw_next(struct pt_maps_iter *it, struct pt_range *r)
 		const unsigned i = f->index++;
 		const unsigned shift = desc->level[f->level].va_shift;
 		const uint64_t span = UINT64_C(1) << shift;
-		const uint64_t va = pt_va_canonicalize(ctx, f->va_base + ((uint64_t)i << shift));
+		const uint64_t va_raw = f->va_base + ((uint64_t)i << shift);
+		const uint64_t va = sign_shift ? (uint64_t)((int64_t)(va_raw << sign_shift) >> sign_shift) : va_raw;
 		const uint64_t va_last = va + (span - 1);
 		if (va_last < it->opts.va_start || va > it->opts.va_last)
 			continue;
 
-		const uint64_t raw = pt_le_get(f->entries + (size_t)i * esize, esize);
+		const uint64_t raw = esize == 8 ? pt_le64(f->entries + (size_t)i * 8)
+					       : pt_le32(f->entries + (size_t)i * 4);
 		const uint64_t entry_pa = f->table_pa + (uint64_t)i * esize;
 		struct pt_entry_info e;
 		pt_entry_decode(ctx, f->level, raw, &e);
 
-		memset(r, 0, sizeof(*r));
-		r->va = va;
-		r->size = span;
-		r->level = (uint8_t)f->level;
-		r->entry_pa = entry_pa;
-		r->entry = raw;
+		*r = (struct pt_range){ .va = va, .size = span, .level = (uint8_t)f->level,
+					.entry_pa = entry_pa, .entry = raw };
 		if (!e.present) {
 			r->kind = PT_RANGE_HOLE;
 			return true;
@@ -242,8 +252,8 @@ static bool raw_next(struct pt_maps_iter *it, struct pt_range *r)
 			r->rights = rights;
 			/* The frame's first and last bytes are in the dump (a page may span
 			 * two adjacent dump ranges, so one lookup of the whole page is wrong). */
-			r->pa_in_dump = it->mem->ptr(it->mem, e.frame, 1) != NULL &&
-					it->mem->ptr(it->mem, e.frame + span - 1, 1) != NULL;
+			r->pa_in_dump = view_at(cm, it->mem, e.frame, 1) != NULL &&
+					view_at(cm, it->mem, e.frame + span - 1, 1) != NULL;
 			it->stats.leaves++;
 			if (f->repeat)
 				it->alias_used++;
@@ -264,7 +274,7 @@ static bool raw_next(struct pt_maps_iter *it, struct pt_range *r)
 			return true;
 		}
 		const unsigned count = pt_level_entries(desc, child_level);
-		const uint8_t *entries = it->mem->ptr(it->mem, e.frame, (size_t)count * esize);
+		const uint8_t *entries = view_at(cm, it->mem, e.frame, (size_t)count * esize);
 		if (!entries) {
 			r->kind = PT_RANGE_UNREADABLE;
 			r->table_pa = e.frame;

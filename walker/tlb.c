@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ptlab/tlb.h"
+#include "mem_inline.h"
 
 enum { TLB_SPACES = 16 };
 
@@ -29,24 +30,25 @@ struct tlb_space {
 	struct space_key key;
 	uint64_t gen;  /* entries tagged with another generation are stale */
 	bool used;
+	unsigned nclasses;   /* the page sizes the mode maps, smallest first (size_classes) */
+	uint8_t level[3];    /* the leaf level of each */
+	uint8_t shift[3];    /* log2 of each page size */
 };
 
-/* One cached page: what pt_walk returned for its first byte, compactly (the level of entry i
- * is levels - i, so it is not stored). */
-struct tlb_page {
-	uint64_t vpn;       /* va >> PT_PAGE_SHIFT */
-	uint64_t gen;       /* generation of the space at fill time; 0 = empty */
-	uint64_t page_pa;   /* PA of the 4 KiB page */
-	uint64_t page_size;
-	struct pt_rights rights;
-	uint8_t level;
-	uint8_t nentries;
-};
+/* One cached page, of any size, in one cache line: what pt_walk returned for it. Large pages are
+ * cached once at their own size (a 2 MiB page is one entry, not 512), like a hardware TLB's
+ * large-page entries. The level of the leaf follows from the size class; entry i of the walk is
+ * at level `levels - i`, and its address follows from the entry above it (the frame of a table
+ * pointer is value & addr_mask) and the VA's index there, so only the values are kept. */
 struct tlb_entry {
-	struct tlb_page p;
-	uint64_t entry_pa[5];
-	uint64_t entry_value[5];
+	uint64_t tag;      /* (va >> page shift) << 2 | size class; with `meta`'s generation */
+	uint64_t meta;     /* generation of the space << 8 | the rights packed (RIGHTS_*); 0 = empty */
+	uint64_t page_pa;  /* PA of the page's first byte */
+	uint64_t value[5]; /* the entries read, top level first */
 };
+
+/* The rights in one byte: W, U, NX, and the protection key in bits 7:4. */
+enum { RIGHT_W = 1, RIGHT_U = 2, RIGHT_NX = 4, RIGHTS_PKEY_SHIFT = 4, META_GEN_SHIFT = 8 };
 
 struct pt_tlb {
 	struct tlb_entry *entries;
@@ -54,6 +56,7 @@ struct pt_tlb {
 	struct tlb_space spaces[TLB_SPACES];
 	unsigned last_space; /* most recently used, checked first */
 	unsigned next_victim;
+	unsigned last_class;  /* size class of the last hit, probed first */
 	uint64_t next_gen;
 	struct pt_tlb_stats stats;
 };
@@ -121,8 +124,23 @@ static struct tlb_space *find_space(struct pt_tlb *tlb, const struct space_key *
 	return NULL;
 }
 
+/* The page sizes a mode maps, smallest first (SDM 4.3-4.5): the levels whose entries may map a
+ * page. */
+static void size_classes(const struct pt_mode_desc *desc, struct tlb_space *s)
+{
+	s->nclasses = 0;
+	for (unsigned level = 1; level <= desc->levels && s->nclasses < 3; level++) {
+		if (level == 1 || desc->level[level].may_map_page) {
+			s->level[s->nclasses] = (uint8_t)level;
+			s->shift[s->nclasses] = desc->level[level].va_shift;
+			s->nclasses++;
+		}
+	}
+}
+
 /** The space slot of `key`, taking one (and invalidating its old entries) if needed. */
-static struct tlb_space *get_space(struct pt_tlb *tlb, const struct space_key *key)
+static struct tlb_space *get_space(struct pt_tlb *tlb, const struct space_key *key,
+				   const struct pt_mode_desc *desc)
 {
 	struct tlb_space *s = find_space(tlb, key);
 	if (s)
@@ -133,14 +151,47 @@ static struct tlb_space *get_space(struct pt_tlb *tlb, const struct space_key *k
 	s->key = *key;
 	s->gen = tlb->next_gen++;
 	s->used = true;
+	size_classes(desc, s);
 	tlb->last_space = i;
 	return s;
 }
 
-static uint64_t slot_index(const struct pt_tlb *tlb, uint64_t vpn, uint64_t gen)
+static uint64_t slot_index(const struct pt_tlb *tlb, uint64_t tag, uint64_t gen)
 {
-	uint64_t h = (vpn ^ (gen * UINT64_C(0x9e3779b97f4a7c15))) * UINT64_C(0xff51afd7ed558ccd);
+	uint64_t h = (tag ^ (gen * UINT64_C(0x9e3779b97f4a7c15))) * UINT64_C(0xff51afd7ed558ccd);
 	return (h >> 29 ^ h) & tlb->mask;
+}
+
+/* Fill `r` from a hit: the walk's answer for `va` in the cached page. */
+static void fill_from_entry(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
+			    const struct tlb_entry *e, unsigned leaf_level, struct pt_result *r)
+{
+	const struct pt_mode_desc *desc = ctx->desc;
+	const unsigned top = desc->levels;
+	const uint64_t page_size = PT_BIT(desc->level[leaf_level].va_shift);
+	const uint8_t packed = (uint8_t)e->meta;
+	uint64_t table = ctx->root;
+
+	r->va = va;
+	r->pa = e->page_pa | (va & (page_size - 1));
+	r->page_size = page_size;
+	r->level = (uint8_t)leaf_level;
+	r->rights = (struct pt_rights){ .writable = packed & RIGHT_W, .user = (packed & RIGHT_U) != 0,
+					.nx = (packed & RIGHT_NX) != 0,
+					.pkey = (uint8_t)(packed >> RIGHTS_PKEY_SHIFT) };
+	r->pa_in_dump = mem_at(mem, r->pa, 1) != NULL;
+	r->nentries = (uint8_t)(top - leaf_level + 1);
+	for (unsigned i = 0; i < r->nentries; i++) {
+		const unsigned level = top - i;
+		r->entry[i].level = (uint8_t)level;
+		const struct pt_level_desc *ld = &desc->level[level];
+		const uint64_t index = (va >> ld->va_shift) & (PT_BIT(ld->index_bits) - 1);
+		r->entry[i].pa = table + index * desc->entry_size;
+		r->entry[i].value = e->value[i];
+		table = e->value[i] & ~ctx->cbit_mask & ctx->addr_mask;
+	}
+	r->fault = (struct pt_fault){ 0 };
+	r->table_pa = 0;
 }
 
 enum pt_status pt_tlb_translate(struct pt_tlb *tlb, const struct pt_context *ctx,
@@ -153,46 +204,46 @@ enum pt_status pt_tlb_translate(struct pt_tlb *tlb, const struct pt_context *ctx
 	if (!space->used || !key_matches(&space->key, ctx, mem)) {
 		struct space_key key;
 		make_key(ctx, mem, &key);
-		space = get_space(tlb, &key);
+		space = get_space(tlb, &key, ctx->desc);
 	}
-	const uint64_t vpn = va >> PT_PAGE_SHIFT;
-	struct tlb_entry *e = &tlb->entries[slot_index(tlb, vpn, space->gen)];
+	const unsigned nclasses = space->nclasses;
+	struct tlb_entry *slot[3];
+	uint64_t tag[3];
 
-	if (e->p.gen == space->gen && e->p.vpn == vpn) {
-		tlb->stats.hits++;
-		const unsigned top = ctx->desc->levels;
-		r->va = va;
-		r->pa = e->p.page_pa | (va & (PT_PAGE_4K - 1));
-		r->page_size = e->p.page_size;
-		r->level = e->p.level;
-		r->rights = e->p.rights;
-		r->pa_in_dump = mem->ptr(mem, r->pa, 1) != NULL;
-		r->nentries = e->p.nentries;
-		for (unsigned i = 0; i < e->p.nentries; i++) {
-			r->entry[i].level = (uint8_t)(top - i);
-			r->entry[i].pa = e->entry_pa[i];
-			r->entry[i].value = e->entry_value[i];
+	/* The size class that hit last is probed first (workloads stay on one page size for a
+	 * while); the others only when it misses. */
+	unsigned c = tlb->last_class < nclasses ? tlb->last_class : 0;
+	for (unsigned tries = 0; tries < nclasses; tries++, c = (c + 1) % nclasses) {
+		tag[c] = (va >> space->shift[c]) << 2 | c;
+		slot[c] = &tlb->entries[slot_index(tlb, tag[c], space->gen)];
+		const struct tlb_entry *e = slot[c];
+		if (e->tag == tag[c] && e->meta >> META_GEN_SHIFT == space->gen) {
+			tlb->stats.hits++;
+			tlb->last_class = c;
+			fill_from_entry(ctx, mem, va, e, space->level[c], r);
+			return pt_result_check_access(ctx, access, r);
 		}
-		r->fault = (struct pt_fault){ 0 };
-		r->table_pa = 0;
-		return pt_result_check_access(ctx, access, r);
 	}
 	tlb->stats.misses++;
-	enum pt_status st = pt_walk(ctx, mem, va & ~(PT_PAGE_4K - 1), r);
-	if (st == PT_OK) {
-		e->p = (struct tlb_page){ .vpn = vpn, .gen = space->gen, .page_pa = r->pa, .page_size = r->page_size,
-					  .rights = r->rights, .level = r->level, .nentries = r->nentries };
-		for (unsigned i = 0; i < r->nentries; i++) {
-			e->entry_pa[i] = r->entry[i].pa;
-			e->entry_value[i] = r->entry[i].value;
-		}
-		r->va = va;
-		r->pa |= va & (PT_PAGE_4K - 1);
-		r->pa_in_dump = mem->ptr(mem, r->pa, 1) != NULL;
-		return pt_result_check_access(ctx, access, r);
+	enum pt_status st = pt_walk(ctx, mem, va, r);
+	if (st != PT_OK) {
+		/* Faults and missing tables are not cached: the full translation gives the answer. */
+		return pt_translate(ctx, mem, va, access, r);
 	}
-	/* Faults and missing tables are not cached: redo the full translation for its answer. */
-	return pt_translate(ctx, mem, va, access, r);
+	for (c = 0; c < nclasses; c++) {
+		if (space->level[c] != r->level)
+			continue;
+		struct tlb_entry *e = slot[c];
+		const struct pt_rights *rt = &r->rights;
+		e->tag = tag[c];
+		e->meta = space->gen << META_GEN_SHIFT | (rt->writable ? RIGHT_W : 0) |
+			  (rt->user ? RIGHT_U : 0) | (rt->nx ? RIGHT_NX : 0) |
+			  (unsigned)(rt->pkey << RIGHTS_PKEY_SHIFT);
+		e->page_pa = r->pa - (va & (r->page_size - 1));
+		for (unsigned i = 0; i < r->nentries; i++)
+			e->value[i] = r->entry[i].value;
+	}
+	return pt_result_check_access(ctx, access, r);
 }
 
 void pt_tlb_flush_space(struct pt_tlb *tlb, const struct pt_context *ctx, const struct pt_mem *mem)

@@ -8,6 +8,7 @@
 
 #include "ptlab/walk.h"
 #include "ptlab/le.h"
+#include "mem_inline.h"
 
 /** A 4- or 8-byte paging-structure entry (paging structures are little-endian). */
 static inline uint64_t entry_load(const void *p, unsigned size)
@@ -28,20 +29,63 @@ static uint64_t bits(unsigned hi, unsigned lo)
 
 /* ---- flat memory reader ------------------------------------------------------------------ */
 
-static const void *flat_ptr(const struct pt_mem *mem, uint64_t pa, size_t len)
+const void *walk_flat_ptr(const struct pt_mem *mem, uint64_t pa, size_t len)
 {
-	const struct pt_flat_mem *flat = (const struct pt_flat_mem *)mem;
-	if (pa >= flat->size || len > flat->size - pa)
-		return NULL;
-	return flat->base + pa;
+	return mem_at(mem, pa, len); /* the flat case of the inline reader */
+}
+
+const uint8_t *walk_mem_at_slow(const struct pt_mem *mem, uint64_t pa, size_t len)
+{
+	return mem_at(mem, pa, len);
 }
 
 void pt_flat_mem_init(struct pt_flat_mem *flat, const void *base, uint64_t size)
 {
-	flat->mem.ptr = flat_ptr;
+	flat->mem.ptr = walk_flat_ptr;
 	flat->mem.opaque = flat;
 	flat->base = base;
 	flat->size = size;
+}
+
+/* ---- chunked memory reader --------------------------------------------------------------- */
+
+void pt_chunk_mem_init(struct pt_chunk_mem *cm, const uint8_t *const *chunks, uint64_t nchunks,
+		       unsigned shift, const struct pt_mem *fallback)
+{
+	cm->mem.ptr = pt_chunk_mem_ptr;
+	cm->mem.opaque = cm;
+	cm->chunks = chunks;
+	cm->nchunks = chunks ? nchunks : 0;
+	cm->shift = shift < PT_PAGE_SHIFT ? PT_PAGE_SHIFT : shift > 63 ? 63 : shift;
+	cm->offset_mask = PT_BIT(cm->shift) - 1;
+	cm->fallback = fallback;
+	cm->run = NULL;
+	cm->run_pa = 0;
+	cm->run_size = 0;
+	cm->end = UINT64_MAX;
+}
+
+void pt_chunk_mem_set_end(struct pt_chunk_mem *cm, uint64_t end)
+{
+	cm->end = end;
+}
+
+void pt_chunk_mem_set_run(struct pt_chunk_mem *cm, const uint8_t *run, uint64_t pa, uint64_t size)
+{
+	/* whole 8-byte words from an aligned start: an aligned entry read in the run ends in it */
+	const bool aligned = (pa & 7) == 0;
+	cm->run = aligned ? run : NULL;
+	cm->run_pa = aligned ? pa : 0;
+	cm->run_size = run && aligned ? size & ~(uint64_t)7 : 0;
+}
+
+const void *pt_chunk_mem_ptr(const struct pt_mem *mem, uint64_t pa, size_t len)
+{
+	const struct pt_chunk_mem *cm = (const struct pt_chunk_mem *)mem;
+	const uint8_t *p = chunk_at(cm, pa, len);
+	if (p || pa >= cm->end || len > cm->end - pa)
+		return p;
+	return cm->fallback ? cm->fallback->ptr(cm->fallback, pa, len) : NULL;
 }
 
 /* ---- modes ------------------------------------------------------------------------------- */
@@ -329,6 +373,15 @@ static enum pt_status fold_state(struct pt_context *ctx, const struct pt_cpu_sta
 	ctx->addr_mask = ctx->mode == PT_MODE_LEGACY ? bits(31, 12) : bits(cpu->maxphyaddr - 1, 12);
 	ctx->addr_mask &= ~ctx->cbit_mask;
 	build_reserved_masks(ctx);
+	for (unsigned l = 1; l <= ctx->desc->levels; l++) {
+		const struct pt_level_desc *ld = &ctx->desc->level[l];
+		/* 4.3: in 32-bit paging PS maps a 4 MiB page only with CR4.PSE = 1, else it is ignored */
+		if (ld->may_map_page && (ctx->mode != PT_MODE_LEGACY || (flags & PT_CTX_PSE)))
+			ctx->ps_mask[l] = PTE_PS;
+		ctx->page_frame[l] = ctx->addr_mask & ~(PT_BIT(ld->va_shift) - 1);
+		if (l > 1)
+			ctx->table_step[l] = PTE_P | ctx->ps_mask[l] | ctx->rsvd[l][0];
+	}
 	return PT_OK;
 }
 
@@ -392,7 +445,30 @@ enum pt_status pt_context_init(struct pt_context *ctx, const struct pt_cpu_state
 
 /* ---- the shared entry decoder --------------------------------------------------------- */
 
-/* The decoder proper, inlined into the level loop; every field is assigned. */
+/* The fields of a present entry at `level` (1..levels), from the masks pt_context_init derived:
+ * PS maps a page where ps_mask says so (4.3: in 32-bit paging only with CR4.PSE = 1, else PS is
+ * ignored), the reserved bits of a table or a page entry, and the frame. `legacy`: 32-bit paging,
+ * whose 4 MiB pages place PA bits above 31 in entry bits 20:13 (Table 4-5, PSE-36). */
+static inline void decode_present(const struct pt_context *ctx, unsigned level, uint64_t value,
+				  bool legacy, struct pt_entry_info *info)
+{
+	const bool maps_page = level == 1 || (value & ctx->ps_mask[level]) != 0;
+	info->maps_page = maps_page;
+	info->rsvd_bits = value & ctx->rsvd[level][maps_page];
+	if (!maps_page) {
+		info->frame = value & ctx->addr_mask;
+	} else if (legacy && level == 2) {
+		/* Table 4-5: PA bits 31:22 from entry bits 31:22, PA bits (M'-1):32 from 20:13. */
+		unsigned mp = ctx->maxphyaddr < 40 ? ctx->maxphyaddr : 40;
+		uint64_t high = (value >> 13) & (PT_BIT(mp - 32) - 1);
+		info->frame = (value & bits(31, 22)) | (high << 32);
+	} else {
+		/* A page's frame is aligned to its size; bit 12 of a large page is PAT. */
+		info->frame = value & ctx->page_frame[level];
+	}
+}
+
+/* The decoder proper; every field is assigned. */
 static inline void decode_entry(const struct pt_context *ctx, unsigned level, uint64_t raw,
 				struct pt_entry_info *info)
 {
@@ -406,26 +482,7 @@ static inline void decode_entry(const struct pt_context *ctx, unsigned level, ui
 	info->maps_page = false;
 	if (!info->present || !desc || level < 1 || level > desc->levels)
 		return;
-
-	bool maps_page = level == 1;
-	if (desc->level[level].may_map_page && (value & PTE_PS)) {
-		/* 4.3: in 32-bit paging PS is honoured only with CR4.PSE = 1, else ignored. */
-		maps_page = ctx->mode != PT_MODE_LEGACY || (ctx->flags & PT_CTX_PSE);
-	}
-	info->maps_page = maps_page;
-	info->rsvd_bits = value & ctx->rsvd[level][maps_page];
-
-	if (!maps_page || level == 1) {
-		info->frame = value & ctx->addr_mask;
-	} else if (ctx->mode == PT_MODE_LEGACY) {
-		/* Table 4-5: PA bits 31:22 from entry bits 31:22, PA bits (M'-1):32 from 20:13. */
-		unsigned mp = ctx->maxphyaddr < 40 ? ctx->maxphyaddr : 40;
-		uint64_t high = (value >> 13) & (PT_BIT(mp - 32) - 1);
-		info->frame = (value & bits(31, 22)) | (high << 32);
-	} else {
-		/* A large page's frame is aligned to its size; bit 12 is PAT (PTE_BIT_PAT_LARGE). */
-		info->frame = value & ctx->addr_mask & ~(PT_BIT(desc->level[level].va_shift) - 1);
-	}
+	decode_present(ctx, level, value, ctx->mode == PT_MODE_LEGACY, info);
 }
 
 void pt_entry_decode(const struct pt_context *ctx, unsigned level, uint64_t raw,
@@ -502,93 +559,6 @@ static void set_fault(struct pt_result *r, uint8_t vector, uint32_t code, uint8_
 	r->fault.entry = entry;
 }
 
-enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
-		       struct pt_result *r)
-{
-	const struct pt_mode_desc *desc = ctx->desc;
-	/* Every field but the unused tail of entry[] is set (zeroing all of it cost more than
-	 * the walk itself). */
-	r->va = va;
-	r->pa = 0;
-	r->page_size = 0;
-	r->level = 0;
-	r->rights = (struct pt_rights){ 0 };
-	r->pa_in_dump = false;
-	r->nentries = 0;
-	r->fault = (struct pt_fault){ 0 };
-	r->table_pa = 0;
-
-	if (!desc) {
-		/* Paging off: linear = physical, no rights apply. */
-		r->pa = va;
-		r->page_size = PT_PAGE_4K;
-		r->rights.writable = r->rights.user = true;
-		r->pa_in_dump = mem && mem->ptr(mem, va, 1) != NULL;
-		return PT_OK;
-	}
-	if (desc->va_bits == 32 && va > UINT32_MAX)
-		return PT_EINVAL;
-	if (!pt_va_canonical(ctx, va)) {
-		set_fault(r, PT_VEC_GP, 0, 0, 0, 0); /* 6.15 #GP: non-canonical, before any walk */
-		return PT_FAULT;
-	}
-
-	/* Rights combine over every level (fold_rights, rights_of). Kept in locals (as is the
-	 * entry count) so the reader's indirect call does not force reloads. */
-	uint64_t and_bits = ~UINT64_C(0), or_bits = 0;
-	const unsigned esize = desc->entry_size;
-	const bool pae = ctx->mode == PT_MODE_PAE;
-	uint64_t table = ctx->root;
-	unsigned n = 0;
-
-	for (unsigned level = desc->levels; level >= 1; level--) {
-		const struct pt_level_desc *ld = &desc->level[level];
-		const uint64_t index = level_index(ld, va);
-		const uint64_t entry_pa = table + index * esize;
-		const bool pae_pdpte = pae && level == 3;
-		uint64_t raw;
-
-		if (pae_pdpte) {
-			raw = ctx->pdpte[index]; /* loaded at CR3 load (4.4.1), not re-read */
-		} else {
-			const void *p = mem->ptr(mem, entry_pa, esize);
-			if (!p) {
-				r->nentries = (uint8_t)n;
-				r->table_pa = table;
-				return PT_NOT_IN_DUMP;
-			}
-			raw = entry_load(p, esize);
-		}
-		r->entry[n].level = (uint8_t)level;
-		r->entry[n].pa = entry_pa;
-		r->entry[n].value = raw;
-		n++;
-
-		struct pt_entry_info e;
-		decode_entry(ctx, level, raw, &e);
-		if (!e.present || e.rsvd_bits) {
-			r->nentries = (uint8_t)n;
-			set_fault(r, PT_VEC_PF, e.present ? PF_ERR_P | PF_ERR_RSVD : 0, (uint8_t)level,
-				  entry_pa, raw);
-			return PT_FAULT;
-		}
-		fold_rights(pae_pdpte, e.value, &and_bits, &or_bits);
-		if (e.maps_page) {
-			const uint64_t page_size = PT_BIT(ld->va_shift);
-			r->nentries = (uint8_t)n;
-			rights_of(ctx->flags, and_bits, or_bits, &e, &r->rights);
-			r->page_size = page_size;
-			r->level = (uint8_t)level;
-			r->pa = e.frame | (va & (page_size - 1));
-			r->pa_in_dump = mem->ptr(mem, r->pa, 1) != NULL;
-			return PT_OK;
-		}
-		table = e.frame;
-	}
-	r->nentries = (uint8_t)n;
-	return PT_EINVAL; /* unreachable: level 1 always maps a page */
-}
-
 /** The access-dependent error-code bits (4.7): W/R, U/S, I/D. */
 static uint32_t access_error_bits(const struct pt_context *ctx, const struct pt_access *access)
 {
@@ -618,8 +588,9 @@ static struct pt_rights planted_rights(const struct pt_rights *rights, bool user
 }
 #endif
 
-uint32_t pt_access_check(const struct pt_context *ctx, const struct pt_rights *rights,
-			 const struct pt_access *access)
+/* The access check proper (4.6), inlined into translation. */
+static inline uint32_t access_check(const struct pt_context *ctx, const struct pt_rights *rights,
+				    const struct pt_access *access)
 {
 	if (!ctx->desc)
 		return 0;
@@ -631,6 +602,10 @@ uint32_t pt_access_check(const struct pt_context *ctx, const struct pt_rights *r
 	const bool user_access = access->cpl == 3 && !access->implicit;
 	const bool write = access->kind == PT_ACCESS_WRITE;
 	const bool fetch = access->kind == PT_ACCESS_FETCH;
+	/* A supervisor read of a supervisor-mode address is always allowed: of the rules below only
+	 * SMAP and protection keys restrict supervisor reads, and both only of user-mode addresses. */
+	if (!user_access && !write && !fetch && !rights->user)
+		return 0;
 	bool denied = false;
 
 	if (user_access) {
@@ -671,6 +646,12 @@ uint32_t pt_access_check(const struct pt_context *ctx, const struct pt_rights *r
 	return code;
 }
 
+uint32_t pt_access_check(const struct pt_context *ctx, const struct pt_rights *rights,
+			 const struct pt_access *access)
+{
+	return access_check(ctx, rights, access);
+}
+
 enum pt_status pt_result_check_access(const struct pt_context *ctx, const struct pt_access *access,
 				      struct pt_result *r)
 {
@@ -682,13 +663,241 @@ enum pt_status pt_result_check_access(const struct pt_context *ctx, const struct
 	return PT_FAULT;
 }
 
-enum pt_status pt_translate(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
-			    const struct pt_access *access, struct pt_result *r)
+
+/* ---- the level loop ------------------------------------------------------------------- */
+
+#if defined(__GNUC__)
+#define WALK_INLINE static inline __attribute__((always_inline))
+#define WALK_INSTANCE static
+#else
+#define WALK_INLINE static inline
+#define WALK_INSTANCE static
+#endif
+
+/* What the level loop needs of a mode, as constants where the instantiation knows them. */
+struct walk_shape {
+	unsigned levels;  /**< 4 or 5 for the 64-bit instantiations; 0: read ctx->desc */
+	bool record;      /**< fill result->entry[] as the walk goes (pt_walk, pt_translate) */
+};
+
+/* The level loop: one body for every mode, instantiated per shape below so that 4- and 5-level
+ * paging run unrolled with their shape as constants. Fault order (house style 3): non-canonical
+ * #GP before the walk; then per level top-down: not present, reserved bit. Rights combine over
+ * the levels (fold_rights, rights_of) in locals, entries are read through mem_at (inline for
+ * mapped dumps). Without `record`, entry[] is left alone and nentries stays 0. */
+WALK_INLINE enum pt_status walk_levels(const struct pt_context *ctx, const struct pt_mem *mem,
+				       uint64_t va, struct pt_result *restrict r, struct walk_shape shape)
 {
-	enum pt_status st = pt_walk(ctx, mem, va, r);
+	const struct pt_mode_desc *desc = ctx->desc;
+	const unsigned levels = shape.levels ? shape.levels : desc->levels;
+	const unsigned esize = shape.levels ? 8 : desc->entry_size;
+	const bool pae = !shape.levels && ctx->mode == PT_MODE_PAE;
+	const bool legacy = !shape.levels && ctx->mode == PT_MODE_LEGACY;
+	const uint64_t cbit_mask = ctx->cbit_mask;
+	const struct pt_chunk_mem *cm = chunk_mem_of(mem);
+
+	if (shape.levels) {
+		/* 3.3.7.1: bits 63:width-1 all equal */
+		const unsigned width = shape.levels == 5 ? 57 : 48;
+		if ((uint64_t)((int64_t)(va << (64 - width)) >> (64 - width)) != va) {
+			set_fault(r, PT_VEC_GP, 0, 0, 0, 0); /* 6.15 #GP: non-canonical, before any walk */
+			return PT_FAULT;
+		}
+	} else if (desc->va_bits == 32 && va > UINT32_MAX) {
+		return PT_EINVAL;
+	}
+	uint64_t and_bits = ~UINT64_C(0), or_bits = 0;
+	uint64_t table = ctx->root;
+	unsigned n = 0;
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 5
+#endif
+	for (unsigned level = levels; level >= 1; level--) {
+		const unsigned shift = shape.levels ? 12 + 9 * (level - 1) : desc->level[level].va_shift;
+		const uint64_t index = shape.levels ? (va >> shift) & 511 : level_index(&desc->level[level], va);
+		const uint64_t entry_pa = table + index * esize;
+		const bool pae_pdpte = pae && level == 3;
+		uint64_t raw;
+
+		if (pae_pdpte) {
+			raw = ctx->pdpte[index]; /* loaded at CR3 load (4.4.1), not re-read */
+		} else if (!view_entry_read(cm, mem, entry_pa, esize, &raw)) {
+			r->nentries = (uint8_t)n;
+			r->table_pa = table;
+			return PT_NOT_IN_DUMP;
+		}
+		if (shape.record) {
+			r->entry[n].level = (uint8_t)level;
+			r->entry[n].pa = entry_pa;
+			r->entry[n].value = raw;
+			n++;
+		}
+		struct pt_entry_info e;
+		e.value = raw & ~cbit_mask;
+		if (level > 1 && !pae_pdpte && (e.value & ctx->table_step[level]) == PTE_P) {
+			/* the common step, as decode_present decides it: present, PS clear (or
+			 * ignored), no reserved bit: a table at value & addr_mask */
+			fold_rights(false, e.value, &and_bits, &or_bits);
+			table = e.value & ctx->addr_mask;
+			continue;
+		}
+		if (!(e.value & PTE_P)) {
+			r->nentries = (uint8_t)n;
+			set_fault(r, PT_VEC_PF, 0, (uint8_t)level, entry_pa, raw);
+			return PT_FAULT;
+		}
+		decode_present(ctx, level, e.value, legacy, &e);
+		if (e.rsvd_bits) {
+			r->nentries = (uint8_t)n;
+			set_fault(r, PT_VEC_PF, PF_ERR_P | PF_ERR_RSVD, (uint8_t)level, entry_pa, raw);
+			return PT_FAULT;
+		}
+		fold_rights(pae_pdpte, e.value, &and_bits, &or_bits);
+		if (e.maps_page) {
+			const uint64_t page_size = PT_BIT(shift);
+			r->nentries = (uint8_t)n;
+			rights_of(ctx->flags, and_bits, or_bits, &e, &r->rights);
+			r->page_size = page_size;
+			r->level = (uint8_t)level;
+			r->pa = e.frame | (va & (page_size - 1));
+			r->pa_in_dump = view_has_byte(cm, mem, r->pa);
+			return PT_OK;
+		}
+		table = e.frame;
+	}
+	r->nentries = (uint8_t)n;
+	return PT_EINVAL; /* unreachable: level 1 always maps a page */
+}
+
+/* Walk, then (with `access`) apply the access check: pt_translate's rule. Without `record` an
+ * access fault cannot name its leaf entry: PT_FAULT is returned with the fault unset and the
+ * caller redoes the walk with the record (lean_translate). */
+WALK_INLINE enum pt_status translate_shape(const struct pt_context *ctx, const struct pt_mem *mem,
+					   uint64_t va, const struct pt_access *access,
+					   struct pt_result *restrict r, struct walk_shape shape)
+{
+	/* Every field but the unused tail of entry[] is set (zeroing all of it cost more than
+	 * the walk itself). */
+	r->va = va;
+	r->pa = 0;
+	r->page_size = 0;
+	r->level = 0;
+	r->rights = (struct pt_rights){ 0 };
+	r->pa_in_dump = false;
+	r->nentries = 0;
+	r->fault = (struct pt_fault){ 0 };
+	r->table_pa = 0;
+
+	enum pt_status st = walk_levels(ctx, mem, va, r, shape);
+	if (!access)
+		return st;
 	if (st == PT_FAULT && r->fault.vector == PT_VEC_PF)
 		r->fault.error_code |= access_error_bits(ctx, access);
 	if (st != PT_OK)
 		return st;
-	return pt_result_check_access(ctx, access, r);
+	const uint32_t code = access_check(ctx, &r->rights, access);
+	if (!code)
+		return PT_OK;
+	if (shape.record) {
+		const unsigned last = r->nentries - 1u;
+		set_fault(r, PT_VEC_PF, code, r->level, r->entry[last].pa, r->entry[last].value);
+	}
+	return PT_FAULT;
+}
+
+/* The instantiations: 4-level, 5-level, and the descriptor-driven loop for 32-bit and PAE. */
+WALK_INSTANCE enum pt_status translate_ia32e(const struct pt_context *ctx, const struct pt_mem *mem,
+				      uint64_t va, const struct pt_access *access, struct pt_result *r)
+{
+	return translate_shape(ctx, mem, va, access, r, (struct walk_shape){ .levels = 4, .record = true });
+}
+WALK_INSTANCE enum pt_status translate_la57(const struct pt_context *ctx, const struct pt_mem *mem,
+				     uint64_t va, const struct pt_access *access, struct pt_result *r)
+{
+	return translate_shape(ctx, mem, va, access, r, (struct walk_shape){ .levels = 5, .record = true });
+}
+WALK_INSTANCE enum pt_status translate_desc(const struct pt_context *ctx, const struct pt_mem *mem,
+				     uint64_t va, const struct pt_access *access, struct pt_result *r)
+{
+	return translate_shape(ctx, mem, va, access, r, (struct walk_shape){ .levels = 0, .record = true });
+}
+WALK_INSTANCE enum pt_status lean_ia32e(const struct pt_context *ctx, const struct pt_mem *mem,
+				 uint64_t va, const struct pt_access *access, struct pt_result *r)
+{
+	return translate_shape(ctx, mem, va, access, r, (struct walk_shape){ .levels = 4, .record = false });
+}
+WALK_INSTANCE enum pt_status lean_desc(const struct pt_context *ctx, const struct pt_mem *mem,
+				uint64_t va, const struct pt_access *access, struct pt_result *r)
+{
+	return translate_shape(ctx, mem, va, access, r, (struct walk_shape){ .levels = 0, .record = false });
+}
+WALK_INSTANCE enum pt_status lean_la57(const struct pt_context *ctx, const struct pt_mem *mem,
+				uint64_t va, const struct pt_access *access, struct pt_result *r)
+{
+	return translate_shape(ctx, mem, va, access, r, (struct walk_shape){ .levels = 5, .record = false });
+}
+
+/* Paging off: linear = physical, no rights apply. */
+static enum pt_status translate_off(const struct pt_mem *mem, uint64_t va, struct pt_result *r)
+{
+	*r = (struct pt_result){ .va = va, .pa = va, .page_size = PT_PAGE_4K };
+	r->rights.writable = r->rights.user = true;
+	r->pa_in_dump = mem && mem_at(mem, va, 1) != NULL;
+	return PT_OK;
+}
+
+/* `access` NULL: pt_walk. */
+static enum pt_status translate_detailed(const struct pt_context *ctx, const struct pt_mem *mem,
+					 uint64_t va, const struct pt_access *access,
+					 struct pt_result *r)
+{
+	switch (ctx->mode) {
+	case PT_MODE_IA32E:
+		return translate_ia32e(ctx, mem, va, access, r);
+	case PT_MODE_LA57:
+		return translate_la57(ctx, mem, va, access, r);
+	case PT_MODE_LEGACY:
+	case PT_MODE_PAE:
+		return translate_desc(ctx, mem, va, access, r);
+	case PT_MODE_OFF:
+		break;
+	}
+	return translate_off(mem, va, r);
+}
+
+enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
+		       struct pt_result *r)
+{
+	return translate_detailed(ctx, mem, va, NULL, r);
+}
+
+enum pt_status pt_translate(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
+			    const struct pt_access *access, struct pt_result *r)
+{
+	return translate_detailed(ctx, mem, va, access, r);
+}
+
+enum pt_status pt_translate_lean(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
+				 const struct pt_access *access, struct pt_result *r)
+{
+	enum pt_status st;
+	switch (ctx->mode) {
+	case PT_MODE_IA32E:
+		st = lean_ia32e(ctx, mem, va, access, r);
+		break;
+	case PT_MODE_LA57:
+		st = lean_la57(ctx, mem, va, access, r);
+		break;
+	case PT_MODE_LEGACY:
+	case PT_MODE_PAE:
+		st = lean_desc(ctx, mem, va, access, r);
+		break;
+	default:
+		return translate_off(mem, va, r);
+	}
+	if (st == PT_OK)
+		return st;
+	/* a fault or a missing table: the detailed walk gives the record with it */
+	return translate_detailed(ctx, mem, va, access, r);
 }

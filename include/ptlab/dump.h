@@ -152,6 +152,33 @@ const char *pt_dump_vmcoreinfo(const struct pt_dump *dump, size_t *len_ret);
  */
 bool pt_dump_vmcoreinfo_get(const struct pt_dump *dump, const char *key, char *buf, size_t buflen);
 
+/* ---- Scanning a whole dump (walker/dump_scan.c) ----------------------------------------- */
+
+/**
+ * Where [pa, pa + len), which must lie in one of the dump's ranges, can hold nonzero bytes: on
+ * return [*start_ret, *end_ret) is its first stretch that the file stores as data, and every
+ * byte of [pa, *start_ret) reads as zero (a hole of a sparse file, found with lseek SEEK_DATA /
+ * SEEK_HOLE, never read). Returns false when all of it is holes. Where that cannot be known (an
+ * outside reader's dump, a file system without SEEK_DATA) the answer is [pa, pa + len) whole.
+ */
+bool pt_dump_data_extent(const struct pt_dump *dump, uint64_t pa, uint64_t len, uint64_t *start_ret,
+			 uint64_t *end_ret);
+
+/**
+ * Copy [pa, pa + len), which must lie in one of the dump's ranges, into `buf`: read from the file
+ * (pread) when the dump's bytes are flat in it, so that nothing stays mapped; else copied from
+ * its memory. Returns false when the bytes cannot be had.
+ */
+bool pt_dump_read(const struct pt_dump *dump, uint64_t pa, void *buf, size_t len);
+
+/**
+ * A scan is done with [pa, pa + len) for now: the pages of the mapping wholly inside it are
+ * dropped from memory (MADV_DONTNEED; the mapping is read-only, so they are read from the file
+ * again when touched, and pointers into it stay valid). Keeps a scan over a dump larger than
+ * memory bounded. No effect for an outside reader's dump or memory not mapped from the file.
+ */
+void pt_dump_release(const struct pt_dump *dump, uint64_t pa, uint64_t len);
+
 /* ---- Writing ELF cores (used by emu and by tests) -------------------------------------- */
 
 /** One physical range to write. */

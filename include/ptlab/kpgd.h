@@ -85,6 +85,14 @@ struct pt_kpgd_inputs {
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
 	bool no_kallsyms;                    /**< never look for the kernel's kallsyms tables in memory */
+	/** At most this many page-table walks and enumerated ranges in one search (0: no bound but
+	 *  the finder's own); once spent, nothing more is walked and what is left is not verified
+	 *  (the log says so). A fuzzer's per-input budget. */
+	uint64_t max_work;
+	/** The dump `mem` reads, when there is one (pt_kpgd_inputs_from_dump sets it; may be NULL):
+	 *  the whole-dump scans then skip the file's holes and release the pages they have read,
+	 *  so their memory stays bounded whatever the dump's size. */
+	const struct pt_dump *dump;
 };
 
 /** Fill mem, ranges, VMCOREINFO, the CPU state and the ELF machine from an opened dump. */

@@ -115,6 +115,15 @@ const void *pt_symtab_bytes(const struct pt_symtab *tab, uint64_t va, size_t len
 struct pt_kallsyms_opts {
 	uint64_t pa_start, pa_end; /**< scan [pa_start, pa_end) only; pa_end 0 = no end */
 	bool link_time;            /**< the memory holds a vmlinux image, not a running kernel */
+	/** Where the tables may start, when not everywhere (NULL): parts of the ranges, sorted, each
+	 *  inside one range (e.g. without the all-zero pages, which hold no table start). The
+	 *  checks still read anywhere in the ranges. */
+	const struct pt_dump_range *starts;
+	size_t nstarts;
+	/** Called once the search has moved past [pa, pa + len) of a start (may be NULL): e.g.
+	 *  pt_dump_release, to keep the search's memory bounded. */
+	void (*passed)(void *arg, uint64_t pa, uint64_t len);
+	void *passed_arg;
 };
 
 /** What pt_kallsyms_recover found, and where. */

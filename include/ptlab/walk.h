@@ -154,6 +154,42 @@ struct pt_flat_mem {
 /** Make `flat` read `size` bytes at `base` as physical addresses 0..size-1. */
 void pt_flat_mem_init(struct pt_flat_mem *flat, const void *base, uint64_t size);
 
+/**
+ * A pt_mem over memory that is mapped in chunks of 2^shift bytes (a memory-mapped dump): chunk c,
+ * physical addresses [c << shift, (c + 1) << shift), is at chunks[c], or is read through
+ * `fallback` when chunks[c] is NULL (a chunk not wholly inside one of the dump's ranges), when c
+ * is past the table, or when a read crosses a chunk's end. The walker, enumeration and the TLB
+ * recognise this reader (mem.ptr == pt_chunk_mem_ptr) and read entries from the table inline: one
+ * array index per entry instead of a call and a search. Both ways answer the same bytes.
+ */
+struct pt_chunk_mem {
+	struct pt_mem mem;            /**< first member: pass &cm.mem; mem.ptr is pt_chunk_mem_ptr */
+	const uint8_t *const *chunks; /**< per chunk: where its first byte is, or NULL */
+	uint64_t nchunks;
+	uint64_t offset_mask;         /**< 2^shift - 1 */
+	unsigned shift;               /**< 12..63 */
+	const struct pt_mem *fallback; /**< the reader for what the table does not hold; NULL: none */
+	/** One run of physical memory read before the table, without a lookup: [run_pa, run_pa +
+	 *  run_size) is at `run` (a dump's largest range: RAM below 4 GiB, or all of it). */
+	const uint8_t *run;
+	uint64_t run_pa, run_size;
+	/** Nothing at or above this address is in the dump: reads there answer NULL at once
+	 *  (UINT64_MAX after pt_chunk_mem_init; pt_chunk_mem_set_end lowers it). */
+	uint64_t end;
+};
+/** Make `cm` read through `chunks` (nchunks of 2^shift bytes, shift 12..63) and `fallback`,
+ *  with no run (pt_chunk_mem_set_run adds one). */
+void pt_chunk_mem_init(struct pt_chunk_mem *cm, const uint8_t *const *chunks, uint64_t nchunks,
+		       unsigned shift, const struct pt_mem *fallback);
+/** Read [pa, pa + size) at `run` before looking at the table (the bytes must be what the
+ *  table and the fallback hold there). A run must start at a multiple of 8 (else none is set);
+ *  its size is rounded down to whole 8-byte words. */
+void pt_chunk_mem_set_run(struct pt_chunk_mem *cm, const uint8_t *run, uint64_t pa, uint64_t size);
+/** Say that no byte at or above `end` is in the memory (the fallback is not asked there). */
+void pt_chunk_mem_set_end(struct pt_chunk_mem *cm, uint64_t end);
+/** The ptr callback of every pt_chunk_mem: the table, else the fallback reader. */
+const void *pt_chunk_mem_ptr(const struct pt_mem *mem, uint64_t pa, size_t len);
+
 /* ---- Paging modes and the per-mode descriptor ------------------------------------------ */
 
 /** The paging mode, from CR0.PG, CR4.PAE, CR4.LA57 and IA32_EFER.LMA (SDM 4.1.1, Table 4-1). */
@@ -263,6 +299,12 @@ struct pt_context {
 	uint64_t rsvd[6][2];
 	uint32_t pkru;
 	uint8_t maxphyaddr;
+	/* Derived once for the level loop (pt_context_init, pt_context_init_mode): */
+	uint64_t ps_mask[6];    /**< PTE_PS at the levels where PS = 1 maps a page (SDM 4.3-4.5:
+				     PDE, 4-level PDPTE; 32-bit paging only with CR4.PSE), else 0 */
+	uint64_t page_frame[6]; /**< frame bits of a page mapped at each level (PAE-style formats) */
+	uint64_t table_step[6]; /**< P | ps_mask | rsvd[level][0]: an entry whose bits under this mask
+				     are exactly P references a table and has no reserved bit set */
 };
 
 /** Result status of the walker's entry points. */
@@ -386,6 +428,14 @@ struct pt_result {
  */
 enum pt_status pt_translate(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
 			    const struct pt_access *access, struct pt_result *result);
+
+/**
+ * pt_translate for hot loops: the same status, fault, PA, page size, level, rights and
+ * pa_in_dump, but the per-level record (nentries, entry[]) is filled only when the status is not
+ * PT_OK; on PT_OK nentries is 0. The level loop and every rule are pt_translate's own.
+ */
+enum pt_status pt_translate_lean(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
+				 const struct pt_access *access, struct pt_result *result);
 
 /**
  * Walk `va` without an access check: PT_OK with the mapping and its combined rights,

@@ -67,6 +67,26 @@ bool kpgd_find_banner_near(struct kpgd_finder *f, uint64_t pa, uint64_t span, co
 	return f->near_found;
 }
 
+/** kpgd_scan_nonzero's look for banners: every "Linux version " that starts in the window (and
+ *  ends in its range). */
+static bool banners_window(struct kpgd_finder *f, void *arg, const uint8_t *p, uint64_t pa, uint64_t len,
+			   const struct pt_dump_range *r)
+{
+	(void)arg;
+	const uint64_t room = r->pa + r->size - pa; /* bytes from p to the range's end */
+	if (room < BANNER_LEN)
+		return true;
+	const uint64_t last = len < room - BANNER_LEN + 1 ? len : room - BANNER_LEN + 1; /* starts tried */
+	/* memchr for the first byte runs at memory speed; memmem (two-way) is several times slower */
+	const uint8_t *q = p, *end = p + last;
+	while (f->nbanners < MAX_BANNER_HITS && q < end && (q = memchr(q, BANNER[0], (size_t)(end - q))) != NULL) {
+		if (memcmp(q, BANNER, BANNER_LEN) == 0)
+			f->banners[f->nbanners++] = pa + (uint64_t)(q - p);
+		q++;
+	}
+	return f->nbanners < MAX_BANNER_HITS;
+}
+
 void kpgd_scan_banners(struct kpgd_finder *f)
 {
 	if (f->banners_scanned)
@@ -77,19 +97,6 @@ void kpgd_scan_banners(struct kpgd_finder *f)
 		f->oom = true;
 		return;
 	}
-	for (size_t ri = 0; ri < f->in->nranges && f->nbanners < MAX_BANNER_HITS; ri++) {
-		const struct pt_dump_range *r = &f->in->ranges[ri];
-		const uint8_t *p = kpgd_bytes(f, r->pa, (size_t)r->size);
-		if (!p)
-			continue;
-		/* memchr for the first byte runs at memory speed over the zero pages that make up most
-		 * of a dump; memmem (two-way) is several times slower there. */
-		const uint8_t *q = p, *end = p + r->size;
-		while (f->nbanners < MAX_BANNER_HITS && (size_t)(end - q) >= BANNER_LEN &&
-		       (q = memchr(q, BANNER[0], (size_t)(end - q) - BANNER_LEN + 1)) != NULL) {
-			if (memcmp(q, BANNER, BANNER_LEN) == 0)
-				f->banners[f->nbanners++] = r->pa + (uint64_t)(q - p);
-			q++;
-		}
-	}
+	/* the banner starts with a nonzero byte: only the pages with one are searched */
+	kpgd_scan_nonzero(f, banners_window, NULL);
 }

@@ -65,6 +65,20 @@ static void brute_with_syms(struct kpgd_finder *f, const struct kpgd_layout *Ls,
 	kpgd_log(f, "brute-force: %zu screened table(s) checked with the symbols: %zu verified", s->n, nverified);
 }
 
+/** The next range of `it`, charged to the work budget: the range and the tables read for it
+ *  (*tables: how many were read so far). False at the end or when the budget is spent. */
+static bool next_charged(const struct kpgd_finder *f, struct pt_maps_iter *it, struct pt_range *r,
+			 uint64_t *tables)
+{
+	if (!kpgd_spend(f, 1) || !pt_maps_next(it, r))
+		return false;
+	struct pt_maps_stats st;
+	pt_maps_get_stats(it, &st);
+	const uint64_t read = st.tables_read - *tables;
+	*tables = st.tables_read;
+	return kpgd_spend(f, read) || read == 0;
+}
+
 /**
  * The direct map without symbols: in the kernel half below the image window, a mapping that
  * starts at PA 0 and runs linearly for at least 16 MiB (Linux's page_offset_base). Bounded.
@@ -80,7 +94,8 @@ static bool find_direct_map(const struct kpgd_finder *f, const struct pt_context
 	struct pt_range r;
 	bool found = false;
 	uint64_t cur_va = 0, cur_end = 0;
-	for (unsigned n = 0; n < MAX_RANGES && !found && pt_maps_next(it, &r); n++) {
+	uint64_t tables = 0;
+	for (unsigned n = 0; n < MAX_RANGES && !found && next_charged(f, it, &r, &tables); n++) {
 		if (r.kind != PT_RANGE_MAPPED)
 			continue;
 		/* coalesced ranges split where the rights or the page size change: join them */
@@ -123,7 +138,8 @@ static bool kernel_banner(struct kpgd_finder *f, const struct pt_context *ctx, u
 	struct pt_range r;
 	bool banner = false;
 	unsigned ranges = 0;
-	while (!banner && ranges < MAX_RANGES && f->range_budget > 0 && pt_maps_next(it, &r)) {
+	uint64_t tables = 0;
+	while (!banner && ranges < MAX_RANGES && f->range_budget > 0 && next_charged(f, it, &r, &tables)) {
 		ranges++;
 		f->range_budget--;
 		if (r.kind != PT_RANGE_MAPPED)
@@ -261,13 +277,9 @@ static void brute_without_syms(struct kpgd_finder *f, const struct kpgd_screen *
 void kpgd_strategy_brute(struct kpgd_finder *f, const struct kpgd_layout *Ls, size_t nl)
 {
 	struct kpgd_screen s64 = { 0 }, s32 = { 0 };
-	s64.pages = calloc(MAX_SCREENED, sizeof(uint64_t));
-	s32.pages = calloc(MAX_SCREENED, sizeof(uint64_t));
-	if (!s64.pages || !s32.pages) {
-		f->oom = true;
-		goto out;
-	}
 	kpgd_run_screen(f, &s64, &s32);
+	if (f->oom)
+		goto out;
 	kpgd_log(f, "brute-force: screened 0x%" PRIx64 " bytes in %.3f s: %" PRIu64 " 64-bit and %" PRIu64
 		 " 32-bit table shapes%s", f->res->bytes_scanned, f->res->scan_seconds, s64.total, s32.total,
 		 s64.full || s32.full ? " (only the first 4096 of each kept)" : "");

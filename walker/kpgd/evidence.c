@@ -56,6 +56,15 @@ void kpgd_log(struct kpgd_finder *f, const char *fmt, ...)
 
 void kpgd_keep(struct kpgd_finder *f, const struct kpgd_work *w)
 {
+	struct kpgd_work spent;
+	if (w->c.verified && *f->work_left == 0) {
+		/* The work budget (max_work) ran out before it was kept: a check that wants a walk to
+		 * fail ("nothing maps it yet") may have been cut short, so nothing is verified then. */
+		kpgd_take(&spent, w);
+		spent.c.verified = false;
+		kpgd_fact(&spent, false, "the work budget (max_work) ran out: not verified");
+		w = &spent;
+	}
 	for (size_t i = 0; i < f->ncands; i++) {
 		struct pt_kpgd_candidate *o = &f->cands[i];
 		if (o->kpgd == w->c.kpgd && o->mode == w->c.mode) {

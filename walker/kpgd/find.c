@@ -7,6 +7,7 @@
  * tables with the shared walker (pt_walk, pt_entry_decode) and by reading the bytes the walk
  * lands on.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ void pt_kpgd_inputs_from_dump(struct pt_kpgd_inputs *in, const struct pt_dump *d
 	in->vmcoreinfo = pt_dump_vmcoreinfo(dump, &in->vmcoreinfo_len);
 	in->has_cpu = pt_dump_cpu(dump, &in->cpu) != PT_CPU_NONE;
 	in->elf_machine = pt_dump_elf_machine(dump);
+	in->dump = dump;
 }
 
 /** The finder's state: the dump's extent, MAXPHYADDR, the C-bit and the mode of the CPU state. */
@@ -36,6 +38,10 @@ static enum pt_status finder_init(struct kpgd_finder *f, const struct pt_kpgd_in
 	f->maxphyaddr = PT_MAXPHYADDR_MAX;
 	f->budget = HYPOTHESIS_BUDGET;
 	f->range_budget = RANGE_BUDGET;
+	f->work_store = in->max_work ? in->max_work : UINT64_MAX;
+	f->work_left = &f->work_store;
+	if (in->max_work && in->max_work < f->range_budget)
+		f->range_budget = in->max_work;
 	kpgd_screen_ctx_init(&f->screen);
 	for (size_t i = 0; i < in->nranges; i++) {
 		uint64_t end = in->ranges[i].pa + in->ranges[i].size;
@@ -144,10 +150,13 @@ enum pt_status pt_kpgd_find(const struct pt_kpgd_inputs *in, struct pt_kpgd_resu
 		nl = use_recovered_kallsyms(&f, layouts, nl);
 	choose_arch(&f, layouts, nl);
 	run_strategies(&f, layouts, nl);
+	if (*f.work_left == 0)
+		kpgd_log(&f, "work budget of %" PRIu64 " walks spent: what was left is not verified", in->max_work);
 	kpgd_report(&f, nl ? &layouts[0] : NULL);
 	res->candidates = f.cands;
 	res->ncandidates = f.ncands;
 	free(f.banners);
+	kpgd_content_deinit(&f.content);
 	if (f.oom) {
 		pt_kpgd_result_deinit(res);
 		return pt_error_set(err, "find-kpgd", UINT64_MAX, "out of memory");

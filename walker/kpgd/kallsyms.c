@@ -18,13 +18,35 @@ static const uint64_t TEXTONLY_WINDOW32 = UINT64_C(64) << 20;
 /** Share of a symbol file's names that must sit where the kernel's own table puts them. */
 static const unsigned AGREE_PERCENT = 95;
 
+/** pt_kallsyms_recover has moved past [pa, pa + len). */
+static void passed(void *arg, uint64_t pa, uint64_t len)
+{
+	kpgd_release(arg, pa, len);
+}
+
 void kpgd_recover_kallsyms(struct kpgd_finder *f)
 {
 	struct pt_kpgd_result *res = f->res;
 	struct pt_error err;
 	res->kallsyms_searched = true;
-	if (pt_kallsyms_recover(f->mem, f->in->ranges, f->in->nranges, NULL, &res->kallsyms_symtab, &res->kallsyms,
-				&err) != PT_OK) {
+	/* a token index starts with a nonzero byte within 4: only the pages with one are searched */
+	const struct kpgd_content *c = kpgd_content(f);
+	struct pt_dump_range *starts = malloc((c->n ? c->n : 1) * sizeof(*starts));
+	if (!starts) {
+		f->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		const struct pt_dump_range *r = &f->in->ranges[c->ext[i].range];
+		starts[i] = (struct pt_dump_range){ c->ext[i].pa, c->ext[i].end - c->ext[i].pa,
+						    r->file_off == PT_DUMP_NO_FILE_OFF ? PT_DUMP_NO_FILE_OFF
+						    : r->file_off + (c->ext[i].pa - r->pa) };
+	}
+	const struct pt_kallsyms_opts opts = { .starts = starts, .nstarts = c->n, .passed = passed, .passed_arg = f };
+	const enum pt_status st = pt_kallsyms_recover(f->mem, f->in->ranges, f->in->nranges, &opts,
+						      &res->kallsyms_symtab, &res->kallsyms, &err);
+	free(starts);
+	if (st != PT_OK || f->oom) {
 		f->oom = true;
 		return;
 	}
@@ -117,15 +139,10 @@ static bool textonly_candidates(struct kpgd_finder *f, const struct kpgd_layout 
 {
 	const uint64_t anchor = L0->ks->pa_names;
 	const uint64_t lo = anchor > win ? anchor - win : 0, hi = anchor + win;
-	s->pages = calloc(MAX_SCREENED + 1, sizeof(uint64_t));
-	if (!s->pages) {
-		f->oom = true;
-		return false;
-	}
 	*has_cr3_ret = f->in->has_cpu && f->cpu_mode != PT_MODE_OFF;
 	if (*has_cr3_ret) {
 		const struct pt_cpu_state *cpu = &f->in->cpu;
-		s->pages[s->n++] = pt_cr3_root(f->cpu_mode, cpu->cr3, cpu->cbit ? PT_BIT(cpu->cbit) : 0);
+		kpgd_screen_add(s, pt_cr3_root(f->cpu_mode, cpu->cr3, cpu->cbit ? PT_BIT(cpu->cbit) : 0));
 	}
 	for (size_t ri = 0; ri < f->in->nranges; ri++) {
 		const struct pt_dump_range *r = &f->in->ranges[ri];
@@ -138,7 +155,8 @@ static bool textonly_candidates(struct kpgd_finder *f, const struct kpgd_layout 
 		if (p)
 			kpgd_screen_range(f, p, a, len, L0->is64, s);
 	}
-	return true;
+	f->oom = f->oom || s->oom;
+	return !s->oom;
 }
 
 /**
@@ -198,8 +216,10 @@ void kpgd_strategy_textonly(struct kpgd_finder *f, const struct kpgd_layout *Ls,
 	const uint64_t win = L0->is64 ? TEXTONLY_WINDOW64 : TEXTONLY_WINDOW32;
 	struct kpgd_screen s = { 0 };
 	bool has_cr3;
-	if (!textonly_candidates(f, L0, win, &s, &has_cr3))
+	if (!textonly_candidates(f, L0, win, &s, &has_cr3)) {
+		free(s.pages);
 		return;
+	}
 	size_t nverified = 0, nmapped = 0;
 	struct kpgd_work best;
 	bool have_best = false;

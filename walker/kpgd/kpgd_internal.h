@@ -120,6 +120,19 @@ struct kpgd_screen_ctx {
 	struct pt_context ia32e, pae, legacy;
 };
 
+/** Pages of the dump with a nonzero byte, joined into extents (scan.c). */
+struct kpgd_extent {
+	uint64_t pa, end;
+	size_t range;              /**< index in the inputs' ranges of the range holding it */
+};
+struct kpgd_content {
+	bool built;
+	struct kpgd_extent *ext;   /**< sorted */
+	size_t n, cap;
+	uint64_t gap;              /**< extents at most this far apart are joined (0: adjacent only) */
+	uint64_t total;            /**< bytes of the dump's ranges */
+};
+
 struct kpgd_finder {
 	const struct pt_kpgd_inputs *in;
 	const struct pt_mem *mem;
@@ -139,6 +152,11 @@ struct kpgd_finder {
 	uint64_t budget;
 	uint64_t range_budget;   /**< ranges enumerated without symbols, over all candidates */
 	bool budget_logged;
+	/* walks and enumerated ranges left under the inputs' max_work (UINT64_MAX: unbounded); through
+	 * a pointer so that the walks of a const finder count too */
+	uint64_t *work_left;
+	uint64_t work_store;
+	struct kpgd_content content; /**< built by the first whole-dump pass (scan.c) */
 	/* the last search for a banner by content near a PA */
 	bool near_valid, near_found;
 	uint64_t near_pa, near_hit;
@@ -158,8 +176,9 @@ struct kpgd_finder {
 /** Pages that passed a screen (the first MAX_SCREENED kept). */
 struct kpgd_screen {
 	uint64_t *pages;
-	size_t n;
+	size_t n, cap;
 	bool full;
+	bool oom;
 	uint64_t total;
 };
 
@@ -189,6 +208,9 @@ void kpgd_fact_table_shape(struct kpgd_work *w, const struct kpgd_finder *f, con
 
 /* ---- tables.c -------------------------------------------------------------------------------- */
 
+/** Spend `units` of the work budget (a walk, an enumerated range, a table read: one each); false
+ *  when it was already spent. */
+bool kpgd_spend(const struct kpgd_finder *f, uint64_t units);
 /** `len` bytes of the dump at `pa`, or NULL when they are not all in it. */
 const uint8_t *kpgd_bytes(const struct kpgd_finder *f, uint64_t pa, size_t len);
 /** Is `frame` inside the dump, possibly after removing one SME C-bit? The C-bit position used
@@ -285,6 +307,20 @@ size_t kpgd_layouts_recovered(struct kpgd_finder *f, const struct kpgd_layout *f
 			      struct kpgd_layout *out, size_t max);
 /** Strategy 4b: text-only symbols, the image placed by the recovered kallsyms tables. */
 void kpgd_strategy_textonly(struct kpgd_finder *f, const struct kpgd_layout *Ls, size_t nl);
+
+/* ---- scan.c ---------------------------------------------------------------------------------- */
+
+/** A pass's look at `len` bytes at `p` (physical address pa, inside range r); false: stop. */
+typedef bool (*kpgd_scan_fn)(struct kpgd_finder *f, void *arg, const uint8_t *p, uint64_t pa, uint64_t len,
+			     const struct pt_dump_range *r);
+/** The nonzero extents of the dump, found by the first pass (with progress) when not yet. */
+const struct kpgd_content *kpgd_content(struct kpgd_finder *f);
+/** Free the extents. */
+void kpgd_content_deinit(struct kpgd_content *c);
+/** Call fn on every window of every nonzero extent, in address order, each released after. */
+void kpgd_scan_nonzero(struct kpgd_finder *f, kpgd_scan_fn fn, void *arg);
+/** A pass is done with [pa, pa + len): released when the dump is too large to keep mapped. */
+void kpgd_release(const struct kpgd_finder *f, uint64_t pa, uint64_t len);
 
 /* ---- screen.c -------------------------------------------------------------------------------- */
 

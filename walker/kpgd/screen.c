@@ -5,13 +5,12 @@
  * (pt_context_init_mode, MAXPHYADDR 52 and no C-bit, so that a C-bit or a narrower CPU is
  * tolerated here and judged when the candidate is walked), then the scan of the whole dump.
  */
+#include <stdlib.h>
 #include <time.h>
 
 #include "kpgd_internal.h"
 #include "ptlab/le.h"
 
-/** Bytes between progress reports of the scan. */
-static const uint64_t SCAN_CHUNK = UINT64_C(64) << 20;
 /** Plausible-table thresholds: corrupt entries tolerated in a 64-bit top table and in the kernel
  *  part of a 32-bit page directory. */
 static const unsigned MAX_BAD64 = 16, MAX_BAD32 = 8;
@@ -147,10 +146,21 @@ void kpgd_screen_add(void *arg, uint64_t page_pa)
 {
 	struct kpgd_screen *s = arg;
 	s->total++;
-	if (s->n < MAX_SCREENED)
-		s->pages[s->n++] = page_pa;
-	else
+	if (s->n >= MAX_SCREENED) {
 		s->full = true;
+		return;
+	}
+	if (s->n == s->cap) { /* grown as needed: most dumps have a few, a fuzz input has none */
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		uint64_t *p = realloc(s->pages, cap * sizeof(*p));
+		if (!p) {
+			s->oom = true;
+			return;
+		}
+		s->pages = p;
+		s->cap = cap;
+	}
+	s->pages[s->n++] = page_pa;
 }
 
 void kpgd_screen_range(const struct kpgd_finder *f, const uint8_t *p, uint64_t pa, uint64_t len, bool is64,
@@ -168,34 +178,44 @@ void kpgd_screen_range(const struct kpgd_finder *f, const uint8_t *p, uint64_t p
 	}
 }
 
+/** The screens of one scan: what is tried, and where the pages that pass go. */
+struct screen_pass {
+	struct kpgd_screen *s64, *s32;
+};
+
+/** kpgd_scan_nonzero's look: the whole pages of a window. */
+static bool screen_window(struct kpgd_finder *f, void *arg, const uint8_t *p, uint64_t pa, uint64_t len,
+			  const struct pt_dump_range *r)
+{
+	(void)r;
+	const struct screen_pass *sp = arg;
+	const uint64_t start = kpgd_page_up(pa);
+	if (start >= pa + len)
+		return true;
+	const uint64_t n = (pa + len - start) & ~(PT_PAGE_4K - 1);
+	if (n && f->try64)
+		kpgd_screen_range(f, p + (start - pa), start, n, true, sp->s64);
+	if (n && f->try32)
+		kpgd_screen_range(f, p + (start - pa), start, n, false, sp->s32);
+	return true;
+}
+
 void kpgd_run_screen(struct kpgd_finder *f, struct kpgd_screen *s64, struct kpgd_screen *s32)
 {
 	const struct pt_kpgd_inputs *in = f->in;
-	uint64_t total = 0, done = 0;
-	for (size_t i = 0; i < in->nranges; i++)
-		total += in->ranges[i].size;
 	double t0 = now_seconds();
+	/* all-zero pages have no present entry: only the pages with a nonzero byte are screened */
+	struct screen_pass sp = { s64, s32 };
+	kpgd_scan_nonzero(f, screen_window, &sp);
+	uint64_t done = 0;
 	for (size_t i = 0; i < in->nranges; i++) {
 		const struct pt_dump_range *r = &in->ranges[i];
-		uint64_t start = kpgd_page_up(r->pa);
-		if (start >= r->pa + r->size)
-			continue;
-		for (uint64_t pa = start; pa < r->pa + r->size; pa += SCAN_CHUNK) {
-			uint64_t len = r->pa + r->size - pa;
-			if (len > SCAN_CHUNK)
-				len = SCAN_CHUNK;
-			len &= ~(PT_PAGE_4K - 1);
-			const uint8_t *p = len ? kpgd_bytes(f, pa, (size_t)len) : NULL;
-			if (p && f->try64)
-				kpgd_screen_range(f, p, pa, len, true, s64);
-			if (p && f->try32)
-				kpgd_screen_range(f, p, pa, len, false, s32);
-			done += len;
-			if (in->progress)
-				in->progress(in->progress_arg, done, total);
-		}
+		const uint64_t start = kpgd_page_up(r->pa);
+		if (start < r->pa + r->size)
+			done += (r->pa + r->size - start) & ~(PT_PAGE_4K - 1);
 	}
 	f->res->bytes_scanned = done;
 	f->res->scan_seconds = now_seconds() - t0;
 	f->res->screened = s64->total + s32->total;
+	f->oom = f->oom || s64->oom || s32->oom;
 }

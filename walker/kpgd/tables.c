@@ -15,6 +15,15 @@ const uint8_t *kpgd_bytes(const struct kpgd_finder *f, uint64_t pa, size_t len)
 	return f->mem->ptr(f->mem, pa, len);
 }
 
+bool kpgd_spend(const struct kpgd_finder *f, uint64_t units)
+{
+	if (*f->work_left == 0)
+		return false;
+	if (*f->work_left != UINT64_MAX)
+		*f->work_left = *f->work_left > units ? *f->work_left - units : 0;
+	return true;
+}
+
 int kpgd_frame_fits(uint64_t frame, uint64_t phys_end)
 {
 	if (frame < phys_end)
@@ -95,6 +104,11 @@ bool kpgd_walk_pa(const struct kpgd_finder *f, const struct pt_context *ctx, uin
 	if (!pt_va_canonical(ctx, va)) {
 		if (why)
 			snprintf(why, whylen, "is not canonical");
+		return false;
+	}
+	if (!kpgd_spend(f, 1)) {
+		if (why)
+			snprintf(why, whylen, "is not walked: the work budget is spent");
 		return false;
 	}
 	enum pt_status st = pt_walk(ctx, f->mem, va, &r);

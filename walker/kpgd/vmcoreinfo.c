@@ -251,37 +251,48 @@ void kpgd_strategy_vmcoreinfo(struct kpgd_finder *f)
  * the SYMBOL() lines and on x86-64 KERNELOFFSET). Only a copy whose SYMBOL(_stext) is the
  * recovered table's _stext is believed (a stale page of another kernel is not).
  */
-void kpgd_find_vmcoreinfo_in_memory(struct kpgd_finder *f, const struct pt_symtab *rec)
+/** What the search for Linux's VMCOREINFO page knows. */
+struct vmci_search {
+	bool has_stext;
+	uint64_t stext;  /**< the recovered table's _stext */
+	unsigned pages;  /**< pages that start with OSRELEASE= */
+};
+
+/** kpgd_scan_nonzero's look: the pages of the window that start with OSRELEASE=. */
+static bool vmci_window(struct kpgd_finder *f, void *arg, const uint8_t *p, uint64_t pa, uint64_t len,
+			const struct pt_dump_range *r)
 {
 	static const char KEY[] = "OSRELEASE=";
-	uint64_t stext = 0;
-	const bool has_stext = pt_symtab_value(rec, "_stext", &stext);
-	unsigned pages = 0;
-	for (size_t ri = 0; ri < f->in->nranges && !f->mvi; ri++) {
-		const struct pt_dump_range *r = &f->in->ranges[ri];
-		const uint8_t *base = kpgd_bytes(f, r->pa, (size_t)r->size);
-		if (!base)
+	struct vmci_search *vs = arg;
+	for (uint64_t at = kpgd_page_up(pa); at < pa + len && at + sizeof(KEY) <= r->pa + r->size; at += PT_PAGE_4K) {
+		const char *t = (const char *)p + (at - pa);
+		if (memcmp(t, KEY, sizeof(KEY) - 1) != 0)
 			continue;
-		for (uint64_t pa = kpgd_page_up(r->pa); pa + sizeof(KEY) <= r->pa + r->size; pa += PT_PAGE_4K) {
-			const char *t = (const char *)base + (pa - r->pa);
-			if (memcmp(t, KEY, sizeof(KEY) - 1) != 0)
-				continue;
-			pages++;
-			uint64_t avail = r->pa + r->size - pa;
-			size_t len = strnlen(t, (size_t)(avail < PT_PAGE_4K ? avail : PT_PAGE_4K));
-			char buf[64];
-			uint64_t v;
-			if (!has_stext || !kpgd_vmci_lookup(t, len, "SYMBOL(_stext)", buf, sizeof(buf)) ||
-			    !kpgd_parse_num(buf, 16, false, &v) || v != stext)
-				continue;
-			f->mvi = t;
-			f->mvi_len = len;
-			f->mvi_pa = pa;
-			f->koff_known = kpgd_vmci_lookup(t, len, "KERNELOFFSET", buf, sizeof(buf)) &&
-					kpgd_parse_num(buf, 16, false, &f->koff);
-			break;
-		}
+		vs->pages++;
+		uint64_t avail = r->pa + r->size - at;
+		size_t tlen = strnlen(t, (size_t)(avail < PT_PAGE_4K ? avail : PT_PAGE_4K));
+		char buf[64];
+		uint64_t v;
+		if (!vs->has_stext || !kpgd_vmci_lookup(t, tlen, "SYMBOL(_stext)", buf, sizeof(buf)) ||
+		    !kpgd_parse_num(buf, 16, false, &v) || v != vs->stext)
+			continue;
+		f->mvi = t;
+		f->mvi_len = tlen;
+		f->mvi_pa = at;
+		f->koff_known = kpgd_vmci_lookup(t, tlen, "KERNELOFFSET", buf, sizeof(buf)) &&
+				kpgd_parse_num(buf, 16, false, &f->koff);
+		return false;
 	}
+	return true;
+}
+
+void kpgd_find_vmcoreinfo_in_memory(struct kpgd_finder *f, const struct pt_symtab *rec)
+{
+	struct vmci_search vs = { 0 };
+	vs.has_stext = pt_symtab_value(rec, "_stext", &vs.stext);
+	/* the page starts with "O": only the pages with a nonzero byte are searched */
+	kpgd_scan_nonzero(f, vmci_window, &vs);
+	const unsigned pages = vs.pages;
 	f->res->vmcoreinfo_in_memory = f->mvi != NULL;
 	f->res->vmcoreinfo_pa = f->mvi_pa;
 	if (f->mvi) {

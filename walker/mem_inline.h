@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * walker/mem_inline.h: reading physical memory without a call where the reader allows it. The
+ * walker (walk.c), enumeration (maps.c) and the TLB (tlb.c) read every entry through
+ * mem_at: a pt_chunk_mem's table or a pt_flat_mem's buffer is indexed inline; any other reader
+ * is called. Internal to libptwalk: not installed, not included outside walker/.
+ */
+#ifndef PTLAB_WALKER_MEM_INLINE_H
+#define PTLAB_WALKER_MEM_INLINE_H
+
+#include "ptlab/le.h"
+#include "ptlab/walk.h"
+
+/** The ptr callback of a pt_flat_mem (walk.c). */
+const void *walk_flat_ptr(const struct pt_mem *mem, uint64_t pa, size_t len);
+
+/** `len` bytes at `pa` from the run or the chunk table of `cm`, or NULL when neither holds them
+ *  (then cm->fallback may). */
+static inline const uint8_t *chunk_at(const struct pt_chunk_mem *cm, uint64_t pa, size_t len)
+{
+	const uint64_t c = pa >> cm->shift;
+	const uint64_t off = pa & cm->offset_mask;
+	if (pa - cm->run_pa < cm->run_size && len <= cm->run_size - (pa - cm->run_pa))
+		return cm->run + (pa - cm->run_pa);
+	if (c < cm->nchunks && cm->chunks[c] && len <= cm->offset_mask + 1 - off)
+		return cm->chunks[c] + off;
+	return NULL;
+}
+
+/** `len` bytes at physical address `pa`, or NULL when not all of them are in the dump: what
+ *  mem->ptr answers, without calling it for the readers libptwalk knows. */
+static inline const uint8_t *mem_at(const struct pt_mem *mem, uint64_t pa, size_t len)
+{
+	if (mem->ptr == pt_chunk_mem_ptr) {
+		const uint8_t *p = chunk_at((const struct pt_chunk_mem *)mem, pa, len);
+		if (p)
+			return p;
+	} else if (mem->ptr == walk_flat_ptr) {
+		const struct pt_flat_mem *flat = (const struct pt_flat_mem *)mem;
+		if (pa >= flat->size || len > flat->size - pa)
+			return NULL;
+		return flat->base + pa;
+	}
+	return mem->ptr(mem, pa, len);
+}
+
+/** mem_at out of line: the rare read the chunk reader's run and table do not answer (kept out
+ *  of the loops so that their registers stay theirs). */
+const uint8_t *walk_mem_at_slow(const struct pt_mem *mem, uint64_t pa, size_t len);
+
+/** The pt_chunk_mem behind `mem`, or NULL for any other reader. */
+static inline const struct pt_chunk_mem *chunk_mem_of(const struct pt_mem *mem)
+{
+	return mem->ptr == pt_chunk_mem_ptr ? (const struct pt_chunk_mem *)mem : NULL;
+}
+
+/** mem_at with the chunk reader `cm` of `mem` (or NULL) inline: its run, then its table. */
+static inline const uint8_t *view_at(const struct pt_chunk_mem *cm, const struct pt_mem *mem,
+				     uint64_t pa, size_t len)
+{
+	if (cm) {
+		const uint64_t run_off = pa - cm->run_pa;
+		if (run_off < cm->run_size && len <= cm->run_size - run_off)
+			return cm->run + run_off;
+		const uint64_t c = pa >> cm->shift;
+		if (c < cm->nchunks) {
+			const uint8_t *base = cm->chunks[c];
+			const uint64_t off = pa & cm->offset_mask;
+			if (base != NULL && len <= cm->offset_mask + 1 - off)
+				return base + off;
+		}
+		if (pa >= cm->end)
+			return NULL;
+	}
+	return walk_mem_at_slow(mem, pa, len);
+}
+
+/** Whether the byte at `pa` is in the dump (mem_at(mem, pa, 1) != NULL), the run and table
+ *  of `cm` (or NULL) inline. */
+static inline bool view_has_byte(const struct pt_chunk_mem *cm, const struct pt_mem *mem, uint64_t pa)
+{
+	if (cm) {
+		if (pa - cm->run_pa < cm->run_size)
+			return true;
+		const uint64_t c = pa >> cm->shift;
+		if (c < cm->nchunks && cm->chunks[c] != NULL)
+			return true;
+		if (pa >= cm->end)
+			return false;
+	}
+	return walk_mem_at_slow(mem, pa, 1) != NULL;
+}
+
+#if defined(__GNUC__)
+#define WALK_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define WALK_LIKELY(x) (x)
+#endif
+
+/** Read the paging-structure entry of `esize` bytes (4 or 8) at `pa` into *raw; false when it is
+ *  not in the dump. `pa` is aligned to the entry's size, which divides the run's start and size
+ *  (pt_chunk_mem_set_run) and the chunk size (>= 4 KiB), so the entry never crosses the end of
+ *  either. */
+static inline bool view_entry_read(const struct pt_chunk_mem *cm, const struct pt_mem *mem,
+				   uint64_t pa, size_t esize, uint64_t *raw)
+{
+	const uint8_t *p;
+	if (WALK_LIKELY(cm != NULL)) {
+		const uint64_t run_off = pa - cm->run_pa;
+		if (WALK_LIKELY(run_off < cm->run_size)) {
+			p = cm->run + run_off;
+			goto load;
+		}
+		const uint64_t c = pa >> cm->shift;
+		if (c < cm->nchunks && cm->chunks[c] != NULL) {
+			p = cm->chunks[c] + (pa & cm->offset_mask);
+			goto load;
+		}
+		if (pa >= cm->end)
+			return false;
+	}
+	p = walk_mem_at_slow(mem, pa, esize);
+	if (!p)
+		return false;
+load:
+	*raw = esize == 8 ? pt_le64(p) : pt_le32(p);
+	return true;
+}
+
+#endif
