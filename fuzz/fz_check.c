@@ -52,8 +52,9 @@ static void dump_result(uint64_t va, enum pt_status st, const struct pt_result *
 		fz_fail(__VA_ARGS__);                \
 	} while (0)
 
-FZ_NO_COVERAGE void fz_check_result(const struct pt_context *ctx, uint64_t va, const struct pt_access *access,
-		     enum pt_status status, const struct pt_result *r)
+FZ_NO_COVERAGE void fz_check_result(const struct pt_context *ctx, uint64_t va,
+				    const struct pt_access *access, enum pt_status status,
+				    const struct pt_result *r)
 {
 	const struct pt_mode_desc *d = ctx->desc;
 
@@ -184,8 +185,9 @@ FZ_NO_COVERAGE void fz_check_result(const struct pt_context *ctx, uint64_t va, c
 	}
 }
 
-FZ_NO_COVERAGE void fz_check_same(const char *what, uint64_t va, enum pt_status s1, const struct pt_result *r1,
-		   enum pt_status s2, const struct pt_result *r2)
+FZ_NO_COVERAGE void fz_check_same(const char *what, uint64_t va, enum pt_status s1,
+				  const struct pt_result *r1, enum pt_status s2,
+				  const struct pt_result *r2)
 {
 	bool same = s1 == s2;
 

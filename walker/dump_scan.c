@@ -2,10 +2,11 @@
 /*
  * walker/dump_scan.c: what a scan over a whole dump needs from the file behind it (dump.h):
  * where a sparse file holds data at all (lseek SEEK_DATA / SEEK_HOLE, so that its holes are
- * skipped unread), reading in blocks without mapping (pread: a block read into a buffer that stays
- * in the cache is faster than touching the mapping page by page), and giving back the pages a scan has moved past (madvise MADV_DONTNEED on the
- * read-only private mapping: the pages are read from the file again if touched), so that the
- * memory a scan holds stays bounded whatever the dump's size.
+ * skipped unread), reading in blocks without mapping (pread: a block read into a buffer that
+ * stays in the cache is faster than touching the mapping page by page), and giving back the
+ * pages a scan has moved past (madvise MADV_DONTNEED on the read-only private mapping: they are
+ * read from the file again if touched), so that the memory a scan holds stays bounded whatever
+ * the dump's size.
  */
 #include "dump_internal.h"
 

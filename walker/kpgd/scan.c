@@ -4,10 +4,11 @@
  * brute-force screen, the banners) look only where something can be: what they look for starts
  * with a nonzero byte (a table's present entry, a token index's nonzero second entry, "Linux
  * version ", "OSRELEASE="), so an all-zero page holds nothing for any of them. The first pass
- * finds the pages with a nonzero byte, reading the file in blocks (pt_dump_read)
- * and skipping a sparse file's holes unread (pt_dump_data_extent), and keeps them as a list of extents that every later pass walks. The
- * passes go in windows, each released behind them (pt_dump_release) when the dump is larger
- * than KEEP_BYTES, so that the memory they hold is bounded whatever the dump's size.
+ * finds the pages with a nonzero byte, reading the file in blocks (pt_dump_read) and skipping a
+ * sparse file's holes unread (pt_dump_data_extent), and keeps them as a list of extents that
+ * every later pass walks. The passes go in windows, each released behind them (pt_dump_release)
+ * when the dump is larger than KEEP_BYTES, so that the memory they hold is bounded whatever the
+ * dump's size.
  */
 #include <inttypes.h>
 #include <stdlib.h>
