@@ -23,29 +23,11 @@
 #include "ptlab/dump.h"
 #include "ptlab/maps.h"
 #include "ptlab/tlb.h"
+#include "bench_util.h"
 
 /* ESPFIX: Linux maps 65,536 aliases of one page in P4D slot -2 (0xffffff0000000000, 512 GiB). */
 static const uint64_t ESPFIX_BASE = UINT64_C(0xffffff0000000000);
 static const uint64_t ESPFIX_END = UINT64_C(0xffffff8000000000);
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static uint64_t xorshift(uint64_t *s)
 {
@@ -179,63 +161,63 @@ static void one_round(struct bench *b, struct pt_tlb *tlb, struct figures *f)
 	uint64_t acc = 0;
 	double t0, t1;
 
-	t0 = now();
+	t0 = bench_now();
 	for (size_t i = 0; i < b->nvas; i++) {
 		pt_translate(&b->ctx, b->mem, b->vas[i], &access, &r);
 		acc += r.pa;
 	}
-	t1 = now();
+	t1 = bench_now();
 	f->translate_mps = rate(b->nvas, t0, t1);
 
-	t0 = now();
+	t0 = bench_now();
 	for (size_t i = 0; i < b->nvas; i++) {
 		pt_translate_lean(&b->ctx, b->mem, b->vas[i], &access, &r);
 		acc += r.pa;
 	}
-	t1 = now();
+	t1 = bench_now();
 	f->lean_mps = rate(b->nvas, t0, t1);
 
-	t0 = now();
+	t0 = bench_now();
 	for (size_t i = 0; i < b->nvas; i++) {
 		pt_walk(&b->ctx, b->mem, b->vas[i], &r);
 		acc += r.pa;
 	}
-	t1 = now();
+	t1 = bench_now();
 	f->walk_mps = rate(b->nvas, t0, t1);
 
-	t0 = now();
+	t0 = bench_now();
 	for (size_t i = 0; i < b->nvas; i++)
 		acc += bare_walk(&b->flat, b->ctx.root, b->levels, b->vas[i]);
-	t1 = now();
+	t1 = bench_now();
 	f->bare_mps = rate(b->nvas, t0, t1);
 
 	pt_tlb_flush_all(tlb);
-	t0 = now();
+	t0 = bench_now();
 	for (size_t i = 0; i < b->nvas; i++) {
 		pt_tlb_translate(tlb, &b->ctx, b->mem, b->vas[i], &access, &r);
 		acc += r.pa;
 	}
-	t1 = now();
+	t1 = bench_now();
 	f->tlb_cold_mps = rate(b->nvas, t0, t1);
-	t0 = now();
+	t0 = bench_now();
 	for (size_t i = 0; i < b->nvas; i++) {
 		pt_tlb_translate(tlb, &b->ctx, b->mem, b->vas[i], &access, &r);
 		acc += r.pa;
 	}
-	t1 = now();
+	t1 = bench_now();
 	f->tlb_warm_mps = rate(b->nvas, t0, t1);
 
 	for (int raw = 0; raw < 2; raw++) {
 		struct pt_maps_opts opts = { .coalesce = !raw };
 		struct pt_maps_iter *it;
 		struct pt_range range;
-		t0 = now();
+		t0 = bench_now();
 		if (pt_maps_create(&b->ctx, b->mem, &opts, &it) == PT_OK) {
 			while (pt_maps_next(it, &range))
 				acc += range.size;
 			pt_maps_destroy(it);
 		}
-		t1 = now();
+		t1 = bench_now();
 		*(raw ? &f->maps_raw_ms : &f->maps_coalesced_ms) = (t1 - t0) * 1e3;
 	}
 	sink = acc;
@@ -340,7 +322,7 @@ int main(int argc, char **argv)
 	do {                                       \
 		for (int i = 0; i < rounds; i++)   \
 			col[i] = fig[i].field;     \
-		med.field = median(col, rounds);   \
+		med.field = bench_median(col, rounds);   \
 	} while (0)
 	MEDIAN_OF(translate_mps);
 	MEDIAN_OF(lean_mps);

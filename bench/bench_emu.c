@@ -10,19 +10,7 @@
 #include <time.h>
 
 #include "ptlab/emu.h"
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 static void bench(const char *label, const struct pt_emu_boot_opts *o, int runs)
 {
@@ -33,18 +21,18 @@ static void bench(const char *label, const struct pt_emu_boot_opts *o, int runs)
 		struct pt_emu_machine *m;
 		struct pt_emu_boot_result r;
 		struct pt_error err;
-		double s = now();
+		double s = bench_now();
 		if (pt_emu_boot(o, &m, &r, &err) != PT_OK) {
 			printf("  %-36s failed: %s\n", label, err.message);
 			goto out;
 		}
-		total[k] = now() - s;
+		total[k] = bench_now() - s;
 		in_uc[k] = r.seconds;
 		insns = r.insns;
 		pt_emu_destroy(m);
 	}
-	qsort(total, (size_t)runs, sizeof(double), cmp_double);
-	qsort(in_uc, (size_t)runs, sizeof(double), cmp_double);
+	qsort(total, (size_t)runs, sizeof(double), bench_cmp_double);
+	qsort(in_uc, (size_t)runs, sizeof(double), bench_cmp_double);
 	printf("  %-36s %7.2f ms total, %6.2f ms running %llu instructions (%.1f M insn/s)\n", label,
 	       total[runs / 2] * 1e3, in_uc[runs / 2] * 1e3, (unsigned long long)insns,
 	       (double)insns / in_uc[runs / 2] / 1e6);

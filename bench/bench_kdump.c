@@ -19,27 +19,7 @@
 
 #include "ptlab/kdump.h"
 #include "ptlab/maps.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+#include "bench_util.h"
 
 static void die(const char *what, const struct pt_error *err)
 {
@@ -101,17 +81,17 @@ static void bench_file(const char *label, const char *path, int runs)
 
 	for (int k = -1; k < runs; k++) {
 		struct pt_dump *d = NULL;
-		double t0 = now();
+		double t0 = bench_now();
 
 		if (pt_kdump_open_dump(path, NULL, &d, &err) != PT_OK)
 			die(path, &err);
-		double t1 = now();
+		double t1 = bench_now();
 		pages = read_all(d);
-		double t2 = now();
+		double t2 = bench_now();
 		read_all(d);
-		double t3 = now();
+		double t3 = bench_now();
 		leaves = enumerate(d);
-		double t4 = now();
+		double t4 = bench_now();
 		pt_dump_close(d);
 		if (k < 0)
 			continue; /* warm-up */
@@ -121,11 +101,11 @@ static void bench_file(const char *label, const char *path, int runs)
 		t_maps[k] = t4 - t3;
 	}
 	stat(path, &sb);
-	double first = median(t_first, runs), again = median(t_again, runs);
+	double first = bench_median(t_first, runs), again = bench_median(t_again, runs);
 	printf("| %-13s | %8.1f MB | %7.2f ms | %8.0f k pages/s (%6.0f MB/s) | %8.0f k pages/s | "
-	       "%7.1f ms (%llu leaves) |\n", label, (double)sb.st_size / 1e6, 1e3 * median(t_open, runs),
+	       "%7.1f ms (%llu leaves) |\n", label, (double)sb.st_size / 1e6, 1e3 * bench_median(t_open, runs),
 	       (double)pages / first / 1e3, (double)pages * 4096 / first / 1e6, (double)pages / again / 1e3,
-	       1e3 * median(t_maps, runs), (unsigned long long)leaves);
+	       1e3 * bench_median(t_maps, runs), (unsigned long long)leaves);
 }
 
 int main(int argc, char **argv)
@@ -155,13 +135,13 @@ int main(int argc, char **argv)
 		snprintf(paths[i], sizeof(paths[i]), "%s/bench-kdump.%s", dir,
 			 pt_kdump_compression_name(all[i]));
 		for (int k = 0; k < runs; k++) {
-			double t0 = now();
+			double t0 = bench_now();
 
 			if (pt_kdump_write(paths[i], src, &o, &st, &err) != PT_OK)
 				die(paths[i], &err);
-			t[k] = now() - t0;
+			t[k] = bench_now() - t0;
 		}
-		double m = median(t, runs);
+		double m = bench_median(t, runs);
 		printf("| %s | %llu | %llu / %llu / %llu | %.1f MB | %.2f s | %.0f k |\n",
 		       pt_kdump_compression_name(all[i]), (unsigned long long)st.pages,
 		       (unsigned long long)st.compressed, (unsigned long long)st.stored,

@@ -24,25 +24,7 @@
 #include "ptlab/emu.h"
 #include "ptlab/kpgd.h"
 #include "ptlab/symbols.h"
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+#include "bench_util.h"
 
 static void die(const char *what, const struct pt_error *err)
 {
@@ -106,10 +88,10 @@ static double time_find(const struct pt_kpgd_inputs *in, int runs, bool *verifie
 	for (int i = -1; i < runs; i++) {
 		struct pt_kpgd_result res;
 		struct pt_error err;
-		double a = now();
+		double a = bench_now();
 		if (pt_kpgd_find(in, &res, &err) != PT_OK)
 			die("find", &err);
-		double b = now();
+		double b = bench_now();
 		if (i >= 0)
 			t[i] = b - a;
 		*verified = res.verified;
@@ -117,7 +99,7 @@ static double time_find(const struct pt_kpgd_inputs *in, int runs, bool *verifie
 			*kpgd = res.candidates[0].kpgd;
 		pt_kpgd_result_deinit(&res);
 	}
-	return median(t, runs);
+	return bench_median(t, runs);
 }
 
 static volatile uint64_t sink;
@@ -149,13 +131,13 @@ static void measure(const char *dump_path, const char *map_path, int runs, struc
 	fg->bytes = total;
 	double ts[99], tsum[99], tchr[99];
 	for (int k = -1; k < runs; k++) {
-		double a = now();
+		double a = bench_now();
 		uint64_t n = 0;
 		for (size_t i = 0; i < nr; i++) {
 			const uint8_t *p = mem->ptr(mem, r[i].pa, (size_t)r[i].size);
 			n += pt_kpgd_screen64(p, r[i].pa, r[i].size & ~UINT64_C(4095), pt_dump_phys_end(dump), NULL, NULL);
 		}
-		double b = now();
+		double b = bench_now();
 		sink += n;
 		uint64_t s = 0;
 		for (size_t i = 0; i < nr; i++) {
@@ -163,7 +145,7 @@ static void measure(const char *dump_path, const char *map_path, int runs, struc
 			for (uint64_t w = 0; w < r[i].size / 8; w++)
 				s += p[w];
 		}
-		double c = now();
+		double c = bench_now();
 		sink += s;
 		uint64_t hits = 0;
 		for (size_t i = 0; i < nr; i++) {
@@ -174,7 +156,7 @@ static void measure(const char *dump_path, const char *map_path, int runs, struc
 				p++;
 			}
 		}
-		double d = now();
+		double d = bench_now();
 		sink += hits;
 		if (k >= 0) {
 			ts[k] = b - a;
@@ -182,9 +164,9 @@ static void measure(const char *dump_path, const char *map_path, int runs, struc
 			tchr[k] = d - c;
 		}
 	}
-	fg->screen_mbs = (double)total / median(ts, runs) / 1e6;
-	fg->sum_mbs = (double)total / median(tsum, runs) / 1e6;
-	fg->memchr_mbs = (double)total / median(tchr, runs) / 1e6;
+	fg->screen_mbs = (double)total / bench_median(ts, runs) / 1e6;
+	fg->sum_mbs = (double)total / bench_median(tsum, runs) / 1e6;
+	fg->memchr_mbs = (double)total / bench_median(tchr, runs) / 1e6;
 	pt_symtab_destroy(syms);
 	pt_dump_close(dump);
 }

@@ -17,25 +17,7 @@
 #include "ptlab/dump.h"
 #include "ptlab/maps.h"
 #include "ptlab/tlb.h"
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+#include "bench_util.h"
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t rnd(void)
@@ -60,14 +42,14 @@ int main(int argc, char **argv)
 
 	struct ptb b;
 	ptb_init(&b, PT_MODE_IA32E, table_bytes + (1 << 20), 0x1000);
-	double t0 = now();
+	double t0 = bench_now();
 	for (uint64_t i = 0; i < pages; i++) {
 		/* Scattered frames (a permutation-like spread over 64 GiB), NX data pages. */
 		uint64_t frame = ((i * UINT64_C(2654435761)) % (UINT64_C(16) << 20)) << 12;
 		ptb_map(&b, base + (i << 12), frame, 1, PTE_P | PTE_RW | PTE_XD | PTE_A | PTE_D,
 			PTB_TABLE_FLAGS);
 	}
-	double build = now() - t0;
+	double build = bench_now() - t0;
 	struct pt_cpu_state cpu;
 	ptb_cpu(&b, &cpu);
 	struct pt_context ctx;
@@ -94,27 +76,27 @@ int main(int argc, char **argv)
 	uint64_t sink = 0;
 
 	for (int k = 0; k < runs; k++) {
-		double s = now();
+		double s = bench_now();
 		for (int i = 0; i < NVA; i++) {
 			pt_translate(&ctx, mem, vas[i], &rd, &r);
 			sink += r.pa;
 		}
-		t[k] = now() - s;
+		t[k] = bench_now() - s;
 	}
-	double m = median(t, runs);
+	double m = bench_median(t, runs);
 	printf("  uncached translate, random VAs : %7.2f M/s  (%5.1f ns each)\n", NVA / m / 1e6, m / NVA * 1e9);
 
 	struct pt_tlb *tlb;
 	pt_tlb_create(16, &tlb);
 	for (int k = 0; k < runs; k++) {
-		double s = now();
+		double s = bench_now();
 		for (int i = 0; i < NVA; i++) {
 			pt_tlb_translate(tlb, &ctx, mem, vas[i], &rd, &r);
 			sink += r.pa;
 		}
-		t[k] = now() - s;
+		t[k] = bench_now() - s;
 	}
-	m = median(t, runs);
+	m = bench_median(t, runs);
 	struct pt_tlb_stats st;
 	pt_tlb_get_stats(tlb, &st);
 	printf("  TLB (64Ki entries), random VAs : %7.2f M/s  (%5.1f ns each, hit rate %.1f%%)\n", NVA / m / 1e6,
@@ -122,24 +104,24 @@ int main(int argc, char **argv)
 
 	pt_tlb_flush_all(tlb);
 	for (int k = 0; k < runs; k++) {
-		double s = now();
+		double s = bench_now();
 		for (int i = 0; i < NVA; i++) {
 			pt_tlb_translate(tlb, &ctx, mem, hot[i], &rd, &r);
 			sink += r.pa;
 		}
-		t[k] = now() - s;
+		t[k] = bench_now() - s;
 	}
-	m = median(t, runs);
+	m = bench_median(t, runs);
 	printf("  TLB, hot set of %d pages      : %7.2f M/s  (%5.1f ns each)\n", HOT, NVA / m / 1e6, m / NVA * 1e9);
 	for (int k = 0; k < runs; k++) {
-		double s = now();
+		double s = bench_now();
 		for (int i = 0; i < NVA; i++) {
 			pt_translate(&ctx, mem, hot[i], &rd, &r);
 			sink += r.pa;
 		}
-		t[k] = now() - s;
+		t[k] = bench_now() - s;
 	}
-	m = median(t, runs);
+	m = bench_median(t, runs);
 	printf("  uncached, same hot set          : %7.2f M/s  (%5.1f ns each)\n", NVA / m / 1e6, m / NVA * 1e9);
 	pt_tlb_destroy(tlb);
 
@@ -162,27 +144,27 @@ int main(int argc, char **argv)
 		if (pt_core_write(path, &desc, &err) == PT_OK && pt_dump_open(path, NULL, &dump, &err) == PT_OK) {
 			const struct pt_mem *dmem = pt_dump_mem(dump);
 			for (int k = 0; k < runs; k++) {
-				double s = now();
+				double s = bench_now();
 				for (int i = 0; i < NVA; i++) {
 					pt_translate(&ctx, dmem, vas[i], &rd, &r);
 					sink += r.pa;
 				}
-				t[k] = now() - s;
+				t[k] = bench_now() - s;
 			}
-			m = median(t, runs);
+			m = bench_median(t, runs);
 			printf("  ELF core reader, random VAs   : %7.2f M/s  (%5.1f ns each)\n", NVA / m / 1e6,
 			       m / NVA * 1e9);
 			struct pt_tlb *dtlb;
 			pt_tlb_create(16, &dtlb);
 			for (int k = 0; k < runs; k++) {
-				double s = now();
+				double s = bench_now();
 				for (int i = 0; i < NVA; i++) {
 					pt_tlb_translate(dtlb, &ctx, dmem, hot[i], &rd, &r);
 					sink += r.pa;
 				}
-				t[k] = now() - s;
+				t[k] = bench_now() - s;
 			}
-			m = median(t, runs);
+			m = bench_median(t, runs);
 			printf("  ELF core reader + TLB, hot set: %7.2f M/s  (%5.1f ns each)\n", NVA / m / 1e6,
 			       m / NVA * 1e9);
 			pt_tlb_destroy(dtlb);
@@ -199,15 +181,15 @@ int main(int argc, char **argv)
 			struct pt_maps_opts opts = { .coalesce = coalesce };
 			struct pt_maps_iter *it;
 			struct pt_range rg;
-			double s = now();
+			double s = bench_now();
 			pt_maps_create(&ctx, mem, &opts, &it);
 			n = 0;
 			while (pt_maps_next(it, &rg))
 				n++;
 			pt_maps_destroy(it);
-			t[k] = now() - s;
+			t[k] = bench_now() - s;
 		}
-		m = median(t, runs);
+		m = bench_median(t, runs);
 		printf("  enumerate (%s)         : %7.2f ms for %llu ranges (%.1f ns per PTE)\n",
 		       coalesce ? "coalesced" : "raw      ", m * 1e3, (unsigned long long)n, m / pages * 1e9);
 	}

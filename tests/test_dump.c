@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,30 +22,22 @@
 
 #include "ptlab/dump.h"
 #include "ptlab/le.h"
+#include "tmpdir.h"
 
 /* ---- Fixture: a temporary directory -------------------------------------------------- */
 
 static char tmpdir[256];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ptlab-test-dump-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return ts_tmpdir_create(tmpdir, sizeof(tmpdir), "dump");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return ts_tmpdir_remove(tmpdir);
 }
 
 /** buf = tmpdir/name. */

@@ -19,7 +19,6 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <libkdumpfile/kdumpfile.h>
 #include <stdio.h>
@@ -32,6 +31,7 @@
 #include "ptlab/dump.h"
 #include "ptlab/kdump.h"
 #include "ptlab/le.h"
+#include "tmpdir.h"
 
 enum { PAGE = 4096 };
 
@@ -39,25 +39,16 @@ enum { PAGE = 4096 };
 
 static char tmpdir[256];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ptlab-test-kdump-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return ts_tmpdir_create(tmpdir, sizeof(tmpdir), "kdump");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return ts_tmpdir_remove(tmpdir);
 }
 
 static char *tpath(char *buf, size_t size, const char *name)
