@@ -189,6 +189,7 @@ void fz_parse(const uint8_t *data, size_t size, const struct fz_parse_opts *opts
 	in->access.kind = (h[4] & 3) == 3 ? PT_ACCESS_READ : (enum pt_access_kind)(h[4] & 3);
 	in->access.implicit = (h[4] & 4) && in->access.kind == PT_ACCESS_READ;
 	in->options = h[5];
+	in->check = h[7];
 
 	c->cr0 = (pt_le_get(h + 8, 8) & PT_BIT(CR0_BIT_WP)) | 1 /* PE */;
 	if (in->mode != PT_MODE_OFF)
@@ -278,6 +279,7 @@ void fz_encode_header(const struct fz_input *in, uint8_t out[FZ_HEADER_SIZE])
 	out[3] = in->access.cpl;
 	out[4] = (uint8_t)(in->access.kind | (in->access.implicit ? 4 : 0));
 	out[5] = in->options;
+	out[7] = in->check;
 	pt_le_put(out + 8, in->cpu.cr0, 8);
 	pt_le_put(out + 16, in->cpu.cr3, 8);
 	pt_le_put(out + 24, in->cpu.cr4, 8);

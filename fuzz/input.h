@@ -12,7 +12,8 @@
  *     3    1 cpl         byte % 4
  *     4    1 access      bits 1:0 kind (3 -> read), bit 2 implicit supervisor read
  *     5    1 options     FZ_OPT_* bits (the kpgd target puts its symbol text after the header)
- *     6    2 reserved (adapter_diff: byte 6 bits 1:0 rotate the PAE PDPTE registers)
+ *     6    1 reserved (adapter_diff: bits 1:0 rotate the PAE PDPTE registers)
+ *     7    1 check       which probe gets a target's costlier checks (FZ_CHECK_*)
  *     8    8 cr0         only WP is kept (PG/PE follow the mode)
  *    16    8 cr3
  *    24    8 cr4         PSE, SMEP, SMAP, PKE, PCIDE kept (PAE/LA57 follow the mode)
@@ -50,6 +51,13 @@ enum fz_option {
 	FZ_OPT_HOLES = 1u << 2,     /**< maps: also yield holes */
 	FZ_OPT_ALL_ACCESSES = 1u << 3, /**< probe every kind at CPL 0 and 3, not just the header's */
 	FZ_OPT_KPGD_CPU = 1u << 4,  /**< kpgd: pass the CPU state as the dump's */
+};
+
+/** Fields of header byte 7 (fz_input.check): a target checks less per input than it could, and
+ *  these bytes, set by the fuzzer, say which part (every part is reached over a campaign). */
+enum fz_check_bits {
+	FZ_CHECK_SLOT = 3u << 0, /**< walk: the VA slot (va[check & 3]) that gets the cross-checks */
+	FZ_CHECK_TLB = 1u << 2,  /**< walk: the TLB (miss, hit) against pt_translate, not the lean path */
 };
 
 /**
@@ -91,6 +99,7 @@ struct fz_input {
 	struct pt_cpu_state cpu;
 	struct pt_access access;
 	uint8_t options;
+	uint8_t check; /**< header byte 7: which probe gets the costlier checks (per target) */
 	uint64_t va[FZ_NVA];
 };
 

@@ -9,7 +9,8 @@
  *   - point an entry at another page of the input (present, table-like flags), making chains;
  *   - add an entry record in the table an existing entry points to, at the index of a header VA;
  *   - change the header: mode, CR0.WP, CR4 SMEP/SMAP/PKE/PSE, EFER.NXE, RFLAGS.AC, CPL, access
- *     kind, options, MAXPHYADDR, or aim a VA at an existing page's range.
+ *     kind, options, MAXPHYADDR, or aim a VA at an existing page's range (each of these also
+ *     re-rolls byte 7, the probe a target checks most: input.h).
  * Not instrumented for coverage (FZ_NO_COVERAGE): it runs between inputs, and its comparisons
  * would only feed noise into libFuzzer's comparison tables.
  */
@@ -129,8 +130,9 @@ FZ_NO_COVERAGE size_t fz_mutate(uint8_t *data, size_t size, size_t max_size, uns
 			return size + 16;
 		}
 		break;
-	default: { /* the header */
+	default: { /* the header; byte 7 (which probe gets the costlier checks) re-rolled too */
 		const unsigned what = (unsigned)(rng_next(&rng) % 8);
+		data[7] = (uint8_t)rng_next(&rng);
 		switch (what) {
 		case 0: data[0] = (uint8_t)(1 + rng_next(&rng) % 4); break;       /* mode */
 		case 1: data[8 + 2] ^= 1; break;                                /* CR0.WP (bit 16) */
