@@ -56,8 +56,10 @@ enum fz_option {
 /** Fields of header byte 7 (fz_input.check): a target checks less per input than it could, and
  *  these bytes, set by the fuzzer, say which part (every part is reached over a campaign). */
 enum fz_check_bits {
-	FZ_CHECK_SLOT = 3u << 0, /**< walk: the VA slot (va[check & 3]) that gets the cross-checks */
+	FZ_CHECK_SLOT = 3u << 0, /**< the VA slot: walk: va[check & 3] gets the cross-checks; maps:
+				      the window starts at va[check & 3] */
 	FZ_CHECK_TLB = 1u << 2,  /**< walk: the TLB (miss, hit) against pt_translate, not the lean path */
+	FZ_CHECK_WINDOW = 1u << 3, /**< maps: enumerate a window, not the whole space */
 };
 
 /**
