@@ -12,10 +12,12 @@
  *
  * What one input runs: every distinct VA is translated for the header's access and checked; the
  * VA that header byte 7 picks (fz_input.check: bits 1:0 the slot) also gets the cross-checks:
- * pt_walk checked on its own and against pt_translate, then against pt_translate either
- * pt_translate_lean or, with FZ_CHECK_TLB (bit 2), the TLB miss and hit; and with
- * FZ_OPT_ALL_ACCESSES pt_translate for all six kinds (CPL 0 and 3), checked. Running every cross-check on every VA and access (up to 76 walks an input) made a run
- * cost 20 times the walker's own work (issue 14); here it is 3 to 11 walks. Nothing goes
+ * pt_walk checked on its own and against pt_translate, pt_translate against pt_walk +
+ * pt_result_check_access, then against pt_translate either pt_translate_lean or, with
+ * FZ_CHECK_TLB (bit 2), the TLB miss and hit; and with FZ_OPT_ALL_ACCESSES all six accesses
+ * (every kind at CPL 0 and 3) checked. Running every cross-check on every VA and access (up to
+ * 76 walks an input) made a run cost 20 times the walker's own work (issue 14); here it is 3 to
+ * 6 walks (11 when the picked VA faults with FZ_OPT_ALL_ACCESSES). Nothing goes
  * unchecked over a campaign: the slot, the access and the VAs are input bytes the fuzzer sets
  * (the structure-aware mutator re-rolls byte 7 with every header change), so any VA and access
  * can reach every cross-check.
@@ -55,9 +57,12 @@ static void check_against_walk(uint64_t va, enum pt_status st, const struct pt_r
 		fz_fail("pt_walk status %d, pt_translate %d", sw, st);
 }
 
-/** Every cross-check for one VA: pt_walk, pt_translate for the header's access against it,
- *  pt_translate_lean or (FZ_CHECK_TLB) the TLB, miss then hit, against pt_translate, and with
- *  FZ_OPT_ALL_ACCESSES pt_translate for every kind at CPL 0 and 3 against pt_walk. */
+/** Every cross-check for one VA: pt_walk, pt_translate for the header's access against it and
+ *  against pt_walk + pt_result_check_access (pt_translate's contract, walk.h), pt_translate_lean
+ *  or (FZ_CHECK_TLB) the TLB, miss then hit, against pt_translate; with FZ_OPT_ALL_ACCESSES every
+ *  kind at CPL 0 and 3 as well: by that contract (the walk's mapping, each access applied, no
+ *  walk again) when the walk translates, by pt_translate when it faults (the #PF error code
+ *  depends on the access). */
 static void cross_check(const struct pt_context *ctx, const struct fz_mem *m,
 			const struct fz_input *in, uint64_t va)
 {
@@ -68,6 +73,11 @@ static void cross_check(const struct pt_context *ctx, const struct fz_mem *m,
 
 	const enum pt_status st = translate_checked(ctx, m, va, &in->access, &r);
 	check_against_walk(va, st, &r, sw, &rw);
+	if (sw == PT_OK) {
+		rt = rw;
+		const enum pt_status sc = pt_result_check_access(ctx, &in->access, &rt);
+		fz_check_same("pt_walk + pt_result_check_access vs pt_translate", va, st, &r, sc, &rt);
+	}
 	if (in->check & FZ_CHECK_TLB) {
 		for (int pass = 0; pass < 2; pass++) {
 			const enum pt_status s2 =
@@ -88,8 +98,14 @@ static void cross_check(const struct pt_context *ctx, const struct fz_mem *m,
 			const struct pt_access a = { (enum pt_access_kind)k, (uint8_t)cpl, false };
 			if (a.kind == in->access.kind && a.cpl == in->access.cpl && !in->access.implicit)
 				continue; /* asked above */
-			const enum pt_status sa = translate_checked(ctx, m, va, &a, &r);
-			check_against_walk(va, sa, &r, sw, &rw);
+			if (sw == PT_OK) {
+				r = rw;
+				const enum pt_status sa = pt_result_check_access(ctx, &a, &r);
+				fz_check_result(ctx, va, &a, sa, &r);
+			} else {
+				const enum pt_status sa = translate_checked(ctx, m, va, &a, &r);
+				check_against_walk(va, sa, &r, sw, &rw);
+			}
 		}
 }
 
