@@ -904,12 +904,14 @@ WALK_INLINE enum pt_status translate_shape(const struct pt_context *ctx, const s
 		return PT_OK;
 	if (shape.record)
 		return pt_result_check_access(ctx, access, r); /* sets the fault at the leaf */
+	if (shape.full)
+		return shape.full(ctx, cm, va, access, r); /* no call on the common path */
 	return access_check_rest(ctx, &r->rights, access) ? PT_FAULT : PT_OK;
 }
 
 /* The instantiations: 4-level, 5-level, and the descriptor-driven loop for 32-bit and PAE, with
- * the record (pt_walk, pt_translate) and without it (pt_translate_lean); the 4- and 5-level
- * record walks have a common-case instantiation in front (shape.full). */
+ * the record (pt_walk, pt_translate) and without it (pt_translate_lean); the 4- and 5-level walks
+ * have a common-case instantiation in front (shape.full). */
 #define WALK_INSTANTIATE(name, nlevels, with_record, full_walk)                                     \
 	WALK_INSTANCE enum pt_status name(const struct pt_context *ctx, const struct pt_chunk_mem *cm, \
 					  uint64_t va, const struct pt_access *access,                 \
@@ -927,6 +929,8 @@ WALK_INSTANTIATE(common_la57, 5, true, translate_la57)
 WALK_INSTANTIATE(lean_ia32e, 4, false, NULL)
 WALK_INSTANTIATE(lean_la57, 5, false, NULL)
 WALK_INSTANTIATE(lean_desc, 0, false, NULL)
+WALK_INSTANTIATE(common_lean_ia32e, 4, false, lean_ia32e)
+WALK_INSTANTIATE(common_lean_la57, 5, false, lean_la57)
 
 /* Paging off: linear = physical, no rights apply. */
 static enum pt_status translate_off(const struct pt_mem *mem, uint64_t va, struct pt_result *r)
@@ -964,10 +968,10 @@ static enum pt_status translate_lean(const struct pt_context *ctx, const struct 
 	enum pt_status st;
 	switch (ctx->mode) {
 	case PT_MODE_IA32E:
-		st = lean_ia32e(ctx, cm, va, access, r);
+		st = common_lean_ia32e(ctx, cm, va, access, r);
 		break;
 	case PT_MODE_LA57:
-		st = lean_la57(ctx, cm, va, access, r);
+		st = common_lean_la57(ctx, cm, va, access, r);
 		break;
 	case PT_MODE_LEGACY:
 	case PT_MODE_PAE:
@@ -1019,6 +1023,11 @@ enum pt_status pt_translate(const struct pt_context *ctx, const struct pt_mem *m
 enum pt_status pt_translate_lean(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
 				 const struct pt_access *access, struct pt_result *r)
 {
+	if (WALK_LIKELY(ctx->mode == PT_MODE_IA32E && mem && mem->ptr == pt_chunk_mem_ptr)) {
+		const struct pt_chunk_mem *cm = (const struct pt_chunk_mem *)mem;
+		const enum pt_status st = common_lean_ia32e(ctx, cm, va, access, r);
+		return WALK_LIKELY(st == PT_OK) ? st : common_ia32e(ctx, cm, va, access, r);
+	}
 	if (mem && mem->ptr == pt_chunk_mem_ptr)
 		return translate_lean(ctx, (const struct pt_chunk_mem *)mem, va, access, r);
 	return translate_other(ctx, mem, va, access, r, true);
