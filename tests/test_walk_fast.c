@@ -2,8 +2,12 @@
 /*
  * The walker's fast paths against its detailed walk, exhaustively over built tables of every mode
  * (issue 14). The level loop is instantiated per shape (4-level, 5-level, descriptor-driven) and
- * reads entries inline from a pt_chunk_mem's run and table or a pt_flat_mem's buffer, and
- * pt_translate_lean leaves the per-level record out; none of this may change an answer. For every
+ * reads entries inline from a pt_chunk_mem's run and table or a pt_flat_mem's buffer, 4- and
+ * 5-level pt_translate and pt_walk first run a common-case instantiation that hands anything
+ * unusual (an entry the reader must be asked for, a fault, a reserved bit, an access the inline
+ * check does not allow) to the full one, and pt_translate_lean leaves the per-level record out;
+ * none of this may change an answer (the callback reader below is walked by the full
+ * instantiation alone, the inline readers by the common one first). For every
  * entry of every table built (a VA through it, with a random offset) and a few VAs the tables do
  * not reach, under CPU states with and without WP, SMEP, SMAP, AC, PKE, NXE and an SME C-bit,
  * and for every access kind and privilege:

@@ -11,6 +11,12 @@
 #include "ptlab/le.h"
 #include "ptlab/walk.h"
 
+#if defined(__GNUC__)
+#define WALK_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define WALK_LIKELY(x) (x)
+#endif
+
 /** The ptr callback of a pt_flat_mem (walk.c). */
 const void *walk_flat_ptr(const struct pt_mem *mem, uint64_t pa, size_t len);
 
@@ -54,6 +60,22 @@ static inline const struct pt_chunk_mem *chunk_mem_of(const struct pt_mem *mem)
 	return mem->ptr == pt_chunk_mem_ptr ? (const struct pt_chunk_mem *)mem : NULL;
 }
 
+/** The chunk reader to read `mem` through with the view_* functions below, never NULL: `mem`
+ *  itself when it is a pt_chunk_mem, else `spare` made into one that holds no chunk (so every
+ *  read goes to `mem`), with a pt_flat_mem's buffer as its run. The loops test no reader kind
+ *  per entry. */
+static inline const struct pt_chunk_mem *chunk_view(const struct pt_mem *mem, struct pt_chunk_mem *spare)
+{
+	if (mem->ptr == pt_chunk_mem_ptr)
+		return (const struct pt_chunk_mem *)mem;
+	pt_chunk_mem_init(spare, NULL, 0, PT_PAGE_SHIFT, mem);
+	if (mem->ptr == walk_flat_ptr) {
+		const struct pt_flat_mem *flat = (const struct pt_flat_mem *)mem;
+		pt_chunk_mem_set_run(spare, flat->base, 0, flat->size);
+	}
+	return spare;
+}
+
 /** mem_at with the chunk reader `cm` of `mem` (or NULL) inline: its run, then its table. */
 static inline const uint8_t *view_at(const struct pt_chunk_mem *cm, const struct pt_mem *mem,
 				     uint64_t pa, size_t len)
@@ -75,54 +97,60 @@ static inline const uint8_t *view_at(const struct pt_chunk_mem *cm, const struct
 	return walk_mem_at_slow(mem, pa, len);
 }
 
+/** Read the entry of `esize` bytes (4 or 8) at `pa` (aligned to its size) into *raw from the run
+ *  or the chunk table of `cm` (chunk_view: never NULL): false when neither holds it. No call. The
+ *  entry's size divides the run's start and size (pt_chunk_mem_set_run) and the chunk size
+ *  (>= 4 KiB), so the entry never crosses the end of either. */
+static inline bool view_entry_inline(const struct pt_chunk_mem *cm, uint64_t pa, size_t esize,
+				     uint64_t *raw)
+{
+	const uint64_t run_off = pa - cm->run_pa;
+	if (WALK_LIKELY(run_off < cm->run_size)) {
+		*raw = esize == 8 ? pt_le64(cm->run + run_off) : pt_le32(cm->run + run_off);
+		return true;
+	}
+	const uint64_t c = pa >> cm->shift;
+	if (c < cm->nchunks && cm->chunks[c] != NULL) {
+		const uint8_t *p = cm->chunks[c] + (pa & cm->offset_mask);
+		*raw = esize == 8 ? pt_le64(p) : pt_le32(p);
+		return true;
+	}
+	return false;
+}
+
+/** Whether the byte at `pa` is in the run or the chunk table of `cm` (no call; false says
+ *  nothing: view_has_byte asks the reader). */
+static inline bool view_has_byte_inline(const struct pt_chunk_mem *cm, uint64_t pa)
+{
+	if (WALK_LIKELY(pa - cm->run_pa < cm->run_size))
+		return true;
+	const uint64_t c = pa >> cm->shift;
+	return c < cm->nchunks && cm->chunks[c] != NULL;
+}
+
 /** Whether the byte at `pa` is in the dump (mem_at(mem, pa, 1) != NULL), the run and table
- *  of `cm` (or NULL) inline. */
+ *  of `cm` (chunk_view: never NULL) inline. */
 static inline bool view_has_byte(const struct pt_chunk_mem *cm, const struct pt_mem *mem, uint64_t pa)
 {
-	if (cm) {
-		if (pa - cm->run_pa < cm->run_size)
-			return true;
-		const uint64_t c = pa >> cm->shift;
-		if (c < cm->nchunks && cm->chunks[c] != NULL)
-			return true;
-		if (pa >= cm->end)
-			return false;
-	}
+	if (view_has_byte_inline(cm, pa))
+		return true;
+	if (pa >= cm->end)
+		return false;
 	return walk_mem_at_slow(mem, pa, 1) != NULL;
 }
 
-#if defined(__GNUC__)
-#define WALK_LIKELY(x) __builtin_expect(!!(x), 1)
-#else
-#define WALK_LIKELY(x) (x)
-#endif
-
-/** Read the paging-structure entry of `esize` bytes (4 or 8) at `pa` into *raw; false when it is
- *  not in the dump. `pa` is aligned to the entry's size, which divides the run's start and size
- *  (pt_chunk_mem_set_run) and the chunk size (>= 4 KiB), so the entry never crosses the end of
- *  either. */
+/** Read the paging-structure entry of `esize` bytes (4 or 8) at `pa` (aligned to its size) into
+ *  *raw; false when it is not in the dump. */
 static inline bool view_entry_read(const struct pt_chunk_mem *cm, const struct pt_mem *mem,
 				   uint64_t pa, size_t esize, uint64_t *raw)
 {
-	const uint8_t *p;
-	if (WALK_LIKELY(cm != NULL)) {
-		const uint64_t run_off = pa - cm->run_pa;
-		if (WALK_LIKELY(run_off < cm->run_size)) {
-			p = cm->run + run_off;
-			goto load;
-		}
-		const uint64_t c = pa >> cm->shift;
-		if (c < cm->nchunks && cm->chunks[c] != NULL) {
-			p = cm->chunks[c] + (pa & cm->offset_mask);
-			goto load;
-		}
-		if (pa >= cm->end)
-			return false;
-	}
-	p = walk_mem_at_slow(mem, pa, esize);
+	if (view_entry_inline(cm, pa, esize, raw))
+		return true;
+	if (pa >= cm->end)
+		return false;
+	const uint8_t *p = walk_mem_at_slow(mem, pa, esize);
 	if (!p)
 		return false;
-load:
 	*raw = esize == 8 ? pt_le64(p) : pt_le32(p);
 	return true;
 }

@@ -4,11 +4,31 @@
  * Vol. 3A, chapter 4 ("Paging"). Section and table numbers below are those of that chapter
  * (Tables 4-4..4-20 give the entry formats of 32-bit, PAE, 4-level and 5-level paging).
  */
+#if defined(__GNUC__) && !defined(__clang__)
+/* GCC's straight-line vectorizer (on at -O2 since GCC 12) pairs each level's two 8-byte stores of
+ * the record (entry pa, entry value) into one vector store built from two registers: four
+ * instructions where two stores do, on the walker's hottest path. Set before any function so that
+ * every function here, and the header inlines they use, are compiled alike. */
+#pragma GCC optimize("no-tree-slp-vectorize")
+#endif
 #include <string.h>
 
 #include "ptlab/walk.h"
 #include "ptlab/le.h"
 #include "mem_inline.h"
+
+/* The level loop's parts (decode_present, fold_rights, rights_of, access_check) are inlined into
+ * each instantiation of the level loop (walk_level, walk_levels), and each instantiation is a
+ * function of its own, so that its registers are allocated for its shape alone. */
+#if defined(__GNUC__)
+#define WALK_INLINE static inline __attribute__((always_inline))
+#define WALK_INSTANCE static __attribute__((noinline))
+#define WALK_COLD static __attribute__((noinline, cold))
+#else
+#define WALK_INLINE static inline
+#define WALK_INSTANCE static
+#define WALK_COLD static
+#endif
 
 /** A 4- or 8-byte paging-structure entry (paging structures are little-endian). */
 static inline uint64_t entry_load(const void *p, unsigned size)
@@ -381,6 +401,7 @@ static enum pt_status fold_state(struct pt_context *ctx, const struct pt_cpu_sta
 		ctx->page_frame[l] = ctx->addr_mask & ~(PT_BIT(ld->va_shift) - 1);
 		if (l > 1)
 			ctx->table_step[l] = PTE_P | ctx->ps_mask[l] | ctx->rsvd[l][0];
+		ctx->leaf_step[l] = PTE_P | ctx->ps_mask[l] | ctx->rsvd[l][1];
 	}
 	return PT_OK;
 }
@@ -449,7 +470,7 @@ enum pt_status pt_context_init(struct pt_context *ctx, const struct pt_cpu_state
  * PS maps a page where ps_mask says so (4.3: in 32-bit paging only with CR4.PSE = 1, else PS is
  * ignored), the reserved bits of a table or a page entry, and the frame. `legacy`: 32-bit paging,
  * whose 4 MiB pages place PA bits above 31 in entry bits 20:13 (Table 4-5, PSE-36). */
-static inline void decode_present(const struct pt_context *ctx, unsigned level, uint64_t value,
+WALK_INLINE void decode_present(const struct pt_context *ctx, unsigned level, uint64_t value,
 				  bool legacy, struct pt_entry_info *info)
 {
 	const bool maps_page = level == 1 || (value & ctx->ps_mask[level]) != 0;
@@ -496,7 +517,7 @@ void pt_entry_decode(const struct pt_context *ctx, unsigned level, uint64_t raw,
 /* The rule proper, in the form the level loop keeps it (two words in registers): 4.6.1 combines
  * R/W and U/S by AND and XD by OR over every level, so the loop ANDs and ORs whole entries; a PAE
  * PDPTE has no R/W, U/S or XD (Table 4-8) and takes no part. */
-static inline void fold_rights(bool pae_pdpte, uint64_t value, uint64_t *and_bits, uint64_t *or_bits)
+WALK_INLINE void fold_rights(bool pae_pdpte, uint64_t value, uint64_t *and_bits, uint64_t *or_bits)
 {
 	if (pae_pdpte)
 		return;
@@ -505,16 +526,17 @@ static inline void fold_rights(bool pae_pdpte, uint64_t value, uint64_t *and_bit
 }
 
 /* The rights the folded entries give: writable and user when every level allows it, NX when some
- * level sets XD and IA32_EFER.NXE = 1; a leaf (`leaf` maps a page) gives the protection key with
- * CR4.PKE (4.6.2), else the key is left as it is. */
-static inline void rights_of(uint32_t flags, uint64_t and_bits, uint64_t or_bits, const struct pt_entry_info *leaf,
-			     struct pt_rights *rights)
+ * level sets XD and IA32_EFER.NXE = 1; a leaf (`leaf`: the entry, read as `leaf_raw`, maps a
+ * page) gives the protection key with CR4.PKE (4.6.2), else the key is left as it is. */
+WALK_INLINE void rights_of(const struct pt_context *ctx, uint64_t and_bits, uint64_t or_bits,
+			   bool leaf, uint64_t leaf_raw, struct pt_rights *rights)
 {
+	const uint32_t flags = ctx->flags;
 	rights->writable = (and_bits & PTE_RW) != 0;
 	rights->user = (and_bits & PTE_US) != 0;
 	rights->nx = (flags & PT_CTX_NXE) && (or_bits & PTE_XD);
-	if (leaf->maps_page && (flags & PT_CTX_PKE))
-		rights->pkey = (uint8_t)((leaf->value & PTE_PKEY) >> PTE_BIT_PKEY);
+	if (leaf && (flags & PT_CTX_PKE)) /* the key of the entry as read, its C-bit removed */
+		rights->pkey = (uint8_t)(((leaf_raw & ~ctx->cbit_mask) & PTE_PKEY) >> PTE_BIT_PKEY);
 }
 
 void pt_rights_combine(const struct pt_context *ctx, unsigned level, const struct pt_entry_info *entry,
@@ -524,7 +546,7 @@ void pt_rights_combine(const struct pt_context *ctx, unsigned level, const struc
 	uint64_t and_bits = (rights->writable ? PTE_RW : 0) | (rights->user ? PTE_US : 0);
 	uint64_t or_bits = rights->nx ? PTE_XD : 0;
 	fold_rights(ctx->mode == PT_MODE_PAE && level == 3, entry->value, &and_bits, &or_bits);
-	rights_of(ctx->flags, and_bits, or_bits, entry, rights);
+	rights_of(ctx, and_bits, or_bits, entry->maps_page, entry->raw, rights);
 }
 
 /* ---- the level loop ------------------------------------------------------------------- */
@@ -588,9 +610,10 @@ static struct pt_rights planted_rights(const struct pt_rights *rights, bool user
 }
 #endif
 
-/* The access check proper (4.6), inlined into translation. */
-static inline uint32_t access_check(const struct pt_context *ctx, const struct pt_rights *rights,
-				    const struct pt_access *access)
+/* The access check proper (4.6) for every access but the one access_check answers inline (a
+ * supervisor read of a supervisor-mode address, always allowed). */
+static uint32_t access_check_rest(const struct pt_context *ctx, const struct pt_rights *rights,
+				  const struct pt_access *access)
 {
 	if (!ctx->desc)
 		return 0;
@@ -602,10 +625,6 @@ static inline uint32_t access_check(const struct pt_context *ctx, const struct p
 	const bool user_access = access->cpl == 3 && !access->implicit;
 	const bool write = access->kind == PT_ACCESS_WRITE;
 	const bool fetch = access->kind == PT_ACCESS_FETCH;
-	/* A supervisor read of a supervisor-mode address is always allowed: of the rules below only
-	 * SMAP and protection keys restrict supervisor reads, and both only of user-mode addresses. */
-	if (!user_access && !write && !fetch && !rights->user)
-		return 0;
 	bool denied = false;
 
 	if (user_access) {
@@ -646,6 +665,25 @@ static inline uint32_t access_check(const struct pt_context *ctx, const struct p
 	return code;
 }
 
+/* The access allowed inline in translation: a supervisor read of a supervisor-mode address (the
+ * reads of a kernel's own memory, the case a forensic walker sees most) is always allowed, as
+ * access_check_rest shows: of its rules only SMAP and protection keys restrict supervisor reads,
+ * and both only of user-mode addresses. */
+WALK_INLINE bool access_allowed_inline(const struct pt_rights *rights, const struct pt_access *access)
+{
+	return WALK_LIKELY(access->kind == PT_ACCESS_READ && !rights->user &&
+			   (access->cpl != 3 || access->implicit));
+}
+
+/* The access check: the inline case, else the rest of the rules. */
+WALK_INLINE uint32_t access_check(const struct pt_context *ctx, const struct pt_rights *rights,
+				  const struct pt_access *access)
+{
+	if (access_allowed_inline(rights, access))
+		return 0;
+	return access_check_rest(ctx, rights, access);
+}
+
 uint32_t pt_access_check(const struct pt_context *ctx, const struct pt_rights *rights,
 			 const struct pt_access *access)
 {
@@ -666,177 +704,233 @@ enum pt_status pt_result_check_access(const struct pt_context *ctx, const struct
 
 /* ---- the level loop ------------------------------------------------------------------- */
 
-#if defined(__GNUC__)
-#define WALK_INLINE static inline __attribute__((always_inline))
-#define WALK_INSTANCE static
-#else
-#define WALK_INLINE static inline
-#define WALK_INSTANCE static
-#endif
+/* One instantiation of the level loop: pt_translate and pt_walk (`access` NULL) call these. */
+typedef enum pt_status (*walk_fn)(const struct pt_context *ctx, const struct pt_chunk_mem *cm,
+				  uint64_t va, const struct pt_access *access, struct pt_result *r);
 
 /* What the level loop needs of a mode, as constants where the instantiation knows them. */
 struct walk_shape {
 	unsigned levels;  /**< 4 or 5 for the 64-bit instantiations; 0: read ctx->desc */
 	bool record;      /**< fill result->entry[] as the walk goes (pt_walk, pt_translate) */
+	/** The common case only: every entry in the run or the chunk table, each a table or a page
+	 *  without a reserved bit, the page in them too, the access one access_check allows inline;
+	 *  at anything else the walk starts again in `full` (no call stays on the way, so the loop
+	 *  keeps its values in the registers a call would clobber). NULL: the whole rule set. */
+	walk_fn full;
 };
 
-/* The level loop: one body for every mode, instantiated per shape below so that 4- and 5-level
- * paging run unrolled with their shape as constants. Fault order (house style 3): non-canonical
- * #GP before the walk; then per level top-down: not present, reserved bit. Rights combine over
- * the levels (fold_rights, rights_of) in locals, entries are read through mem_at (inline for
- * mapped dumps). Without `record`, entry[] is left alone and nentries stays 0. */
-WALK_INLINE enum pt_status walk_levels(const struct pt_context *ctx, const struct pt_mem *mem,
-				       uint64_t va, struct pt_result *restrict r, struct walk_shape shape)
+/* The walk stopped before a mapping (a fault, a table not in the dump, an address too wide): the
+ * mapping fields are cleared, `n` entries were read, `table_pa` is the table not in the dump or
+ * 0. Out of line: the loop's registers stay its own. */
+WALK_COLD void stop_walk(struct pt_result *r, unsigned n, uint64_t table_pa)
 {
-	const struct pt_mode_desc *desc = ctx->desc;
-	const unsigned levels = shape.levels ? shape.levels : desc->levels;
-	const unsigned esize = shape.levels ? 8 : desc->entry_size;
-	const bool pae = !shape.levels && ctx->mode == PT_MODE_PAE;
-	const bool legacy = !shape.levels && ctx->mode == PT_MODE_LEGACY;
-	const uint64_t cbit_mask = ctx->cbit_mask;
-	const struct pt_chunk_mem *cm = chunk_mem_of(mem);
-
-	if (shape.levels) {
-		/* 3.3.7.1: bits 63:width-1 all equal */
-		const unsigned width = shape.levels == 5 ? 57 : 48;
-		if ((uint64_t)((int64_t)(va << (64 - width)) >> (64 - width)) != va) {
-			set_fault(r, PT_VEC_GP, 0, 0, 0, 0); /* 6.15 #GP: non-canonical, before any walk */
-			return PT_FAULT;
-		}
-	} else if (desc->va_bits == 32 && va > UINT32_MAX) {
-		return PT_EINVAL;
-	}
-	uint64_t and_bits = ~UINT64_C(0), or_bits = 0;
-	uint64_t table = ctx->root;
-	unsigned n = 0;
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC unroll 5
-#endif
-	for (unsigned level = levels; level >= 1; level--) {
-		const unsigned shift = shape.levels ? 12 + 9 * (level - 1) : desc->level[level].va_shift;
-		const uint64_t index = shape.levels ? (va >> shift) & 511 : level_index(&desc->level[level], va);
-		const uint64_t entry_pa = table + index * esize;
-		const bool pae_pdpte = pae && level == 3;
-		uint64_t raw;
-
-		if (pae_pdpte) {
-			raw = ctx->pdpte[index]; /* loaded at CR3 load (4.4.1), not re-read */
-		} else if (!view_entry_read(cm, mem, entry_pa, esize, &raw)) {
-			r->nentries = (uint8_t)n;
-			r->table_pa = table;
-			return PT_NOT_IN_DUMP;
-		}
-		if (shape.record) {
-			r->entry[n].level = (uint8_t)level;
-			r->entry[n].pa = entry_pa;
-			r->entry[n].value = raw;
-			n++;
-		}
-		struct pt_entry_info e;
-		e.value = raw & ~cbit_mask;
-		if (level > 1 && !pae_pdpte && (e.value & ctx->table_step[level]) == PTE_P) {
-			/* the common step, as decode_present decides it: present, PS clear (or
-			 * ignored), no reserved bit: a table at value & addr_mask */
-			fold_rights(false, e.value, &and_bits, &or_bits);
-			table = e.value & ctx->addr_mask;
-			continue;
-		}
-		if (!(e.value & PTE_P)) {
-			r->nentries = (uint8_t)n;
-			set_fault(r, PT_VEC_PF, 0, (uint8_t)level, entry_pa, raw);
-			return PT_FAULT;
-		}
-		decode_present(ctx, level, e.value, legacy, &e);
-		if (e.rsvd_bits) {
-			r->nentries = (uint8_t)n;
-			set_fault(r, PT_VEC_PF, PF_ERR_P | PF_ERR_RSVD, (uint8_t)level, entry_pa, raw);
-			return PT_FAULT;
-		}
-		fold_rights(pae_pdpte, e.value, &and_bits, &or_bits);
-		if (e.maps_page) {
-			const uint64_t page_size = PT_BIT(shift);
-			r->nentries = (uint8_t)n;
-			rights_of(ctx->flags, and_bits, or_bits, &e, &r->rights);
-			r->page_size = page_size;
-			r->level = (uint8_t)level;
-			r->pa = e.frame | (va & (page_size - 1));
-			r->pa_in_dump = view_has_byte(cm, mem, r->pa);
-			return PT_OK;
-		}
-		table = e.frame;
-	}
-	r->nentries = (uint8_t)n;
-	return PT_EINVAL; /* unreachable: level 1 always maps a page */
-}
-
-/* Walk, then (with `access`) apply the access check: pt_translate's rule. Without `record` an
- * access fault cannot name its leaf entry: PT_FAULT is returned with the fault unset and the
- * caller redoes the walk with the record (lean_translate). */
-WALK_INLINE enum pt_status translate_shape(const struct pt_context *ctx, const struct pt_mem *mem,
-					   uint64_t va, const struct pt_access *access,
-					   struct pt_result *restrict r, struct walk_shape shape)
-{
-	/* Every field but the unused tail of entry[] is set (zeroing all of it cost more than
-	 * the walk itself). */
-	r->va = va;
 	r->pa = 0;
 	r->page_size = 0;
 	r->level = 0;
 	r->rights = (struct pt_rights){ 0 };
 	r->pa_in_dump = false;
-	r->nentries = 0;
+	r->nentries = (uint8_t)n;
+	r->fault = (struct pt_fault){ 0 };
+	r->table_pa = table_pa;
+}
+
+/* walk_level's answers besides a pt_status: go on to the next level; or (shape.full only) start
+ * again in the full walk. */
+enum { WALK_NEXT = -1, WALK_AGAIN = -2 };
+
+/* What the walk carries from one level to the next (in registers, once inlined). */
+struct walk_state {
+	uint64_t table;              /**< the table the next level reads */
+	uint64_t and_bits, or_bits;  /**< the entries so far ANDed and ORed (4.6.1: fold_rights) */
+	unsigned n;                  /**< entries recorded */
+};
+
+/* One level of the walk: read the entry of `va` in w->table, record it, and either step to the
+ * next table (WALK_NEXT) or end the walk (a pt_status, or WALK_AGAIN). Fault order (house
+ * style 3): not present, then reserved bit. On PT_OK every field of `r` but va and the unused
+ * tail of entry[] is set; on any other status stop_walk has set them. Without `record`, entry[]
+ * is left alone and nentries is 0.
+ * The SME C-bit is in none of the masks an entry is tested or folded with here (fold_state takes
+ * it out of each; rights use bits 1, 2 and 63, where no C-bit is), so an entry is tested as read;
+ * a leaf's protection key and a faulting entry are decoded without it. */
+WALK_INLINE int walk_level(const struct pt_context *ctx, const struct pt_chunk_mem *cm, uint64_t va,
+			   struct pt_result *restrict r, struct walk_shape shape, unsigned level,
+			   struct walk_state *w)
+{
+	const struct pt_mode_desc *desc = ctx->desc;
+	const unsigned esize = shape.levels ? 8 : desc->entry_size;
+	const bool pae_pdpte = !shape.levels && ctx->mode == PT_MODE_PAE && level == 3;
+	const bool legacy = !shape.levels && ctx->mode == PT_MODE_LEGACY;
+	const unsigned shift = shape.levels ? 12 + 9 * (level - 1) : desc->level[level].va_shift;
+	const uint64_t index = shape.levels ? (va >> shift) & 511 : level_index(&desc->level[level], va);
+	const uint64_t entry_pa = w->table + index * esize;
+	uint64_t raw;
+
+	if (pae_pdpte) {
+		raw = ctx->pdpte[index]; /* loaded at CR3 load (4.4.1), not re-read */
+	} else if (shape.full) {
+		if (!view_entry_inline(cm, entry_pa, 8, &raw))
+			return WALK_AGAIN;
+	} else if (!view_entry_read(cm, &cm->mem, entry_pa, esize, &raw)) {
+		stop_walk(r, w->n, w->table);
+		return PT_NOT_IN_DUMP;
+	}
+	const unsigned n = shape.record ? w->n + 1 : 0; /* entries read, this one included */
+	if (shape.record) {
+		r->entry[w->n].level = (uint8_t)level;
+		r->entry[w->n].pa = entry_pa;
+		r->entry[w->n].value = raw;
+		w->n = n;
+	}
+	if (WALK_LIKELY(level > 1 && !pae_pdpte && (raw & ctx->table_step[level]) == PTE_P)) {
+		/* the common step, as decode_present decides it: present, PS clear (or ignored), no
+		 * reserved bit: a table at raw & addr_mask */
+		fold_rights(false, raw, &w->and_bits, &w->or_bits);
+		w->table = raw & ctx->addr_mask;
+		return WALK_NEXT;
+	}
+	struct pt_entry_info e;
+	if (shape.levels && level <= 3 &&
+	    WALK_LIKELY((raw & ctx->leaf_step[level]) == (level == 1 ? PTE_P : PTE_P | PTE_PS))) {
+		/* the common leaf, as decode_present decides it: a PTE, or a PDE or PDPTE with PS = 1,
+		 * present, no reserved bit: a page at raw & page_frame */
+		e.maps_page = true;
+		e.frame = raw & ctx->page_frame[level];
+	} else if (shape.full) {
+		return WALK_AGAIN;
+	} else {
+		e.value = raw & ~ctx->cbit_mask;
+		if (!(e.value & PTE_P)) {
+			stop_walk(r, n, 0);
+			set_fault(r, PT_VEC_PF, 0, (uint8_t)level, entry_pa, raw);
+			return PT_FAULT;
+		}
+		decode_present(ctx, level, e.value, legacy, &e);
+		if (e.rsvd_bits) {
+			stop_walk(r, n, 0);
+			set_fault(r, PT_VEC_PF, PF_ERR_P | PF_ERR_RSVD, (uint8_t)level, entry_pa, raw);
+			return PT_FAULT;
+		}
+	}
+	fold_rights(pae_pdpte, raw, &w->and_bits, &w->or_bits);
+	if (!e.maps_page) {
+		w->table = e.frame;
+		return WALK_NEXT;
+	}
+	const uint64_t page_size = PT_BIT(shift);
+	const uint64_t pa = e.frame | (va & (page_size - 1));
+	bool in_dump;
+	if (shape.full) {
+		in_dump = view_has_byte_inline(cm, pa);
+		if (!in_dump && pa < cm->end)
+			return WALK_AGAIN; /* the reader has the answer */
+	} else {
+		in_dump = view_has_byte(cm, &cm->mem, pa);
+	}
+	r->rights.pkey = 0;
+	rights_of(ctx, w->and_bits, w->or_bits, true, raw, &r->rights);
+	r->pa = pa;
+	r->page_size = page_size;
+	r->level = (uint8_t)level;
+	r->pa_in_dump = in_dump;
+	r->nentries = (uint8_t)n;
 	r->fault = (struct pt_fault){ 0 };
 	r->table_pa = 0;
+	return PT_OK;
+}
 
-	enum pt_status st = walk_levels(ctx, mem, va, r, shape);
-	if (!access)
-		return st;
-	if (st == PT_FAULT && r->fault.vector == PT_VEC_PF)
-		r->fault.error_code |= access_error_bits(ctx, access);
-	if (st != PT_OK)
-		return st;
-	const uint32_t code = access_check(ctx, &r->rights, access);
-	if (!code)
-		return PT_OK;
-	if (shape.record) {
-		const unsigned last = r->nentries - 1u;
-		set_fault(r, PT_VEC_PF, code, r->level, r->entry[last].pa, r->entry[last].value);
+/* The level loop: walk_level from the top level down, with the shape's levels as constants (each
+ * level its own inlined copy) or the mode's descriptor. Non-canonical is #GP before the walk.
+ * Returns a pt_status, or WALK_AGAIN (shape.full only). */
+WALK_INLINE int walk_levels(const struct pt_context *ctx, const struct pt_chunk_mem *cm, uint64_t va,
+			    struct pt_result *restrict r, struct walk_shape shape)
+{
+	const struct pt_mode_desc *desc = ctx->desc;
+	struct walk_state w = { .table = ctx->root, .and_bits = ~UINT64_C(0), .or_bits = 0, .n = 0 };
+	int st = WALK_NEXT;
+
+	if (shape.levels) {
+		/* 3.3.7.1: bits 63:width-1 all equal */
+		const unsigned width = shape.levels == 5 ? 57 : 48;
+		if ((uint64_t)((int64_t)(va << (64 - width)) >> (64 - width)) != va) {
+			if (shape.full)
+				return WALK_AGAIN;
+			stop_walk(r, 0, 0);
+			set_fault(r, PT_VEC_GP, 0, 0, 0, 0); /* 6.15 #GP: non-canonical, before any walk */
+			return PT_FAULT;
+		}
+		if (shape.levels == 5)
+			st = walk_level(ctx, cm, va, r, shape, 5, &w);
+		if (st == WALK_NEXT)
+			st = walk_level(ctx, cm, va, r, shape, 4, &w);
+		if (st == WALK_NEXT)
+			st = walk_level(ctx, cm, va, r, shape, 3, &w);
+		if (st == WALK_NEXT)
+			st = walk_level(ctx, cm, va, r, shape, 2, &w);
+		if (st == WALK_NEXT)
+			st = walk_level(ctx, cm, va, r, shape, 1, &w);
+	} else {
+		if (desc->va_bits == 32 && va > UINT32_MAX) {
+			stop_walk(r, 0, 0);
+			return PT_EINVAL;
+		}
+		for (unsigned level = desc->levels; level >= 1 && st == WALK_NEXT; level--)
+			st = walk_level(ctx, cm, va, r, shape, level, &w);
 	}
-	return PT_FAULT;
+	if (st == WALK_NEXT) { /* unreachable: level 1 always maps a page */
+		stop_walk(r, w.n, 0);
+		st = PT_EINVAL;
+	}
+	return st;
 }
 
-/* The instantiations: 4-level, 5-level, and the descriptor-driven loop for 32-bit and PAE. */
-WALK_INSTANCE enum pt_status translate_ia32e(const struct pt_context *ctx, const struct pt_mem *mem,
-				      uint64_t va, const struct pt_access *access, struct pt_result *r)
+/* Walk, then (with `access`) apply the access check: pt_translate's rule. Without `record` an
+ * access fault cannot name its leaf entry: PT_FAULT is returned with the fault unset and the
+ * caller redoes the walk with the record (pt_translate_lean). */
+WALK_INLINE enum pt_status translate_shape(const struct pt_context *ctx, const struct pt_chunk_mem *cm,
+					   uint64_t va, const struct pt_access *access,
+					   struct pt_result *restrict r, struct walk_shape shape)
 {
-	return translate_shape(ctx, mem, va, access, r, (struct walk_shape){ .levels = 4, .record = true });
+	r->va = va;
+	const int st = walk_levels(ctx, cm, va, r, shape);
+	if (shape.full && st == WALK_AGAIN)
+		return shape.full(ctx, cm, va, access, r);
+	if (st != PT_OK) {
+		if (access && st == PT_FAULT && r->fault.vector == PT_VEC_PF)
+			r->fault.error_code |= access_error_bits(ctx, access);
+		return (enum pt_status)st;
+	}
+	if (!access || access_allowed_inline(&r->rights, access))
+		return PT_OK;
+	if (shape.record)
+		return pt_result_check_access(ctx, access, r); /* sets the fault at the leaf */
+	if (shape.full)
+		return shape.full(ctx, cm, va, access, r); /* no call on the common path */
+	return access_check_rest(ctx, &r->rights, access) ? PT_FAULT : PT_OK;
 }
-WALK_INSTANCE enum pt_status translate_la57(const struct pt_context *ctx, const struct pt_mem *mem,
-				     uint64_t va, const struct pt_access *access, struct pt_result *r)
-{
-	return translate_shape(ctx, mem, va, access, r, (struct walk_shape){ .levels = 5, .record = true });
-}
-WALK_INSTANCE enum pt_status translate_desc(const struct pt_context *ctx, const struct pt_mem *mem,
-				     uint64_t va, const struct pt_access *access, struct pt_result *r)
-{
-	return translate_shape(ctx, mem, va, access, r, (struct walk_shape){ .levels = 0, .record = true });
-}
-WALK_INSTANCE enum pt_status lean_ia32e(const struct pt_context *ctx, const struct pt_mem *mem,
-				 uint64_t va, const struct pt_access *access, struct pt_result *r)
-{
-	return translate_shape(ctx, mem, va, access, r, (struct walk_shape){ .levels = 4, .record = false });
-}
-WALK_INSTANCE enum pt_status lean_desc(const struct pt_context *ctx, const struct pt_mem *mem,
-				uint64_t va, const struct pt_access *access, struct pt_result *r)
-{
-	return translate_shape(ctx, mem, va, access, r, (struct walk_shape){ .levels = 0, .record = false });
-}
-WALK_INSTANCE enum pt_status lean_la57(const struct pt_context *ctx, const struct pt_mem *mem,
-				uint64_t va, const struct pt_access *access, struct pt_result *r)
-{
-	return translate_shape(ctx, mem, va, access, r, (struct walk_shape){ .levels = 5, .record = false });
-}
+
+/* The instantiations: 4-level, 5-level, and the descriptor-driven loop for 32-bit and PAE, with
+ * the record (pt_walk, pt_translate) and without it (pt_translate_lean); the 4- and 5-level walks
+ * have a common-case instantiation in front (shape.full). */
+#define WALK_INSTANTIATE(name, nlevels, with_record, full_walk)                                     \
+	WALK_INSTANCE enum pt_status name(const struct pt_context *ctx, const struct pt_chunk_mem *cm, \
+					  uint64_t va, const struct pt_access *access,                 \
+					  struct pt_result *r)                                          \
+	{                                                                                             \
+		const struct walk_shape shape = { .levels = nlevels, .record = with_record,         \
+						  .full = full_walk };                                \
+		return translate_shape(ctx, cm, va, access, r, shape);                                \
+	}
+WALK_INSTANTIATE(translate_ia32e, 4, true, NULL)
+WALK_INSTANTIATE(translate_la57, 5, true, NULL)
+WALK_INSTANTIATE(translate_desc, 0, true, NULL)
+WALK_INSTANTIATE(common_ia32e, 4, true, translate_ia32e)
+WALK_INSTANTIATE(common_la57, 5, true, translate_la57)
+WALK_INSTANTIATE(lean_ia32e, 4, false, NULL)
+WALK_INSTANTIATE(lean_la57, 5, false, NULL)
+WALK_INSTANTIATE(lean_desc, 0, false, NULL)
+WALK_INSTANTIATE(common_lean_ia32e, 4, false, lean_ia32e)
+WALK_INSTANTIATE(common_lean_la57, 5, false, lean_la57)
 
 /* Paging off: linear = physical, no rights apply. */
 static enum pt_status translate_off(const struct pt_mem *mem, uint64_t va, struct pt_result *r)
@@ -847,57 +941,94 @@ static enum pt_status translate_off(const struct pt_mem *mem, uint64_t va, struc
 	return PT_OK;
 }
 
-/* `access` NULL: pt_walk. */
-static enum pt_status translate_detailed(const struct pt_context *ctx, const struct pt_mem *mem,
+/* `access` NULL: pt_walk. `cm` reads the memory (chunk_view). */
+static enum pt_status translate_detailed(const struct pt_context *ctx, const struct pt_chunk_mem *cm,
 					 uint64_t va, const struct pt_access *access,
 					 struct pt_result *r)
 {
 	switch (ctx->mode) {
 	case PT_MODE_IA32E:
-		return translate_ia32e(ctx, mem, va, access, r);
+		return common_ia32e(ctx, cm, va, access, r);
 	case PT_MODE_LA57:
-		return translate_la57(ctx, mem, va, access, r);
+		return common_la57(ctx, cm, va, access, r);
 	case PT_MODE_LEGACY:
 	case PT_MODE_PAE:
-		return translate_desc(ctx, mem, va, access, r);
+		return translate_desc(ctx, cm, va, access, r);
 	case PT_MODE_OFF:
 		break;
 	}
-	return translate_off(mem, va, r);
+	return translate_off(&cm->mem, va, r);
+}
+
+/* pt_translate_lean's walk: on anything but PT_OK (a fault, a missing table) the detailed walk
+ * gives the record with it. */
+static enum pt_status translate_lean(const struct pt_context *ctx, const struct pt_chunk_mem *cm,
+				     uint64_t va, const struct pt_access *access, struct pt_result *r)
+{
+	enum pt_status st;
+	switch (ctx->mode) {
+	case PT_MODE_IA32E:
+		st = common_lean_ia32e(ctx, cm, va, access, r);
+		break;
+	case PT_MODE_LA57:
+		st = common_lean_la57(ctx, cm, va, access, r);
+		break;
+	case PT_MODE_LEGACY:
+	case PT_MODE_PAE:
+		st = lean_desc(ctx, cm, va, access, r);
+		break;
+	default:
+		return translate_off(&cm->mem, va, r);
+	}
+	if (st == PT_OK)
+		return st;
+	return translate_detailed(ctx, cm, va, access, r);
+}
+
+/* Any other reader than a pt_chunk_mem: read through a chunk view of it (out of line, so that
+ * the entry points stay a compare and a jump). */
+WALK_INSTANCE enum pt_status translate_other(const struct pt_context *ctx, const struct pt_mem *mem,
+					     uint64_t va, const struct pt_access *access,
+					     struct pt_result *r, bool lean)
+{
+	if (!mem) {
+		if (ctx->mode == PT_MODE_OFF)
+			return translate_off(NULL, va, r);
+		r->va = va;
+		stop_walk(r, 0, 0);
+		return PT_EINVAL; /* no memory to read the tables from */
+	}
+	struct pt_chunk_mem spare;
+	const struct pt_chunk_mem *cm = chunk_view(mem, &spare);
+	return lean ? translate_lean(ctx, cm, va, access, r) : translate_detailed(ctx, cm, va, access, r);
 }
 
 enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
 		       struct pt_result *r)
 {
-	return translate_detailed(ctx, mem, va, NULL, r);
+	return pt_translate(ctx, mem, va, NULL, r); /* no access: no access check */
 }
 
 enum pt_status pt_translate(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
 			    const struct pt_access *access, struct pt_result *r)
 {
-	return translate_detailed(ctx, mem, va, access, r);
+	/* the hot case first: 4-level paging over a mapped dump */
+	if (WALK_LIKELY(ctx->mode == PT_MODE_IA32E && mem && mem->ptr == pt_chunk_mem_ptr))
+		return common_ia32e(ctx, (const struct pt_chunk_mem *)mem, va, access, r);
+	if (mem && mem->ptr == pt_chunk_mem_ptr)
+		return translate_detailed(ctx, (const struct pt_chunk_mem *)mem, va, access, r);
+	return translate_other(ctx, mem, va, access, r, false);
 }
 
 enum pt_status pt_translate_lean(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
 				 const struct pt_access *access, struct pt_result *r)
 {
-	enum pt_status st;
-	switch (ctx->mode) {
-	case PT_MODE_IA32E:
-		st = lean_ia32e(ctx, mem, va, access, r);
-		break;
-	case PT_MODE_LA57:
-		st = lean_la57(ctx, mem, va, access, r);
-		break;
-	case PT_MODE_LEGACY:
-	case PT_MODE_PAE:
-		st = lean_desc(ctx, mem, va, access, r);
-		break;
-	default:
-		return translate_off(mem, va, r);
+	if (WALK_LIKELY(ctx->mode == PT_MODE_IA32E && mem && mem->ptr == pt_chunk_mem_ptr)) {
+		const struct pt_chunk_mem *cm = (const struct pt_chunk_mem *)mem;
+		const enum pt_status st = common_lean_ia32e(ctx, cm, va, access, r);
+		return WALK_LIKELY(st == PT_OK) ? st : common_ia32e(ctx, cm, va, access, r);
 	}
-	if (st == PT_OK)
-		return st;
-	/* a fault or a missing table: the detailed walk gives the record with it */
-	return translate_detailed(ctx, mem, va, access, r);
+	if (mem && mem->ptr == pt_chunk_mem_ptr)
+		return translate_lean(ctx, (const struct pt_chunk_mem *)mem, va, access, r);
+	return translate_other(ctx, mem, va, access, r, true);
 }

@@ -305,6 +305,8 @@ struct pt_context {
 	uint64_t page_frame[6]; /**< frame bits of a page mapped at each level (PAE-style formats) */
 	uint64_t table_step[6]; /**< P | ps_mask | rsvd[level][0]: an entry whose bits under this mask
 				     are exactly P references a table and has no reserved bit set */
+	uint64_t leaf_step[6];  /**< P | ps_mask | rsvd[level][1]: an entry whose bits under this mask
+				     are exactly P | ps_mask maps a page and has no reserved bit set */
 };
 
 /** Result status of the walker's entry points. */
