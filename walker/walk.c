@@ -743,6 +743,7 @@ struct walk_state {
 	uint64_t table;              /**< the table the next level reads */
 	uint64_t and_bits, or_bits;  /**< the entries so far ANDed and ORed (4.6.1: fold_rights) */
 	unsigned n;                  /**< entries recorded */
+	uintptr_t run_base;          /**< view_run_base of the reader, taken once */
 };
 
 /* One level of the walk: read the entry of `va` in w->table, record it, and either step to the
@@ -769,7 +770,7 @@ WALK_INLINE int walk_level(const struct pt_context *ctx, const struct pt_chunk_m
 	if (pae_pdpte) {
 		raw = ctx->pdpte[index]; /* loaded at CR3 load (4.4.1), not re-read */
 	} else if (shape.full) {
-		if (!view_entry_inline(cm, entry_pa, 8, &raw))
+		if (!view_entry_inline(cm, w->run_base, entry_pa, 8, &raw))
 			return WALK_AGAIN;
 	} else if (!view_entry_read(cm, &cm->mem, entry_pa, esize, &raw)) {
 		stop_walk(r, w->n, w->table);
@@ -846,7 +847,8 @@ WALK_INLINE int walk_levels(const struct pt_context *ctx, const struct pt_chunk_
 			    struct pt_result *restrict r, struct walk_shape shape)
 {
 	const struct pt_mode_desc *desc = ctx->desc;
-	struct walk_state w = { .table = ctx->root, .and_bits = ~UINT64_C(0), .or_bits = 0, .n = 0 };
+	struct walk_state w = { .table = ctx->root, .and_bits = ~UINT64_C(0), .or_bits = 0, .n = 0,
+				.run_base = view_run_base(cm) };
 	int st = WALK_NEXT;
 
 	if (shape.levels) {
