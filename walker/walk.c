@@ -1014,9 +1014,11 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 enum pt_status pt_translate(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
 			    const struct pt_access *access, struct pt_result *r)
 {
-	/* the hot case first: 4-level paging over a mapped dump */
-	if (WALK_LIKELY(ctx->mode == PT_MODE_IA32E && mem && mem->ptr == pt_chunk_mem_ptr))
-		return common_ia32e(ctx, (const struct pt_chunk_mem *)mem, va, access, r);
+	/* the hot case first, inlined here: 4-level paging over a mapped dump */
+	if (WALK_LIKELY(ctx->mode == PT_MODE_IA32E && mem && mem->ptr == pt_chunk_mem_ptr)) {
+		const struct walk_shape shape = { .levels = 4, .record = true, .full = translate_ia32e };
+		return translate_shape(ctx, (const struct pt_chunk_mem *)mem, va, access, r, shape);
+	}
 	if (mem && mem->ptr == pt_chunk_mem_ptr)
 		return translate_detailed(ctx, (const struct pt_chunk_mem *)mem, va, access, r);
 	return translate_other(ctx, mem, va, access, r, false);
