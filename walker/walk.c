@@ -743,6 +743,7 @@ struct walk_state {
 	uint64_t table;              /**< the table the next level reads */
 	uint64_t and_bits, or_bits;  /**< the entries so far ANDed and ORed (4.6.1: fold_rights) */
 	unsigned n;                  /**< entries recorded */
+	uintptr_t run_base;          /**< view_run_base of the reader, taken once */
 };
 
 /* One level of the walk: read the entry of `va` in w->table, record it, and either step to the
@@ -769,7 +770,7 @@ WALK_INLINE int walk_level(const struct pt_context *ctx, const struct pt_chunk_m
 	if (pae_pdpte) {
 		raw = ctx->pdpte[index]; /* loaded at CR3 load (4.4.1), not re-read */
 	} else if (shape.full) {
-		if (!view_entry_inline(cm, entry_pa, 8, &raw))
+		if (!view_entry_inline(cm, w->run_base, entry_pa, 8, &raw))
 			return WALK_AGAIN;
 	} else if (!view_entry_read(cm, &cm->mem, entry_pa, esize, &raw)) {
 		stop_walk(r, w->n, w->table);
@@ -846,7 +847,8 @@ WALK_INLINE int walk_levels(const struct pt_context *ctx, const struct pt_chunk_
 			    struct pt_result *restrict r, struct walk_shape shape)
 {
 	const struct pt_mode_desc *desc = ctx->desc;
-	struct walk_state w = { .table = ctx->root, .and_bits = ~UINT64_C(0), .or_bits = 0, .n = 0 };
+	struct walk_state w = { .table = ctx->root, .and_bits = ~UINT64_C(0), .or_bits = 0, .n = 0,
+				.run_base = view_run_base(cm) };
 	int st = WALK_NEXT;
 
 	if (shape.levels) {
@@ -1012,9 +1014,11 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 enum pt_status pt_translate(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
 			    const struct pt_access *access, struct pt_result *r)
 {
-	/* the hot case first: 4-level paging over a mapped dump */
-	if (WALK_LIKELY(ctx->mode == PT_MODE_IA32E && mem && mem->ptr == pt_chunk_mem_ptr))
-		return common_ia32e(ctx, (const struct pt_chunk_mem *)mem, va, access, r);
+	/* the hot case first, inlined here: 4-level paging over a mapped dump */
+	if (WALK_LIKELY(ctx->mode == PT_MODE_IA32E && mem && mem->ptr == pt_chunk_mem_ptr)) {
+		const struct walk_shape shape = { .levels = 4, .record = true, .full = translate_ia32e };
+		return translate_shape(ctx, (const struct pt_chunk_mem *)mem, va, access, r, shape);
+	}
 	if (mem && mem->ptr == pt_chunk_mem_ptr)
 		return translate_detailed(ctx, (const struct pt_chunk_mem *)mem, va, access, r);
 	return translate_other(ctx, mem, va, access, r, false);
