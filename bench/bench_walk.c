@@ -18,14 +18,12 @@
 #include "ptlab/maps.h"
 #include "ptlab/tlb.h"
 #include "bench_util.h"
+#include "rng.h"
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return ts_xorshift64(&rng);
 }
 
 int main(int argc, char **argv)

@@ -32,6 +32,7 @@
 #include "ptlab/kdump.h"
 #include "ptlab/le.h"
 #include "tmpdir.h"
+#include "rng.h"
 
 enum { PAGE = 4096 };
 
@@ -108,12 +109,8 @@ static uint64_t pd_pa; /* the page directory of VA_TEXT's walk */
 /** Pseudo-random bytes (xorshift): compression cannot shrink them. */
 static void noise(uint8_t *p, size_t n, uint64_t seed)
 {
-	for (size_t i = 0; i < n; i++) {
-		seed ^= seed << 13;
-		seed ^= seed >> 7;
-		seed ^= seed << 17;
-		p[i] = (uint8_t)seed;
-	}
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)ts_xorshift64(&seed);
 }
 
 static void text(uint8_t *p, size_t n, const char *word)

@@ -24,6 +24,7 @@
 #include "ptlab/emu.h"
 #include "ptlab/kpgd.h"
 #include "ptlab/symbols.h"
+#include "rng.h"
 
 #ifndef PTLAB_KERNEL64_ELF
 #error "PTLAB_KERNEL64_ELF must name the build's boot_images/kernel64.elf"
@@ -950,9 +951,7 @@ static void test_bad_inputs(void **state)
 	assert_non_null(junk);
 	uint64_t x = 12345;
 	for (uint64_t i = 0; i < size; i += 8) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
+		ts_xorshift64(&x);
 		memcpy(junk + i, &x, 8);
 	}
 	for (uint64_t pa = 0x1000; pa + 64 < size; pa += 0x200000)

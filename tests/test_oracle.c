@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "ptbuild.h"
+#include "rng.h"
 #include "ptlab/emu.h"
 
 #define MEM_SIZE (UINT64_C(16) << 20)
@@ -786,11 +787,7 @@ static uint64_t g_rng = UINT64_C(0x9e3779b97f4a7c15);
 
 static uint64_t rnd(void)
 {
-	/* xorshift64 */
-	g_rng ^= g_rng << 13;
-	g_rng ^= g_rng >> 7;
-	g_rng ^= g_rng << 17;
-	return g_rng;
+	return ts_xorshift64(&g_rng);
 }
 
 static uint64_t canonical(const struct pt_mode_desc *d, uint64_t va)

@@ -29,16 +29,14 @@
 #include <cmocka.h>
 
 #include "ptbuild.h"
+#include "rng.h"
 #include "ptlab/walk.h"
 
 static uint64_t rnd_state = 0x243f6a8885a308d3u;
 
 static uint64_t rnd(void)
 {
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 7;
-	rnd_state ^= rnd_state << 17;
-	return rnd_state;
+	return ts_xorshift64(&rnd_state);
 }
 
 /* A plain callback reader over the builder's memory: the walker cannot read it inline. */

@@ -24,10 +24,11 @@ const void *walk_flat_ptr(const struct pt_mem *mem, uint64_t pa, size_t len);
  *  (then cm->fallback may). */
 static inline const uint8_t *chunk_at(const struct pt_chunk_mem *cm, uint64_t pa, size_t len)
 {
+	const uint64_t run_off = pa - cm->run_pa;
+	if (WALK_LIKELY(run_off < cm->run_size) && len <= cm->run_size - run_off)
+		return cm->run + run_off;
 	const uint64_t c = pa >> cm->shift;
 	const uint64_t off = pa & cm->offset_mask;
-	if (pa - cm->run_pa < cm->run_size && len <= cm->run_size - (pa - cm->run_pa))
-		return cm->run + (pa - cm->run_pa);
 	if (c < cm->nchunks && cm->chunks[c] && len <= cm->offset_mask + 1 - off)
 		return cm->chunks[c] + off;
 	return NULL;
@@ -81,16 +82,9 @@ static inline const uint8_t *view_at(const struct pt_chunk_mem *cm, const struct
 				     uint64_t pa, size_t len)
 {
 	if (cm) {
-		const uint64_t run_off = pa - cm->run_pa;
-		if (run_off < cm->run_size && len <= cm->run_size - run_off)
-			return cm->run + run_off;
-		const uint64_t c = pa >> cm->shift;
-		if (c < cm->nchunks) {
-			const uint8_t *base = cm->chunks[c];
-			const uint64_t off = pa & cm->offset_mask;
-			if (base != NULL && len <= cm->offset_mask + 1 - off)
-				return base + off;
-		}
+		const uint8_t *p = chunk_at(cm, pa, len);
+		if (p)
+			return p;
 		if (pa >= cm->end)
 			return NULL;
 	}
@@ -108,9 +102,10 @@ static inline uintptr_t view_run_base(const struct pt_chunk_mem *cm)
 
 /** Read the entry of `esize` bytes (4 or 8) at `pa` (aligned to its size) into *raw from the run
  *  or the chunk table of `cm` (chunk_view: never NULL; `run_base` its view_run_base): false when
- *  neither holds it. No call. The entry's size divides the run's start and size
- *  (pt_chunk_mem_set_run) and the chunk size (>= 4 KiB), so the entry never crosses the end of
- *  either. */
+ *  neither holds it. No call. chunk_at's lookup, written for the walk's chain of loads: the run's
+ *  bytes addressed from run_base, and no length compares, since the entry's size divides the
+ *  run's start and size (pt_chunk_mem_set_run) and the chunk size (>= 4 KiB), so the entry never
+ *  crosses the end of either; a flag rather than a pointer, which the walk would test again. */
 static inline bool view_entry_inline(const struct pt_chunk_mem *cm, uintptr_t run_base, uint64_t pa,
 				     size_t esize, uint64_t *raw)
 {
@@ -128,8 +123,9 @@ static inline bool view_entry_inline(const struct pt_chunk_mem *cm, uintptr_t ru
 	return false;
 }
 
-/** Whether the byte at `pa` is in the run or the chunk table of `cm` (no call; false says
- *  nothing: view_has_byte asks the reader). */
+/** Whether the byte at `pa` is in the run or the chunk table of `cm` (false says nothing: the
+ *  reader may still have it). chunk_at's answer as a flag, for the walk's hot path: a pointer
+ *  would be tested against NULL again, and the one byte needs no length compare. */
 static inline bool view_has_byte_inline(const struct pt_chunk_mem *cm, uint64_t pa)
 {
 	if (WALK_LIKELY(pa - cm->run_pa < cm->run_size))
@@ -142,11 +138,7 @@ static inline bool view_has_byte_inline(const struct pt_chunk_mem *cm, uint64_t 
  *  of `cm` (chunk_view: never NULL) inline. */
 static inline bool view_has_byte(const struct pt_chunk_mem *cm, const struct pt_mem *mem, uint64_t pa)
 {
-	if (view_has_byte_inline(cm, pa))
-		return true;
-	if (pa >= cm->end)
-		return false;
-	return walk_mem_at_slow(mem, pa, 1) != NULL;
+	return view_at(cm, mem, pa, 1) != NULL;
 }
 
 /** Read the paging-structure entry of `esize` bytes (4 or 8) at `pa` (aligned to its size) into

@@ -943,16 +943,18 @@ static enum pt_status translate_off(const struct pt_mem *mem, uint64_t va, struc
 	return PT_OK;
 }
 
-/* `access` NULL: pt_walk. `cm` reads the memory (chunk_view). */
+/* `access` NULL: pt_walk. `cm` reads the memory (chunk_view). `common`: the 4- and 5-level walks
+ * start in their common-case instantiation; false when the caller knows the case is not common
+ * (pt_translate_lean after its own walk did not end in PT_OK). */
 static enum pt_status translate_detailed(const struct pt_context *ctx, const struct pt_chunk_mem *cm,
 					 uint64_t va, const struct pt_access *access,
-					 struct pt_result *r)
+					 struct pt_result *r, bool common)
 {
 	switch (ctx->mode) {
 	case PT_MODE_IA32E:
-		return common_ia32e(ctx, cm, va, access, r);
+		return (common ? common_ia32e : translate_ia32e)(ctx, cm, va, access, r);
 	case PT_MODE_LA57:
-		return common_la57(ctx, cm, va, access, r);
+		return (common ? common_la57 : translate_la57)(ctx, cm, va, access, r);
 	case PT_MODE_LEGACY:
 	case PT_MODE_PAE:
 		return translate_desc(ctx, cm, va, access, r);
@@ -962,8 +964,8 @@ static enum pt_status translate_detailed(const struct pt_context *ctx, const str
 	return translate_off(&cm->mem, va, r);
 }
 
-/* pt_translate_lean's walk: on anything but PT_OK (a fault, a missing table) the detailed walk
- * gives the record with it. */
+/* pt_translate_lean's walk: on anything but PT_OK (a fault, a missing table) the full detailed
+ * walk gives the record with it. */
 static enum pt_status translate_lean(const struct pt_context *ctx, const struct pt_chunk_mem *cm,
 				     uint64_t va, const struct pt_access *access, struct pt_result *r)
 {
@@ -984,7 +986,7 @@ static enum pt_status translate_lean(const struct pt_context *ctx, const struct 
 	}
 	if (st == PT_OK)
 		return st;
-	return translate_detailed(ctx, cm, va, access, r);
+	return translate_detailed(ctx, cm, va, access, r, false);
 }
 
 /* Any other reader than a pt_chunk_mem: read through a chunk view of it (out of line, so that
@@ -1002,7 +1004,8 @@ WALK_INSTANCE enum pt_status translate_other(const struct pt_context *ctx, const
 	}
 	struct pt_chunk_mem spare;
 	const struct pt_chunk_mem *cm = chunk_view(mem, &spare);
-	return lean ? translate_lean(ctx, cm, va, access, r) : translate_detailed(ctx, cm, va, access, r);
+	return lean ? translate_lean(ctx, cm, va, access, r)
+		    : translate_detailed(ctx, cm, va, access, r, true);
 }
 
 enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
@@ -1020,7 +1023,7 @@ enum pt_status pt_translate(const struct pt_context *ctx, const struct pt_mem *m
 		return translate_shape(ctx, (const struct pt_chunk_mem *)mem, va, access, r, shape);
 	}
 	if (mem && mem->ptr == pt_chunk_mem_ptr)
-		return translate_detailed(ctx, (const struct pt_chunk_mem *)mem, va, access, r);
+		return translate_detailed(ctx, (const struct pt_chunk_mem *)mem, va, access, r, true);
 	return translate_other(ctx, mem, va, access, r, false);
 }
 
@@ -1030,7 +1033,7 @@ enum pt_status pt_translate_lean(const struct pt_context *ctx, const struct pt_m
 	if (WALK_LIKELY(ctx->mode == PT_MODE_IA32E && mem && mem->ptr == pt_chunk_mem_ptr)) {
 		const struct pt_chunk_mem *cm = (const struct pt_chunk_mem *)mem;
 		const enum pt_status st = common_lean_ia32e(ctx, cm, va, access, r);
-		return WALK_LIKELY(st == PT_OK) ? st : common_ia32e(ctx, cm, va, access, r);
+		return WALK_LIKELY(st == PT_OK) ? st : translate_ia32e(ctx, cm, va, access, r);
 	}
 	if (mem && mem->ptr == pt_chunk_mem_ptr)
 		return translate_lean(ctx, (const struct pt_chunk_mem *)mem, va, access, r);
