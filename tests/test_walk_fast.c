@@ -3,17 +3,19 @@
  * The walker's fast paths against its detailed walk, exhaustively over built tables of every mode
  * (issue 14). The level loop is instantiated per shape (4-level, 5-level, descriptor-driven) and
  * reads entries inline from a pt_chunk_mem's run and table or a pt_flat_mem's buffer, 4- and
- * 5-level pt_translate and pt_walk first run a common-case instantiation that hands anything
- * unusual (an entry the reader must be asked for, a fault, a reserved bit, an access the inline
- * check does not allow) to the full one, and pt_translate_lean leaves the per-level record out;
- * none of this may change an answer (the callback reader below is walked by the full
- * instantiation alone, the inline readers by the common one first). For every
+ * 5-level pt_translate and pt_walk first run a common-case instantiation (over a run that starts
+ * at PA 0) that hands anything unusual (an entry or a page outside the run, a fault, a reserved
+ * bit, an access the inline check does not allow) to the full one, and pt_translate_lean leaves
+ * the per-level record out; none of this may change an answer (the callback reader below and
+ * the run at 0x180000 are walked by the full instantiation alone, the flat buffer, the run at 0
+ * and the reader without a run by the common one first). For every
  * entry of every table built (a VA through it, with a random offset) and a few VAs the tables do
  * not reach, under CPU states with and without WP, SMEP, SMAP, AC, PKE, NXE and an SME C-bit,
  * and for every access kind and privilege:
- *   - pt_translate through four readers of the same bytes (the flat buffer read inline; a plain
- *     callback the walker must call; a pt_chunk_mem with a run, a table with holes and a
- *     fallback; a pt_chunk_mem with no run) gives the same result, field by field;
+ *   - pt_translate through five readers of the same bytes (the flat buffer read inline; a plain
+ *     callback the walker must call; a pt_chunk_mem with a run at 0x180000, a table with holes
+ *     and a fallback; the same with a run of the first 1.5 MiB, which holds only some of the
+ *     tables; a pt_chunk_mem with no run) gives the same result, field by field;
  *   - pt_translate_lean gives pt_translate's result (on PT_OK without the record);
  *   - pt_walk followed by pt_result_check_access gives pt_translate's result.
  * The tables hold random entries (reserved bits, PS, not-present, pointers out of the dump),
@@ -192,12 +194,16 @@ static void check_mode(enum pt_mode mode, unsigned *faults_ret, unsigned *ok_ret
 	assert_non_null(chunks);
 	for (uint64_t c = 0; c < nchunks; c++)
 		chunks[c] = c % 5 == 3 ? NULL : b.mem + (c << SHIFT); /* holes: read by the fallback */
-	struct pt_chunk_mem with_run, no_run;
+	struct pt_chunk_mem with_run, low_run, no_run;
 	pt_chunk_mem_init(&with_run, chunks, nchunks, SHIFT, &call.mem);
 	pt_chunk_mem_set_run(&with_run, b.mem + 0x180000, 0x180000, 0x100000);
 	pt_chunk_mem_set_end(&with_run, b.size);
+	pt_chunk_mem_init(&low_run, chunks, nchunks, SHIFT, &call.mem);
+	pt_chunk_mem_set_run(&low_run, b.mem, 0, 0x180000);
+	pt_chunk_mem_set_end(&low_run, b.size);
 	pt_chunk_mem_init(&no_run, chunks, nchunks, SHIFT, ptb_mem(&b));
-	const struct pt_mem *readers[] = { &call.mem, &with_run.mem, &no_run.mem };
+	const struct pt_mem *readers[] = { &call.mem, &with_run.mem, &low_run.mem, &no_run.mem };
+	const unsigned nreaders = sizeof(readers) / sizeof(readers[0]);
 
 	for (unsigned variant = 0; variant < 16; variant++) {
 		struct pt_cpu_state cpu;
@@ -226,13 +232,15 @@ static void check_mode(enum pt_mode mode, unsigned *faults_ret, unsigned *ok_ret
 						       .implicit = (i / 6) % 4 == 0 };
 			struct pt_result want, got;
 			const enum pt_status sw = pt_translate(&ctx, ptb_mem(&b), vas[i], &acc, &want);
-			for (unsigned m = 0; m < 3; m++) {
+			for (unsigned m = 0; m < nreaders; m++) {
 				enum pt_status sg = pt_translate(&ctx, readers[m], vas[i], &acc, &got);
 				assert_same(sw, &want, sg, &got, false);
 			}
 			enum pt_status sl = pt_translate_lean(&ctx, ptb_mem(&b), vas[i], &acc, &got);
 			assert_same(sw, &want, sl, &got, true);
 			sl = pt_translate_lean(&ctx, &with_run.mem, vas[i], &acc, &got);
+			assert_same(sw, &want, sl, &got, true);
+			sl = pt_translate_lean(&ctx, &low_run.mem, vas[i], &acc, &got);
 			assert_same(sw, &want, sl, &got, true);
 			enum pt_status sk = pt_walk(&ctx, &no_run.mem, vas[i], &got);
 			if (sk == PT_OK)

@@ -30,6 +30,19 @@
 #define WALK_COLD static
 #endif
 
+/* WALK_REREAD: a compiler barrier that emits no instruction. What was read from memory before it
+ * is read again after it (as an operand of the instruction that uses it) rather than held in a
+ * register. The common-case walk (walk_shape.full) puts one at the top of each level and one
+ * before the rights fold: its values then fit in the registers a call may clobber, so it saves
+ * none of its caller's. That matters more than the loads it adds: a caller's loop keeps its index
+ * in such a register, and a push and pop of it would hold the next VA back until this walk's last
+ * instruction (pt_translate in a loop: about 1.25x the calls per second with it). */
+#if defined(__GNUC__)
+#define WALK_REREAD() __asm__ volatile("" ::: "memory")
+#else
+#define WALK_REREAD() ((void)0)
+#endif
+
 /** A 4- or 8-byte paging-structure entry (paging structures are little-endian). */
 static inline uint64_t entry_load(const void *p, unsigned size)
 {
@@ -514,9 +527,9 @@ void pt_entry_decode(const struct pt_context *ctx, unsigned level, uint64_t raw,
 
 /* ---- rights over the levels ----------------------------------------------------------- */
 
-/* The rule proper, in the form the level loop keeps it (two words in registers): 4.6.1 combines
- * R/W and U/S by AND and XD by OR over every level, so the loop ANDs and ORs whole entries; a PAE
- * PDPTE has no R/W, U/S or XD (Table 4-8) and takes no part. */
+/* The rule proper, on whole entries: 4.6.1 combines R/W and U/S by AND and XD by OR over every
+ * level, so the entries are ANDed and ORed (the walk does it at the leaf, over the entries it
+ * recorded); a PAE PDPTE has no R/W, U/S or XD (Table 4-8) and takes no part. */
 WALK_INLINE void fold_rights(bool pae_pdpte, uint64_t value, uint64_t *and_bits, uint64_t *or_bits)
 {
 	if (pae_pdpte)
@@ -526,15 +539,17 @@ WALK_INLINE void fold_rights(bool pae_pdpte, uint64_t value, uint64_t *and_bits,
 }
 
 /* The rights the folded entries give: writable and user when every level allows it, NX when some
- * level sets XD and IA32_EFER.NXE = 1; a leaf (`leaf`: the entry, read as `leaf_raw`, maps a
- * page) gives the protection key with CR4.PKE (4.6.2), else the key is left as it is. */
+ * level sets XD; a leaf (`leaf`: the entry, read as `leaf_raw`, maps a page) gives the protection
+ * key with CR4.PKE (4.6.2), else the key is left as it is. The entries folded have no reserved
+ * bit set, and without IA32_EFER.NXE bit 63 is reserved in every PAE and IA-32e entry (Tables
+ * 4-9 to 4-11, 4-14 to 4-20; 32-bit paging's entries have no bit 63): XD set means NXE = 1. */
 WALK_INLINE void rights_of(const struct pt_context *ctx, uint64_t and_bits, uint64_t or_bits,
 			   bool leaf, uint64_t leaf_raw, struct pt_rights *rights)
 {
 	const uint32_t flags = ctx->flags;
 	rights->writable = (and_bits & PTE_RW) != 0;
 	rights->user = (and_bits & PTE_US) != 0;
-	rights->nx = (flags & PT_CTX_NXE) && (or_bits & PTE_XD);
+	rights->nx = (or_bits & PTE_XD) != 0;
 	if (leaf && (flags & PT_CTX_PKE)) /* the key of the entry as read, its C-bit removed */
 		rights->pkey = (uint8_t)(((leaf_raw & ~ctx->cbit_mask) & PTE_PKEY) >> PTE_BIT_PKEY);
 }
@@ -711,11 +726,12 @@ typedef enum pt_status (*walk_fn)(const struct pt_context *ctx, const struct pt_
 /* What the level loop needs of a mode, as constants where the instantiation knows them. */
 struct walk_shape {
 	unsigned levels;  /**< 4 or 5 for the 64-bit instantiations; 0: read ctx->desc */
-	bool record;      /**< fill result->entry[] as the walk goes (pt_walk, pt_translate) */
-	/** The common case only: every entry in the run or the chunk table, each a table or a page
-	 *  without a reserved bit, the page in them too, the access one access_check allows inline;
-	 *  at anything else the walk starts again in `full` (no call stays on the way, so the loop
-	 *  keeps its values in the registers a call would clobber). NULL: the whole rule set. */
+	/** The common case only: every entry in the reader's run, which starts at PA 0 (the caller
+	 *  checks run_pa == 0: RAM from 0 is a dump's largest range on most machines), each a table
+	 *  or a page without a reserved bit, the page in the run too, the access one access_check
+	 *  allows inline; at anything else the walk starts again in `full` (no call stays on the
+	 *  way, so the loop keeps its values in the registers a call would clobber). NULL: the whole
+	 *  rule set, every reader. */
 	walk_fn full;
 };
 
@@ -741,16 +757,13 @@ enum { WALK_NEXT = -1, WALK_AGAIN = -2 };
 /* What the walk carries from one level to the next (in registers, once inlined). */
 struct walk_state {
 	uint64_t table;              /**< the table the next level reads */
-	uint64_t and_bits, or_bits;  /**< the entries so far ANDed and ORed (4.6.1: fold_rights) */
 	unsigned n;                  /**< entries recorded */
-	uintptr_t run_base;          /**< view_run_base of the reader, taken once */
 };
 
 /* One level of the walk: read the entry of `va` in w->table, record it, and either step to the
  * next table (WALK_NEXT) or end the walk (a pt_status, or WALK_AGAIN). Fault order (house
  * style 3): not present, then reserved bit. On PT_OK every field of `r` but va and the unused
- * tail of entry[] is set; on any other status stop_walk has set them. Without `record`, entry[]
- * is left alone and nentries is 0.
+ * tail of entry[] is set; on any other status stop_walk has set them.
  * The SME C-bit is in none of the masks an entry is tested or folded with here (fold_state takes
  * it out of each; rights use bits 1, 2 and 63, where no C-bit is), so an entry is tested as read;
  * a leaf's protection key and a faulting entry are decoded without it. */
@@ -758,6 +771,8 @@ WALK_INLINE int walk_level(const struct pt_context *ctx, const struct pt_chunk_m
 			   struct pt_result *restrict r, struct walk_shape shape, unsigned level,
 			   struct walk_state *w)
 {
+	if (shape.full)
+		WALK_REREAD();
 	const struct pt_mode_desc *desc = ctx->desc;
 	const unsigned esize = shape.levels ? 8 : desc->entry_size;
 	const bool pae_pdpte = !shape.levels && ctx->mode == PT_MODE_PAE && level == 3;
@@ -770,23 +785,21 @@ WALK_INLINE int walk_level(const struct pt_context *ctx, const struct pt_chunk_m
 	if (pae_pdpte) {
 		raw = ctx->pdpte[index]; /* loaded at CR3 load (4.4.1), not re-read */
 	} else if (shape.full) {
-		if (!view_entry_inline(cm, w->run_base, entry_pa, 8, &raw))
+		if (entry_pa >= cm->run_size) /* the run starts at PA 0 */
 			return WALK_AGAIN;
+		raw = pt_le64(cm->run + entry_pa);
 	} else if (!view_entry_read(cm, &cm->mem, entry_pa, esize, &raw)) {
 		stop_walk(r, w->n, w->table);
 		return PT_NOT_IN_DUMP;
 	}
-	const unsigned n = shape.record ? w->n + 1 : 0; /* entries read, this one included */
-	if (shape.record) {
-		r->entry[w->n].level = (uint8_t)level;
-		r->entry[w->n].pa = entry_pa;
-		r->entry[w->n].value = raw;
-		w->n = n;
-	}
+	const unsigned n = w->n + 1; /* entries read, this one included */
+	r->entry[w->n].level = (uint8_t)level;
+	r->entry[w->n].pa = entry_pa;
+	r->entry[w->n].value = raw;
+	w->n = n;
 	if (WALK_LIKELY(level > 1 && !pae_pdpte && (raw & ctx->table_step[level]) == PTE_P)) {
 		/* the common step, as decode_present decides it: present, PS clear (or ignored), no
 		 * reserved bit: a table at raw & addr_mask */
-		fold_rights(false, raw, &w->and_bits, &w->or_bits);
 		w->table = raw & ctx->addr_mask;
 		return WALK_NEXT;
 	}
@@ -813,28 +826,33 @@ WALK_INLINE int walk_level(const struct pt_context *ctx, const struct pt_chunk_m
 			return PT_FAULT;
 		}
 	}
-	fold_rights(pae_pdpte, raw, &w->and_bits, &w->or_bits);
 	if (!e.maps_page) {
 		w->table = e.frame;
 		return WALK_NEXT;
 	}
 	const uint64_t page_size = PT_BIT(shift);
 	const uint64_t pa = e.frame | (va & (page_size - 1));
-	bool in_dump;
+	bool in_dump = true;
 	if (shape.full) {
-		in_dump = view_has_byte_inline(cm, pa);
-		if (!in_dump && pa < cm->end)
+		if (pa >= cm->run_size)
 			return WALK_AGAIN; /* the reader has the answer */
 	} else {
 		in_dump = view_has_byte(cm, &cm->mem, pa);
 	}
-	r->rights.pkey = 0;
-	rights_of(ctx, w->and_bits, w->or_bits, true, raw, &r->rights);
 	r->pa = pa;
 	r->page_size = page_size;
 	r->level = (uint8_t)level;
 	r->pa_in_dump = in_dump;
 	r->nentries = (uint8_t)n;
+	/* The rights (4.6.1): the leaf as read, folded with every entry above it as recorded. */
+	uint64_t and_bits = raw, or_bits = raw;
+	if (shape.full)
+		WALK_REREAD();
+	for (unsigned k = 0; k + 1 < n; k++)
+		fold_rights(!shape.levels && ctx->mode == PT_MODE_PAE && r->entry[k].level == 3,
+			    r->entry[k].value, &and_bits, &or_bits);
+	r->rights.pkey = 0;
+	rights_of(ctx, and_bits, or_bits, true, raw, &r->rights);
 	r->fault = (struct pt_fault){ 0 };
 	r->table_pa = 0;
 	return PT_OK;
@@ -847,8 +865,7 @@ WALK_INLINE int walk_levels(const struct pt_context *ctx, const struct pt_chunk_
 			    struct pt_result *restrict r, struct walk_shape shape)
 {
 	const struct pt_mode_desc *desc = ctx->desc;
-	struct walk_state w = { .table = ctx->root, .and_bits = ~UINT64_C(0), .or_bits = 0, .n = 0,
-				.run_base = view_run_base(cm) };
+	struct walk_state w = { .table = ctx->root, .n = 0 };
 	int st = WALK_NEXT;
 
 	if (shape.levels) {
@@ -886,9 +903,7 @@ WALK_INLINE int walk_levels(const struct pt_context *ctx, const struct pt_chunk_
 	return st;
 }
 
-/* Walk, then (with `access`) apply the access check: pt_translate's rule. Without `record` an
- * access fault cannot name its leaf entry: PT_FAULT is returned with the fault unset and the
- * caller redoes the walk with the record (pt_translate_lean). */
+/* Walk, then (with `access`) apply the access check: pt_translate's rule. */
 WALK_INLINE enum pt_status translate_shape(const struct pt_context *ctx, const struct pt_chunk_mem *cm,
 					   uint64_t va, const struct pt_access *access,
 					   struct pt_result *restrict r, struct walk_shape shape)
@@ -904,35 +919,24 @@ WALK_INLINE enum pt_status translate_shape(const struct pt_context *ctx, const s
 	}
 	if (!access || access_allowed_inline(&r->rights, access))
 		return PT_OK;
-	if (shape.record)
-		return pt_result_check_access(ctx, access, r); /* sets the fault at the leaf */
-	if (shape.full)
-		return shape.full(ctx, cm, va, access, r); /* no call on the common path */
-	return access_check_rest(ctx, &r->rights, access) ? PT_FAULT : PT_OK;
+	return pt_result_check_access(ctx, access, r); /* sets the fault at the leaf */
 }
 
-/* The instantiations: 4-level, 5-level, and the descriptor-driven loop for 32-bit and PAE, with
- * the record (pt_walk, pt_translate) and without it (pt_translate_lean); the 4- and 5-level walks
- * have a common-case instantiation in front (shape.full). */
-#define WALK_INSTANTIATE(name, nlevels, with_record, full_walk)                                     \
+/* The instantiations: 4-level, 5-level, and the descriptor-driven loop for 32-bit and PAE; the
+ * 4- and 5-level walks have a common-case instantiation in front (shape.full). */
+#define WALK_INSTANTIATE(name, nlevels, full_walk)                                                  \
 	WALK_INSTANCE enum pt_status name(const struct pt_context *ctx, const struct pt_chunk_mem *cm, \
 					  uint64_t va, const struct pt_access *access,                 \
 					  struct pt_result *r)                                          \
 	{                                                                                             \
-		const struct walk_shape shape = { .levels = nlevels, .record = with_record,         \
-						  .full = full_walk };                                \
+		const struct walk_shape shape = { .levels = nlevels, .full = full_walk };            \
 		return translate_shape(ctx, cm, va, access, r, shape);                                \
 	}
-WALK_INSTANTIATE(translate_ia32e, 4, true, NULL)
-WALK_INSTANTIATE(translate_la57, 5, true, NULL)
-WALK_INSTANTIATE(translate_desc, 0, true, NULL)
-WALK_INSTANTIATE(common_ia32e, 4, true, translate_ia32e)
-WALK_INSTANTIATE(common_la57, 5, true, translate_la57)
-WALK_INSTANTIATE(lean_ia32e, 4, false, NULL)
-WALK_INSTANTIATE(lean_la57, 5, false, NULL)
-WALK_INSTANTIATE(lean_desc, 0, false, NULL)
-WALK_INSTANTIATE(common_lean_ia32e, 4, false, lean_ia32e)
-WALK_INSTANTIATE(common_lean_la57, 5, false, lean_la57)
+WALK_INSTANTIATE(translate_ia32e, 4, NULL)
+WALK_INSTANTIATE(translate_la57, 5, NULL)
+WALK_INSTANTIATE(translate_desc, 0, NULL)
+WALK_INSTANTIATE(common_ia32e, 4, translate_ia32e)
+WALK_INSTANTIATE(common_la57, 5, translate_la57)
 
 /* Paging off: linear = physical, no rights apply. */
 static enum pt_status translate_off(const struct pt_mem *mem, uint64_t va, struct pt_result *r)
@@ -943,18 +947,17 @@ static enum pt_status translate_off(const struct pt_mem *mem, uint64_t va, struc
 	return PT_OK;
 }
 
-/* `access` NULL: pt_walk. `cm` reads the memory (chunk_view). `common`: the 4- and 5-level walks
- * start in their common-case instantiation; false when the caller knows the case is not common
- * (pt_translate_lean after its own walk did not end in PT_OK). */
+/* `access` NULL: pt_walk. `cm` reads the memory (chunk_view). The 4- and 5-level walks start in
+ * their common-case instantiation when the reader's run starts at PA 0. */
 static enum pt_status translate_detailed(const struct pt_context *ctx, const struct pt_chunk_mem *cm,
-					 uint64_t va, const struct pt_access *access,
-					 struct pt_result *r, bool common)
+					 uint64_t va, const struct pt_access *access, struct pt_result *r)
 {
+	const bool run_at_0 = cm->run_pa == 0;
 	switch (ctx->mode) {
 	case PT_MODE_IA32E:
-		return (common ? common_ia32e : translate_ia32e)(ctx, cm, va, access, r);
+		return (run_at_0 ? common_ia32e : translate_ia32e)(ctx, cm, va, access, r);
 	case PT_MODE_LA57:
-		return (common ? common_la57 : translate_la57)(ctx, cm, va, access, r);
+		return (run_at_0 ? common_la57 : translate_la57)(ctx, cm, va, access, r);
 	case PT_MODE_LEGACY:
 	case PT_MODE_PAE:
 		return translate_desc(ctx, cm, va, access, r);
@@ -964,36 +967,11 @@ static enum pt_status translate_detailed(const struct pt_context *ctx, const str
 	return translate_off(&cm->mem, va, r);
 }
 
-/* pt_translate_lean's walk: on anything but PT_OK (a fault, a missing table) the full detailed
- * walk gives the record with it. */
-static enum pt_status translate_lean(const struct pt_context *ctx, const struct pt_chunk_mem *cm,
-				     uint64_t va, const struct pt_access *access, struct pt_result *r)
-{
-	enum pt_status st;
-	switch (ctx->mode) {
-	case PT_MODE_IA32E:
-		st = common_lean_ia32e(ctx, cm, va, access, r);
-		break;
-	case PT_MODE_LA57:
-		st = common_lean_la57(ctx, cm, va, access, r);
-		break;
-	case PT_MODE_LEGACY:
-	case PT_MODE_PAE:
-		st = lean_desc(ctx, cm, va, access, r);
-		break;
-	default:
-		return translate_off(&cm->mem, va, r);
-	}
-	if (st == PT_OK)
-		return st;
-	return translate_detailed(ctx, cm, va, access, r, false);
-}
-
 /* Any other reader than a pt_chunk_mem: read through a chunk view of it (out of line, so that
  * the entry points stay a compare and a jump). */
 WALK_INSTANCE enum pt_status translate_other(const struct pt_context *ctx, const struct pt_mem *mem,
 					     uint64_t va, const struct pt_access *access,
-					     struct pt_result *r, bool lean)
+					     struct pt_result *r)
 {
 	if (!mem) {
 		if (ctx->mode == PT_MODE_OFF)
@@ -1003,9 +981,7 @@ WALK_INSTANCE enum pt_status translate_other(const struct pt_context *ctx, const
 		return PT_EINVAL; /* no memory to read the tables from */
 	}
 	struct pt_chunk_mem spare;
-	const struct pt_chunk_mem *cm = chunk_view(mem, &spare);
-	return lean ? translate_lean(ctx, cm, va, access, r)
-		    : translate_detailed(ctx, cm, va, access, r, true);
+	return translate_detailed(ctx, chunk_view(mem, &spare), va, access, r);
 }
 
 enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
@@ -1017,25 +993,26 @@ enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, u
 enum pt_status pt_translate(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
 			    const struct pt_access *access, struct pt_result *r)
 {
-	/* the hot case first, inlined here: 4-level paging over a mapped dump */
-	if (WALK_LIKELY(ctx->mode == PT_MODE_IA32E && mem && mem->ptr == pt_chunk_mem_ptr)) {
-		const struct walk_shape shape = { .levels = 4, .record = true, .full = translate_ia32e };
-		return translate_shape(ctx, (const struct pt_chunk_mem *)mem, va, access, r, shape);
+	/* the hot case first, inlined here: 4-level paging over a mapped dump, its run at PA 0 */
+	const struct pt_chunk_mem *cm = (const struct pt_chunk_mem *)mem;
+	if (WALK_LIKELY(ctx->mode == PT_MODE_IA32E && mem && mem->ptr == pt_chunk_mem_ptr &&
+			cm->run_pa == 0)) {
+		const struct walk_shape shape = { .levels = 4, .full = translate_ia32e };
+		return translate_shape(ctx, cm, va, access, r, shape);
 	}
 	if (mem && mem->ptr == pt_chunk_mem_ptr)
-		return translate_detailed(ctx, (const struct pt_chunk_mem *)mem, va, access, r, true);
-	return translate_other(ctx, mem, va, access, r, false);
+		return translate_detailed(ctx, cm, va, access, r);
+	return translate_other(ctx, mem, va, access, r);
 }
 
 enum pt_status pt_translate_lean(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
 				 const struct pt_access *access, struct pt_result *r)
 {
-	if (WALK_LIKELY(ctx->mode == PT_MODE_IA32E && mem && mem->ptr == pt_chunk_mem_ptr)) {
-		const struct pt_chunk_mem *cm = (const struct pt_chunk_mem *)mem;
-		const enum pt_status st = common_lean_ia32e(ctx, cm, va, access, r);
-		return WALK_LIKELY(st == PT_OK) ? st : translate_ia32e(ctx, cm, va, access, r);
-	}
-	if (mem && mem->ptr == pt_chunk_mem_ptr)
-		return translate_lean(ctx, (const struct pt_chunk_mem *)mem, va, access, r);
-	return translate_other(ctx, mem, va, access, r, true);
+	/* The walk records every entry as it reads it (the rights are folded from the record at the
+	 * leaf), so no walk is cheaper without it: the lean result is pt_translate's with the count
+	 * of entries cleared on PT_OK. */
+	const enum pt_status st = pt_translate(ctx, mem, va, access, r);
+	if (st == PT_OK)
+		r->nentries = 0;
+	return st;
 }
