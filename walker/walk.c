@@ -17,9 +17,10 @@
 #include "ptlab/le.h"
 #include "mem_inline.h"
 
-/* The level loop's parts (decode_present, fold_rights, rights_of, access_check) are inlined into
- * each instantiation of the level loop (walk_level, walk_levels), and each instantiation is a
- * function of its own, so that its registers are allocated for its shape alone. */
+/* The level loop's parts (decode_present, fold_and and fold_or, rights_of, access_check) are
+ * inlined into each instantiation of the level loop (walk_level, walk_levels), and each
+ * instantiation is a function of its own, so that its registers are allocated for its shape
+ * alone. */
 #if defined(__GNUC__)
 #define WALK_INLINE static inline __attribute__((always_inline))
 #define WALK_INSTANCE static __attribute__((noinline))
@@ -528,14 +529,18 @@ void pt_entry_decode(const struct pt_context *ctx, unsigned level, uint64_t raw,
 /* ---- rights over the levels ----------------------------------------------------------- */
 
 /* The rule proper, on whole entries: 4.6.1 combines R/W and U/S by AND and XD by OR over every
- * level, so the entries are ANDed and ORed (the walk does it at the leaf, over the entries it
- * recorded); a PAE PDPTE has no R/W, U/S or XD (Table 4-8) and takes no part. */
-WALK_INLINE void fold_rights(bool pae_pdpte, uint64_t value, uint64_t *and_bits, uint64_t *or_bits)
+ * level, so the entries are ANDed and ORed; a PAE PDPTE has no R/W, U/S or XD (Table 4-8) and
+ * takes no part. In two halves, so that the walk can fold its record one half at a time (at the
+ * leaf, over the entries it recorded: each is then an operand of one instruction, not a register
+ * held across both). */
+WALK_INLINE uint64_t fold_and(bool pae_pdpte, uint64_t value, uint64_t and_bits)
 {
-	if (pae_pdpte)
-		return;
-	*and_bits &= value;
-	*or_bits |= value;
+	return pae_pdpte ? and_bits : and_bits & value;
+}
+
+WALK_INLINE uint64_t fold_or(bool pae_pdpte, uint64_t value, uint64_t or_bits)
+{
+	return pae_pdpte ? or_bits : or_bits | value;
 }
 
 /* The rights the folded entries give: writable and user when every level allows it, NX when some
@@ -546,9 +551,16 @@ WALK_INLINE void fold_rights(bool pae_pdpte, uint64_t value, uint64_t *and_bits,
 WALK_INLINE void rights_of(const struct pt_context *ctx, uint64_t and_bits, uint64_t or_bits,
 			   bool leaf, uint64_t leaf_raw, struct pt_rights *rights)
 {
+	/* writable and user by R/W and U/S (bits 1 and 2): one load of both, not two extractions */
+	static const struct pt_rights by_rw_us[4] = {
+		{ .writable = false, .user = false }, { .writable = true, .user = false },
+		{ .writable = false, .user = true }, { .writable = true, .user = true },
+	};
+	_Static_assert(PTE_BIT_US == PTE_BIT_RW + 1, "R/W and U/S are adjacent bits");
 	const uint32_t flags = ctx->flags;
-	rights->writable = (and_bits & PTE_RW) != 0;
-	rights->user = (and_bits & PTE_US) != 0;
+	const struct pt_rights *rw_us = &by_rw_us[(and_bits >> PTE_BIT_RW) & 3];
+	rights->writable = rw_us->writable;
+	rights->user = rw_us->user;
 	rights->nx = (or_bits & PTE_XD) != 0;
 	if (leaf && (flags & PT_CTX_PKE)) /* the key of the entry as read, its C-bit removed */
 		rights->pkey = (uint8_t)(((leaf_raw & ~ctx->cbit_mask) & PTE_PKEY) >> PTE_BIT_PKEY);
@@ -558,9 +570,10 @@ void pt_rights_combine(const struct pt_context *ctx, unsigned level, const struc
 		       struct pt_rights *rights)
 {
 	/* the rights so far as the entry bits they came from (nx implies NXE), then one more fold */
-	uint64_t and_bits = (rights->writable ? PTE_RW : 0) | (rights->user ? PTE_US : 0);
-	uint64_t or_bits = rights->nx ? PTE_XD : 0;
-	fold_rights(ctx->mode == PT_MODE_PAE && level == 3, entry->value, &and_bits, &or_bits);
+	const bool pae_pdpte = ctx->mode == PT_MODE_PAE && level == 3;
+	const uint64_t and_bits = fold_and(pae_pdpte, entry->value,
+					   (rights->writable ? PTE_RW : 0) | (rights->user ? PTE_US : 0));
+	const uint64_t or_bits = fold_or(pae_pdpte, entry->value, rights->nx ? PTE_XD : 0);
 	rights_of(ctx, and_bits, or_bits, entry->maps_page, entry->raw, rights);
 }
 
@@ -844,13 +857,19 @@ WALK_INLINE int walk_level(const struct pt_context *ctx, const struct pt_chunk_m
 	r->level = (uint8_t)level;
 	r->pa_in_dump = in_dump;
 	r->nentries = (uint8_t)n;
-	/* The rights (4.6.1): the leaf as read, folded with every entry above it as recorded. */
+	/* The rights (4.6.1): the leaf as read, folded with every entry above it as recorded, the
+	 * ANDs first, then the ORs. */
 	uint64_t and_bits = raw, or_bits = raw;
 	if (shape.full)
 		WALK_REREAD();
 	for (unsigned k = 0; k + 1 < n; k++)
-		fold_rights(!shape.levels && ctx->mode == PT_MODE_PAE && r->entry[k].level == 3,
-			    r->entry[k].value, &and_bits, &or_bits);
+		and_bits = fold_and(!shape.levels && ctx->mode == PT_MODE_PAE && r->entry[k].level == 3,
+				    r->entry[k].value, and_bits);
+	if (shape.full)
+		WALK_REREAD();
+	for (unsigned k = 0; k + 1 < n; k++)
+		or_bits = fold_or(!shape.levels && ctx->mode == PT_MODE_PAE && r->entry[k].level == 3,
+				  r->entry[k].value, or_bits);
 	r->rights.pkey = 0;
 	rights_of(ctx, and_bits, or_bits, true, raw, &r->rights);
 	r->fault = (struct pt_fault){ 0 };
@@ -984,14 +1003,10 @@ WALK_INSTANCE enum pt_status translate_other(const struct pt_context *ctx, const
 	return translate_detailed(ctx, chunk_view(mem, &spare), va, access, r);
 }
 
-enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
-		       struct pt_result *r)
-{
-	return pt_translate(ctx, mem, va, NULL, r); /* no access: no access check */
-}
-
-enum pt_status pt_translate(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
-			    const struct pt_access *access, struct pt_result *r)
+/* pt_translate's body, inlined into it, pt_walk and pt_translate_lean */
+WALK_INLINE enum pt_status translate_entry(const struct pt_context *ctx, const struct pt_mem *mem,
+					   uint64_t va, const struct pt_access *access,
+					   struct pt_result *r)
 {
 	/* the hot case first, inlined here: 4-level paging over a mapped dump, its run at PA 0 */
 	const struct pt_chunk_mem *cm = (const struct pt_chunk_mem *)mem;
@@ -1005,13 +1020,25 @@ enum pt_status pt_translate(const struct pt_context *ctx, const struct pt_mem *m
 	return translate_other(ctx, mem, va, access, r);
 }
 
+enum pt_status pt_translate(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
+			    const struct pt_access *access, struct pt_result *r)
+{
+	return translate_entry(ctx, mem, va, access, r);
+}
+
+enum pt_status pt_walk(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
+		       struct pt_result *r)
+{
+	return translate_entry(ctx, mem, va, NULL, r); /* no access: no access check */
+}
+
 enum pt_status pt_translate_lean(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
 				 const struct pt_access *access, struct pt_result *r)
 {
 	/* The walk records every entry as it reads it (the rights are folded from the record at the
 	 * leaf), so no walk is cheaper without it: the lean result is pt_translate's with the count
 	 * of entries cleared on PT_OK. */
-	const enum pt_status st = pt_translate(ctx, mem, va, access, r);
+	const enum pt_status st = translate_entry(ctx, mem, va, access, r);
 	if (st == PT_OK)
 		r->nentries = 0;
 	return st;
