@@ -6,10 +6,11 @@
  * libkdumpfile's own messages name no file offset; ptlab's contract is one line naming the file
  * and the offset of what is wrong, and no crash on any input. So every field is checked here
  * first: the signature, the machine (utsname.machine: x86_64, or i386..i686), the layout
- * (32- or 64-bit, told by structure as libkdumpfile tells it), the block size (the 4 KiB page), the sub header, the VMCOREINFO and notes areas, the two bitmaps, and each page
- * descriptor (its data inside the file, one known compression, at most a page, stored pages a
- * whole page). The dumped pages (the second bitmap) become runs of consecutive frames; the
- * n-th dumped page has the n-th descriptor.
+ * (32- or 64-bit, told by structure as libkdumpfile tells it, and read as libkdumpfile will read
+ * it), the block size (the 4 KiB page), the sub header, the VMCOREINFO, notes and erase-info
+ * areas, the two bitmaps, and each page descriptor (its data inside the file, one known
+ * compression, at most a page, stored pages a whole page). The dumped pages (the second bitmap)
+ * become runs of consecutive frames; the n-th dumped page has the n-th descriptor.
  */
 #include "header.h"
 
@@ -76,20 +77,44 @@ static unsigned machine_for(const char *machine)
 	return 0;
 }
 
-/**
- * Does the header read in layout L have a 4 KiB block size and bitmaps that cover max_mapnr?
- * The layout is told by structure, not by utsname.machine: QEMU writes the 64-bit layout for an
- * i386 guest whose memory map reaches 4 GiB. The 32-bit layout is tried first, as libkdumpfile
- * does (its block_size lies inside the 64-bit layout's timestamp, which QEMU leaves zero).
- */
-static bool layout_fits(const uint8_t *map, uint64_t size, const struct kd_layout *L)
-{
-	uint64_t bitmap_blocks;
+/** One way to read the header: a layout and a byte order. */
+struct kd_reading {
+	const struct kd_layout *layout;
+	bool big_endian;
+};
 
-	if (size < L->header_size || pt_le32(map + L->block_size) != KD_PAGE_SIZE)
+/**
+ * The readings in the order libkdumpfile 0.5 tries them (diskdump.c: open_common, try_header_32,
+ * try_header_64); it takes the first whose block size is 4 KiB..256 KiB (its MIN_PAGE_SIZE and
+ * MAX_PAGE_SIZE) and whose bitmaps cover max_mapnr. The layout is told by structure, not by
+ * utsname.machine: QEMU writes the 64-bit layout for an i386 guest whose memory map reaches 4 GiB
+ * (the 32-bit layout's block_size lies inside the 64-bit layout's timestamp, which QEMU leaves
+ * zero).
+ */
+static const struct kd_reading READINGS[] = {
+	{ &KD_LAYOUT32, false }, { &KD_LAYOUT32, true }, { &KD_LAYOUT64, false }, { &KD_LAYOUT64, true },
+};
+enum { LIBKDUMPFILE_MIN_BLOCK = 4096, LIBKDUMPFILE_MAX_BLOCK = 1 << 18 };
+
+static uint32_t u32_in(const uint8_t *p, bool big_endian)
+{
+	return big_endian ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+			  : pt_le32(p);
+}
+
+/** Would libkdumpfile take reading R of the header (*block_ret: the block size it reads)? */
+static bool reading_fits(const uint8_t *map, uint64_t size, const struct kd_reading *R,
+			 uint32_t *block_ret)
+{
+	const struct kd_layout *L = R->layout;
+
+	if (size < L->header_size)
 		return false;
-	bitmap_blocks = pt_le32(map + L->bitmap_blocks);
-	return bitmap_blocks * KD_PAGE_SIZE * 8 >= pt_le32(map + L->max_mapnr);
+	*block_ret = u32_in(map + L->block_size, R->big_endian);
+	if (*block_ret < LIBKDUMPFILE_MIN_BLOCK || *block_ret > LIBKDUMPFILE_MAX_BLOCK)
+		return false;
+	return (uint64_t)8 * u32_in(map + L->bitmap_blocks, R->big_endian) * *block_ret >=
+	       u32_in(map + L->max_mapnr, R->big_endian);
 }
 
 /** A word-wide field (4 or 8 bytes) of the layout. */
@@ -117,8 +142,25 @@ static enum pt_status parse_main(const char *path, const uint8_t *map, uint64_t 
 		return pt_error_set(err, path, KD_UTS_MACHINE,
 				    "utsname.machine \"%.65s\" is not x86_64 or i386..i686: not an x86 dump",
 				    h->uts_machine);
-	L = layout_fits(map, size, &KD_LAYOUT32) ? &KD_LAYOUT32 :
-	    layout_fits(map, size, &KD_LAYOUT64) ? &KD_LAYOUT64 : NULL;
+	/* The reading libkdumpfile will take must be the one checked here: little-endian, 4 KiB
+	 * blocks. Any other (a crafted header can make a big-endian or larger-block reading come
+	 * first) would have it read the file otherwise, its tables sized from fields never checked
+	 * (a 21 kB file made it ask for 4 GiB). */
+	L = NULL;
+	for (size_t i = 0; i < sizeof(READINGS) / sizeof(READINGS[0]) && !L; i++) {
+		const struct kd_reading *R = &READINGS[i];
+		uint32_t block;
+
+		if (!reading_fits(map, size, R, &block))
+			continue;
+		if (R->big_endian || block != KD_PAGE_SIZE)
+			return pt_error_set(err, path, R->layout->block_size, "block_size reads first "
+					    "as %" PRIu32 " in a %s-endian %s header, as libkdumpfile "
+					    "would read it: ptlab reads little-endian x86 dumps with "
+					    "%d-byte blocks", block, R->big_endian ? "big" : "little",
+					    R->layout->is64 ? "x86_64" : "i386", KD_PAGE_SIZE);
+		L = R->layout;
+	}
 	if (!L)
 		return pt_error_set(err, path, KD_LAYOUT64.block_size, "neither header layout (i386: "
 				    "block_size at 0x%x, x86_64: at 0x%x) has a block size of %d with "
@@ -185,6 +227,11 @@ static enum pt_status parse_sub(const char *path, const uint8_t *map, uint64_t s
 		h->note_size = word_at(h, s + L->size_note);
 		st = parse_area(path, size, sub + L->offset_note, "ELF notes", h->note_off,
 				h->note_size, err);
+		if (st != PT_OK)
+			return st;
+		/* not used here, but libkdumpfile reads it whole */
+		st = parse_area(path, size, sub + L->offset_eraseinfo, "erase info",
+				pt_le64(s + L->offset_eraseinfo), word_at(h, s + L->size_eraseinfo), err);
 		if (st != PT_OK)
 			return st;
 	}

@@ -391,7 +391,12 @@ static void test_bad_headers(void **state)
 		const char *what;
 	} cases[] = {
 		{ 0x110, 0x34366863726161, 8, UINT64_MAX, "is not x86_64 or i386..i686" }, /* "aarch64" */
-		{ 428, 8192, 4, 428, "neither header layout" },
+		{ 428, 0, 4, 428, "neither header layout" },
+		/* the reading libkdumpfile takes first must be the one checked (fuzz-kdump found a
+		 * header it read as big-endian i386, sizing its tables from unchecked fields) */
+		{ 428, 8192, 4, UINT64_MAX, "reads first as 8192 in a little-endian x86_64 header" },
+		{ 416, 8192, 4, UINT64_MAX, "reads first as 8192 in a little-endian i386 header" },
+		{ 416, 0x00800000, 4, UINT64_MAX, "reads first as 32768 in a big-endian i386 header" },
 		{ 8, 0, 4, UINT64_MAX, "header_version 0" },
 		{ 432, 0, 4, UINT64_MAX, "sub_hdr_size 0" },
 		{ 432, 0x100000, 4, UINT64_MAX, "sub header of 1048576 blocks runs past" },
@@ -401,6 +406,7 @@ static void test_bad_headers(void **state)
 		{ 4096 + 96, UINT64_C(1) << 30, 8, 436, "hold fewer than max_mapnr" },
 		{ 4096 + 48, UINT64_C(1) << 40, 8, UINT64_MAX, "ELF notes" },
 		{ 4096 + 32, UINT64_C(1) << 40, 8, UINT64_MAX, "VMCOREINFO" },
+		{ 4096 + 72, UINT64_C(1) << 40, 8, 4096 + 64, "erase info" },
 	};
 
 	(void)state;

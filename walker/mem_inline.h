@@ -91,26 +91,17 @@ static inline const uint8_t *view_at(const struct pt_chunk_mem *cm, const struct
 	return walk_mem_at_slow(mem, pa, len);
 }
 
-/** Where physical address 0 would be if the run of `cm` reached down to it: run - run_pa, as an
- *  integer (it may point outside any object). A walk takes it once, so that an entry's load from
- *  the run is one load at run_base + pa and adds no instruction to the walk's chain of dependent
- *  loads (the bounds compare goes beside it). */
-static inline uintptr_t view_run_base(const struct pt_chunk_mem *cm)
-{
-	return (uintptr_t)cm->run - (uintptr_t)cm->run_pa;
-}
-
 /** Read the entry of `esize` bytes (4 or 8) at `pa` (aligned to its size) into *raw from the run
- *  or the chunk table of `cm` (chunk_view: never NULL; `run_base` its view_run_base): false when
- *  neither holds it. No call. chunk_at's lookup, written for the walk's chain of loads: the run's
- *  bytes addressed from run_base, and no length compares, since the entry's size divides the
- *  run's start and size (pt_chunk_mem_set_run) and the chunk size (>= 4 KiB), so the entry never
- *  crosses the end of either; a flag rather than a pointer, which the walk would test again. */
-static inline bool view_entry_inline(const struct pt_chunk_mem *cm, uintptr_t run_base, uint64_t pa,
-				     size_t esize, uint64_t *raw)
+ *  or the chunk table of `cm` (chunk_view: never NULL): false when neither holds it. No call.
+ *  chunk_at's lookup, written for the walk: no length compares, since the entry's size divides
+ *  the run's start and size (pt_chunk_mem_set_run) and the chunk size (>= 4 KiB), so the entry
+ *  never crosses the end of either; a flag rather than a pointer, which the walk would test
+ *  again. */
+static inline bool view_entry_inline(const struct pt_chunk_mem *cm, uint64_t pa, size_t esize,
+				     uint64_t *raw)
 {
 	if (WALK_LIKELY(pa - cm->run_pa < cm->run_size)) {
-		const uint8_t *p = (const uint8_t *)(run_base + (uintptr_t)pa);
+		const uint8_t *p = cm->run + (pa - cm->run_pa);
 		*raw = esize == 8 ? pt_le64(p) : pt_le32(p);
 		return true;
 	}
@@ -121,17 +112,6 @@ static inline bool view_entry_inline(const struct pt_chunk_mem *cm, uintptr_t ru
 		return true;
 	}
 	return false;
-}
-
-/** Whether the byte at `pa` is in the run or the chunk table of `cm` (false says nothing: the
- *  reader may still have it). chunk_at's answer as a flag, for the walk's hot path: a pointer
- *  would be tested against NULL again, and the one byte needs no length compare. */
-static inline bool view_has_byte_inline(const struct pt_chunk_mem *cm, uint64_t pa)
-{
-	if (WALK_LIKELY(pa - cm->run_pa < cm->run_size))
-		return true;
-	const uint64_t c = pa >> cm->shift;
-	return c < cm->nchunks && cm->chunks[c] != NULL;
 }
 
 /** Whether the byte at `pa` is in the dump (mem_at(mem, pa, 1) != NULL), the run and table
@@ -146,7 +126,7 @@ static inline bool view_has_byte(const struct pt_chunk_mem *cm, const struct pt_
 static inline bool view_entry_read(const struct pt_chunk_mem *cm, const struct pt_mem *mem,
 				   uint64_t pa, size_t esize, uint64_t *raw)
 {
-	if (view_entry_inline(cm, view_run_base(cm), pa, esize, raw))
+	if (view_entry_inline(cm, pa, esize, raw))
 		return true;
 	if (pa >= cm->end)
 		return false;
