@@ -198,12 +198,27 @@ static enum pt_status parse_area(const char *path, uint64_t size, uint64_t field
 
 /** The kdump_sub_header (block 1): phys_base, dump_level, VMCOREINFO, notes, max_mapnr_64. */
 static enum pt_status parse_sub(const char *path, const uint8_t *map, uint64_t size,
-				struct kd_header *h, struct pt_error *err)
+				struct kd_header *h, uint32_t sub_blocks, struct pt_error *err)
 {
 	const struct kd_layout *L = h->layout;
 	const uint64_t sub = h->block_size;
 	const uint8_t *s = map + sub;
 	enum pt_status st;
+
+	if (!L->is64 && h->version >= 3) {
+		/* libkdumpfile 0.5 reads an i386 sub header of version 3 or later packed (the layout
+		 * read here) only when its VMCOREINFO is absent or lies after the sub header's first
+		 * block and before the bitmaps; else padded (read_sub_hdr_32), its fields elsewhere */
+		const uint64_t off = pt_le64(s + L->offset_vmcoreinfo);
+		const uint64_t len = pt_le32(s + L->size_vmcoreinfo);
+		const uint64_t bitmaps = (uint64_t)(1 + sub_blocks) * h->block_size;
+		if (!(off == 0 && len == 0) &&
+		    !(off > h->block_size && len <= bitmaps && off <= bitmaps - len))
+			return pt_error_set(err, path, sub + L->offset_vmcoreinfo, "VMCOREINFO [0x%"
+					    PRIx64 ", +0x%" PRIx64 ") is not between the sub header and "
+					    "the bitmaps: libkdumpfile would read the i386 sub header "
+					    "padded, ptlab reads it packed", off, len);
+	}
 
 	h->phys_base = word_at(h, s + L->phys_base);
 	h->dump_level = pt_le32(s + L->dump_level);
@@ -236,6 +251,66 @@ static enum pt_status parse_sub(const char *path, const uint8_t *map, uint64_t s
 			return st;
 	}
 	return PT_OK;
+}
+
+/**
+ * The VMCOREINFO text at map[off, off + len), as libkdumpfile will parse it: text (printable
+ * ASCII and newlines, then nothing but NUL padding), every PAGESIZE line saying 4096.
+ * libkdumpfile takes the page size from it over the header's block size and sizes its buffers
+ * by it: PAGESIZE=4 overflowed them, a PAGESIZE line with no value made it ask for 2^63 bytes,
+ * and a blob of binary bytes made it read past its buffer (all three found by fuzz-kdump).
+ */
+static enum pt_status check_vmcoreinfo_text(const char *path, const uint8_t *map, uint64_t off,
+					    uint64_t len, struct pt_error *err)
+{
+	static const char key[] = "PAGESIZE", want[] = "4096";
+	const uint64_t end = off + len;
+	bool padding = false;
+
+	for (uint64_t i = off; i < end; i++) {
+		const uint8_t c = map[i];
+		padding = padding || c == 0;
+		if (padding ? c != 0 : c != '\n' && (c < 0x20 || c > 0x7e))
+			return pt_error_set(err, path, i, "VMCOREINFO byte 0x%02x %s: it must be text "
+					    "(printable ASCII lines), then NUL padding", c,
+					    padding ? "after a NUL" : "is not text");
+	}
+	for (uint64_t line = off; line < end;) {
+		uint64_t eol = line;
+		while (eol < end && map[eol] != '\n' && map[eol] != 0)
+			eol++;
+		const uint64_t n = eol - line;
+		const size_t k = sizeof(key) - 1, w = sizeof(want) - 1;
+		if (n >= k && memcmp(map + line, key, k) == 0 && (n == k || map[line + k] == '=') &&
+		    !(n == k + 1 + w && memcmp(map + line + k + 1, want, w) == 0))
+			return pt_error_set(err, path, line, "VMCOREINFO line \"%.*s\": a page size "
+					    "other than 4096 (libkdumpfile would take it over the block "
+					    "size)", (int)(n < 40 ? n : 40), (const char *)map + line);
+		line = eol + 1;
+	}
+	return PT_OK;
+}
+
+/** The VMCOREINFO text libkdumpfile reads: the sub header's area and every VMCOREINFO note. */
+static enum pt_status check_vmcoreinfo(const char *path, const uint8_t *map,
+				       const struct kd_header *h, struct pt_error *err)
+{
+	const uint64_t end = h->note_off + h->note_size; /* inside the file: parse_sub */
+	enum pt_status st = PT_OK;
+
+	if (h->vmcoreinfo_size)
+		st = check_vmcoreinfo_text(path, map, h->vmcoreinfo_off, h->vmcoreinfo_size, err);
+	/* ELF notes: namesz, descsz, type, then the name and the descriptor, each padded to 4 */
+	for (uint64_t pos = h->note_off; st == PT_OK && end - pos >= 12;) {
+		const uint64_t namesz = pt_le32(map + pos), descsz = pt_le32(map + pos + 4);
+		const uint64_t name = pos + 12, desc = name + ((namesz + 3) & ~UINT64_C(3));
+		if (desc > end || ((descsz + 3) & ~UINT64_C(3)) > end - desc)
+			break; /* the notes' own reader names what is wrong with them */
+		if (namesz >= 10 && memcmp(map + name, "VMCOREINFO", 10) == 0)
+			st = check_vmcoreinfo_text(path, map, desc, descsz, err);
+		pos = desc + ((descsz + 3) & ~UINT64_C(3));
+	}
+	return st;
 }
 
 /** Set bits among the first `nbits` of the bitmap at `b`. */
@@ -354,7 +429,9 @@ enum pt_status kd_header_parse(const char *path, const uint8_t *map, uint64_t si
 	memset(h, 0, sizeof(*h));
 	st = parse_main(path, map, size, h, &sub_blocks, &bitmap_blocks, err);
 	if (st == PT_OK)
-		st = parse_sub(path, map, size, h, err);
+		st = parse_sub(path, map, size, h, sub_blocks, err);
+	if (st == PT_OK)
+		st = check_vmcoreinfo(path, map, h, err);
 	if (st != PT_OK)
 		goto out;
 	bitmap_off = (uint64_t)(1 + sub_blocks) * h->block_size;

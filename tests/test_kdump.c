@@ -80,6 +80,21 @@ static uint64_t read_le(const char *path, uint64_t off, unsigned n)
 	return pt_le_get(b, n);
 }
 
+/** The file offset of the first `text` in the file (which must hold it). */
+static uint64_t find_text(const char *path, const char *text)
+{
+	static uint8_t buf[1 << 20];
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	const ssize_t n = read(fd, buf, sizeof(buf));
+	close(fd);
+	assert_true(n > 0);
+	const uint8_t *at = memmem(buf, (size_t)n, text, strlen(text));
+	assert_non_null(at);
+	return (uint64_t)(at - buf);
+}
+
 static void copy_file(const char *from, const char *to)
 {
 	char cmd[700];
@@ -418,6 +433,29 @@ static void test_bad_headers(void **state)
 		open_fails(bad, cases[i].err_off == UINT64_MAX ? cases[i].off : cases[i].err_off,
 			   cases[i].what);
 	}
+	/* VMCOREINFO's page size: libkdumpfile takes it over the block size (fuzz-kdump: a
+	 * PAGESIZE line with no value made it ask for 2^63 bytes) */
+	snprintf(bad, sizeof(bad), "%s/pagesize-8192.kdump", tmpdir);
+	copy_file(m.path, bad);
+	const uint64_t pagesize = find_text(bad, "PAGESIZE=4096");
+	patch_le(bad, pagesize + 9, 0x32393138, 4); /* "8192" */
+	open_fails(bad, pagesize, "VMCOREINFO line \"PAGESIZE=8192\"");
+	snprintf(bad, sizeof(bad), "%s/pagesize-none.kdump", tmpdir);
+	copy_file(m.path, bad);
+	patch_le(bad, pagesize + 8, '\n', 1);
+	open_fails(bad, pagesize, "VMCOREINFO line \"PAGESIZE\"");
+	snprintf(bad, sizeof(bad), "%s/vmcoreinfo-binary.kdump", tmpdir);
+	copy_file(m.path, bad);
+	patch_le(bad, pagesize + 2, 0x02, 1);
+	open_fails(bad, pagesize + 2, "VMCOREINFO byte 0x02 is not text");
+	/* an i386 sub header that libkdumpfile would read padded (its VMCOREINFO offset inside the
+	 * sub header's first block), not packed as written */
+	char src32[300];
+	write_source(tpath(src32, sizeof(src32), "src32.core"), 3);
+	snprintf(bad, sizeof(bad), "%s/i386-padded.kdump", tmpdir);
+	write_kdump(src32, bad, PT_KDUMP_ZLIB);
+	patch_le(bad, 4096 + 20, 100, 8);
+	open_fails(bad, 4096 + 20, "libkdumpfile would read the i386 sub header padded");
 	/* the descriptors: flags, sizes, data offsets */
 	snprintf(bad, sizeof(bad), "%s/desc-flags.kdump", tmpdir);
 	copy_file(m.path, bad);
