@@ -254,35 +254,39 @@ static enum pt_status parse_sub(const char *path, const uint8_t *map, uint64_t s
 }
 
 /**
- * The VMCOREINFO text at map[off, off + len), as libkdumpfile will parse it: text (printable
- * ASCII and newlines, then nothing but NUL padding), every PAGESIZE line saying 4096.
- * libkdumpfile takes the page size from it over the header's block size and sizes its buffers
- * by it: PAGESIZE=4 overflowed them, a PAGESIZE line with no value made it ask for 2^63 bytes,
- * and a blob of binary bytes made it read past its buffer (all three found by fuzz-kdump).
+ * The VMCOREINFO text at map[off, off + len), as libkdumpfile 0.5 will parse it
+ * (vmcoreinfo.c): every byte of the blob, split at newlines, each line a key up to its first
+ * '=' and a value, and the key made an attribute path at its dots (OFFSET(page.flags)). So: only
+ * printable ASCII and newlines (a NUL would cut a key short: a PAGESIZE line with no value and
+ * NULs after it made it ask for 2^63 bytes), keys whose dots part non-empty names (".0" made it
+ * read past a buffer), and every PAGESIZE line saying 4096 (it takes the page size from there
+ * over the header's block size and sizes its buffers by it: PAGESIZE=4 overflowed them). All
+ * found by fuzz-kdump.
  */
 static enum pt_status check_vmcoreinfo_text(const char *path, const uint8_t *map, uint64_t off,
 					    uint64_t len, struct pt_error *err)
 {
-	static const char key[] = "PAGESIZE", want[] = "4096";
+	static const char pagesize[] = "PAGESIZE=4096";
 	const uint64_t end = off + len;
-	bool padding = false;
 
-	for (uint64_t i = off; i < end; i++) {
-		const uint8_t c = map[i];
-		padding = padding || c == 0;
-		if (padding ? c != 0 : c != '\n' && (c < 0x20 || c > 0x7e))
-			return pt_error_set(err, path, i, "VMCOREINFO byte 0x%02x %s: it must be text "
-					    "(printable ASCII lines), then NUL padding", c,
-					    padding ? "after a NUL" : "is not text");
-	}
+	for (uint64_t i = off; i < end; i++)
+		if (map[i] != '\n' && (map[i] < 0x20 || map[i] > 0x7e))
+			return pt_error_set(err, path, i, "VMCOREINFO byte 0x%02x is not text "
+					    "(printable ASCII lines)", map[i]);
 	for (uint64_t line = off; line < end;) {
-		uint64_t eol = line;
-		while (eol < end && map[eol] != '\n' && map[eol] != 0)
+		uint64_t eol = line, key_end;
+		while (eol < end && map[eol] != '\n')
 			eol++;
-		const uint64_t n = eol - line;
-		const size_t k = sizeof(key) - 1, w = sizeof(want) - 1;
-		if (n >= k && memcmp(map + line, key, k) == 0 && (n == k || map[line + k] == '=') &&
-		    !(n == k + 1 + w && memcmp(map + line + k + 1, want, w) == 0))
+		for (key_end = line; key_end < eol && map[key_end] != '='; key_end++)
+			if (map[key_end] == '.' && (key_end == line || map[key_end - 1] == '.' ||
+						    key_end + 1 == eol || map[key_end + 1] == '='))
+				return pt_error_set(err, path, key_end, "VMCOREINFO line \"%.*s\": "
+						    "an empty name at a dot in its key",
+						    (int)(eol - line < 40 ? eol - line : 40),
+						    (const char *)map + line);
+		const uint64_t n = eol - line, k = sizeof("PAGESIZE") - 1;
+		if (key_end - line == k && memcmp(map + line, pagesize, k) == 0 &&
+		    !(n == sizeof(pagesize) - 1 && memcmp(map + line, pagesize, n) == 0))
 			return pt_error_set(err, path, line, "VMCOREINFO line \"%.*s\": a page size "
 					    "other than 4096 (libkdumpfile would take it over the block "
 					    "size)", (int)(n < 40 ? n : 40), (const char *)map + line);

@@ -448,6 +448,11 @@ static void test_bad_headers(void **state)
 	copy_file(m.path, bad);
 	patch_le(bad, pagesize + 2, 0x02, 1);
 	open_fails(bad, pagesize + 2, "VMCOREINFO byte 0x02 is not text");
+	snprintf(bad, sizeof(bad), "%s/vmcoreinfo-dot.kdump", tmpdir);
+	copy_file(m.path, bad);
+	const uint64_t osrelease = find_text(bad, "OSRELEASE=");
+	patch_le(bad, osrelease, '.', 1);
+	open_fails(bad, osrelease, "an empty name at a dot in its key");
 	/* an i386 sub header that libkdumpfile would read padded (its VMCOREINFO offset inside the
 	 * sub header's first block), not packed as written */
 	char src32[300];
