@@ -435,8 +435,8 @@ enum pt_status pt_translate(const struct pt_context *ctx, const struct pt_mem *m
  * pt_translate without the per-level record on success: the same status, fault, PA, page size,
  * level, rights and pa_in_dump; on PT_OK nentries is 0 (entry[] holds nothing it promises), on
  * any other status the record is pt_translate's. The level loop and every rule are
- * pt_translate's own. (Since 0.1 the walk folds the rights from its record, so this is no faster
- * than pt_translate; it is kept for the callers that use it.)
+ * pt_translate's own. (The walk folds the rights from its record, so this is no faster than
+ * pt_translate; it stays for the callers that use it.)
  */
 enum pt_status pt_translate_lean(const struct pt_context *ctx, const struct pt_mem *mem, uint64_t va,
 				 const struct pt_access *access, struct pt_result *result);
