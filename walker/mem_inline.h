@@ -91,29 +91,6 @@ static inline const uint8_t *view_at(const struct pt_chunk_mem *cm, const struct
 	return walk_mem_at_slow(mem, pa, len);
 }
 
-/** Read the entry of `esize` bytes (4 or 8) at `pa` (aligned to its size) into *raw from the run
- *  or the chunk table of `cm` (chunk_view: never NULL): false when neither holds it. No call.
- *  chunk_at's lookup, written for the walk: no length compares, since the entry's size divides
- *  the run's start and size (pt_chunk_mem_set_run) and the chunk size (>= 4 KiB), so the entry
- *  never crosses the end of either; a flag rather than a pointer, which the walk would test
- *  again. */
-static inline bool view_entry_inline(const struct pt_chunk_mem *cm, uint64_t pa, size_t esize,
-				     uint64_t *raw)
-{
-	if (WALK_LIKELY(pa - cm->run_pa < cm->run_size)) {
-		const uint8_t *p = cm->run + (pa - cm->run_pa);
-		*raw = esize == 8 ? pt_le64(p) : pt_le32(p);
-		return true;
-	}
-	const uint64_t c = pa >> cm->shift;
-	if (c < cm->nchunks && cm->chunks[c] != NULL) {
-		const uint8_t *p = cm->chunks[c] + (pa & cm->offset_mask);
-		*raw = esize == 8 ? pt_le64(p) : pt_le32(p);
-		return true;
-	}
-	return false;
-}
-
 /** Whether the byte at `pa` is in the dump (mem_at(mem, pa, 1) != NULL), the run and table
  *  of `cm` (chunk_view: never NULL) inline. */
 static inline bool view_has_byte(const struct pt_chunk_mem *cm, const struct pt_mem *mem, uint64_t pa)
@@ -122,16 +99,20 @@ static inline bool view_has_byte(const struct pt_chunk_mem *cm, const struct pt_
 }
 
 /** Read the paging-structure entry of `esize` bytes (4 or 8) at `pa` (aligned to its size) into
- *  *raw; false when it is not in the dump. */
+ *  *raw; false when it is not in the dump. The run and the chunk table of `cm` (chunk_view: never
+ *  NULL) are read inline and without length compares: the entry's size divides the run's start
+ *  and size (pt_chunk_mem_set_run) and the chunk size (>= 4 KiB), so the entry never crosses the
+ *  end of either. */
 static inline bool view_entry_read(const struct pt_chunk_mem *cm, const struct pt_mem *mem,
 				   uint64_t pa, size_t esize, uint64_t *raw)
 {
-	if (view_entry_inline(cm, pa, esize, raw))
-		return true;
-	if (pa >= cm->end)
-		return false;
-	const uint8_t *p = walk_mem_at_slow(mem, pa, esize);
-	if (!p)
+	const uint64_t c = pa >> cm->shift;
+	const uint8_t *p;
+	if (WALK_LIKELY(pa - cm->run_pa < cm->run_size))
+		p = cm->run + (pa - cm->run_pa);
+	else if (c < cm->nchunks && cm->chunks[c] != NULL)
+		p = cm->chunks[c] + (pa & cm->offset_mask);
+	else if (pa >= cm->end || !(p = walk_mem_at_slow(mem, pa, esize)))
 		return false;
 	*raw = esize == 8 ? pt_le64(p) : pt_le32(p);
 	return true;

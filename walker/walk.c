@@ -17,10 +17,10 @@
 #include "ptlab/le.h"
 #include "mem_inline.h"
 
-/* The level loop's parts (decode_present, fold_and and fold_or, rights_of, access_check) are
- * inlined into each instantiation of the level loop (walk_level, walk_levels), and each
- * instantiation is a function of its own, so that its registers are allocated for its shape
- * alone. */
+/* The level loop's parts (decode_present, fold_and and fold_or, rights_of,
+ * access_allowed_inline) are inlined into each instantiation of the level loop (walk_level,
+ * walk_levels), and each instantiation is a function of its own, so that its registers are
+ * allocated for its shape alone. */
 #if defined(__GNUC__)
 #define WALK_INLINE static inline __attribute__((always_inline))
 #define WALK_INSTANCE static __attribute__((noinline))
@@ -639,7 +639,7 @@ static struct pt_rights planted_rights(const struct pt_rights *rights, bool user
 }
 #endif
 
-/* The access check proper (4.6) for every access but the one access_check answers inline (a
+/* The access check proper (4.6) for every access but the one access_allowed_inline answers (a
  * supervisor read of a supervisor-mode address, always allowed). */
 static uint32_t access_check_rest(const struct pt_context *ctx, const struct pt_rights *rights,
 				  const struct pt_access *access)
@@ -704,19 +704,12 @@ WALK_INLINE bool access_allowed_inline(const struct pt_rights *rights, const str
 			   (access->cpl != 3 || access->implicit));
 }
 
-/* The access check: the inline case, else the rest of the rules. */
-WALK_INLINE uint32_t access_check(const struct pt_context *ctx, const struct pt_rights *rights,
-				  const struct pt_access *access)
+uint32_t pt_access_check(const struct pt_context *ctx, const struct pt_rights *rights,
+			 const struct pt_access *access)
 {
 	if (access_allowed_inline(rights, access))
 		return 0;
 	return access_check_rest(ctx, rights, access);
-}
-
-uint32_t pt_access_check(const struct pt_context *ctx, const struct pt_rights *rights,
-			 const struct pt_access *access)
-{
-	return access_check(ctx, rights, access);
 }
 
 enum pt_status pt_result_check_access(const struct pt_context *ctx, const struct pt_access *access,
@@ -742,7 +735,7 @@ struct walk_shape {
 	unsigned levels;  /**< 4 or 5 for the 64-bit instantiations; 0: read ctx->desc */
 	/** The common case only: every entry in the reader's run, which starts at PA 0 (the caller
 	 *  checks run_pa == 0: RAM from 0 is a dump's largest range on most machines), each a table
-	 *  or a page without a reserved bit, the page in the run too, the access one access_check
+	 *  or a page without a reserved bit, the page in the run too, the access one pt_access_check
 	 *  allows inline; at anything else the walk starts again in `full` (no call stays on the
 	 *  way, so the loop keeps its values in the registers a call would clobber). NULL: the whole
 	 *  rule set, every reader. */
@@ -859,18 +852,17 @@ WALK_INLINE int walk_level(const struct pt_context *ctx, const struct pt_chunk_m
 	r->pa_in_dump = in_dump;
 	r->nentries = (uint8_t)n;
 	/* The rights (4.6.1): the leaf as read, folded with every entry above it as recorded, the
-	 * ANDs first, then the ORs. */
+	 * ANDs first, then the ORs. In PAE paging entry[0] is the PDPTE, which takes no part. */
+	const bool pae = !shape.levels && ctx->mode == PT_MODE_PAE;
 	uint64_t and_bits = raw, or_bits = raw;
 	if (shape.full)
 		WALK_REREAD();
 	for (unsigned k = 0; k + 1 < n; k++)
-		and_bits = fold_and(!shape.levels && ctx->mode == PT_MODE_PAE && r->entry[k].level == 3,
-				    r->entry[k].value, and_bits);
+		and_bits = fold_and(pae && k == 0, r->entry[k].value, and_bits);
 	if (shape.full)
 		WALK_REREAD();
 	for (unsigned k = 0; k + 1 < n; k++)
-		or_bits = fold_or(!shape.levels && ctx->mode == PT_MODE_PAE && r->entry[k].level == 3,
-				  r->entry[k].value, or_bits);
+		or_bits = fold_or(pae && k == 0, r->entry[k].value, or_bits);
 	r->rights.pkey = 0;
 	rights_of(ctx, and_bits, or_bits, true, raw, &r->rights);
 	r->fault = (struct pt_fault){ 0 };
